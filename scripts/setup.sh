@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Cairn needs, asking dpkg-query first so a warm
+# machine pays nothing. Usage: scripts/setup.sh [build|test|demo|bench]
+set -euo pipefail
+profile="${1:-build}"
+pkgs=(cmake ninja-build ccache g++ pkg-config libsqlite3-dev libcpp-httplib-dev
+      nlohmann-json3-dev libcli11-dev libssl-dev libgtest-dev libgmock-dev python3)
+case "$profile" in
+  demo) pkgs+=(python3-sklearn) ;;
+  bench) pkgs+=(wrk) ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

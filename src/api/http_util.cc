@@ -1,0 +1,98 @@
+#include "api/http_util.h"
+
+namespace cairn::api {
+
+int HttpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk:
+      return 200;
+    case ErrorCode::kInvalidParameterValue:
+    case ErrorCode::kBadRequest:
+    case ErrorCode::kResourceAlreadyExists:
+    case ErrorCode::kInvalidState:
+      return 400;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kResourceDoesNotExist:
+    case ErrorCode::kEndpointNotFound:
+      return 404;
+    case ErrorCode::kResourceExhausted:
+      return 429;
+    case ErrorCode::kFeatureDisabled:
+      return 501;
+    case ErrorCode::kTemporarilyUnavailable:
+      return 503;
+    case ErrorCode::kInternalError:
+    case ErrorCode::kIoError:
+      return 500;
+  }
+  return 500;
+}
+
+void WriteError(httplib::Response& res, const Status& status) {
+  res.status = HttpStatusFor(status.code());
+  Json body = {{"error_code", ErrorCodeName(status.code())}, {"message", status.message()}};
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+}
+
+void WriteJson(httplib::Response& res, const Json& body) {
+  res.status = 200;
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+}
+
+Args ParseArgs(const httplib::Request& req) {
+  if (req.method == "GET" || req.body.empty()) {
+    Json obj = Json::object();
+    for (const auto& [k, v] : req.params) {
+      auto it = obj.find(k);
+      if (it == obj.end()) {
+        obj[k] = v;
+      } else {
+        if (!it->is_array()) *it = Json::array({*it});
+        it->push_back(v);
+      }
+    }
+    return Args(std::move(obj));
+  }
+  try {
+    Json body = Json::parse(req.body);
+    if (!body.is_object()) {
+      Args a(Json::object());
+      a.Fail(Status(ErrorCode::kBadRequest, "The request body must be a JSON object"));
+      return a;
+    }
+    return Args(std::move(body));
+  } catch (const Json::parse_error& e) {
+    Args a(Json::object());
+    a.Fail(
+        Status(ErrorCode::kBadRequest, std::string("Malformed JSON in request body: ") + e.what()));
+    return a;
+  }
+}
+
+void MlflowRoute(httplib::Server& server, const char* method, const std::string& path,
+                 JsonHandler handler) {
+  auto fn = [handler](const httplib::Request& req, httplib::Response& res) {
+    Args args = ParseArgs(req);
+    if (!args.ok()) return WriteError(res, args.status());
+    Result<Json> out = handler(args);
+    if (!args.ok()) return WriteError(res, args.status());
+    if (!out.ok()) return WriteError(res, out.status());
+    WriteJson(res, *out);
+  };
+  for (const char* prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}) {
+    std::string full = prefix + path;
+    std::string m = method;
+    if (m == "GET") {
+      server.Get(full, fn);
+    } else if (m == "POST") {
+      server.Post(full, fn);
+    } else if (m == "PATCH") {
+      server.Patch(full, fn);
+    } else if (m == "DELETE") {
+      server.Delete(full, fn);
+    }
+  }
+}
+
+}  // namespace cairn::api

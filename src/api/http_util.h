@@ -1,0 +1,29 @@
+// Shared glue between httplib and the API handlers: the one ErrorCode -> HTTP
+// status table, MLflow-shaped error bodies, and route registration for both
+// the /api and /ajax-api prefixes. Included by api/*.cc only (pulls httplib).
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <string>
+
+#include "api/json_args.h"
+#include "core/status.h"
+
+namespace cairn::api {
+
+int HttpStatusFor(ErrorCode code);
+void WriteError(httplib::Response& res, const Status& status);
+void WriteJson(httplib::Response& res, const Json& body);
+
+// Arguments of a request: the JSON body (POST/PATCH/DELETE with a body) or the
+// query string (GET). Malformed JSON yields a BAD_REQUEST status in `args`.
+Args ParseArgs(const httplib::Request& req);
+
+using JsonHandler = std::function<Result<Json>(Args&)>;
+// Registers `handler` at "/api/2.0/mlflow/<path>" and "/ajax-api/2.0/mlflow/<path>".
+void MlflowRoute(httplib::Server& server, const char* method, const std::string& path,
+                 JsonHandler handler);
+
+}  // namespace cairn::api

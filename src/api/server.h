@@ -1,0 +1,21 @@
+// The `cairn server` process: opens (or creates) a workspace, serves the REST
+// API over HTTP until SIGTERM/SIGINT, then drains and closes cleanly.
+#pragma once
+
+#include <string>
+
+namespace cairn {
+
+struct ServerOptions {
+  std::string workspace = "cairn-workspace";
+  std::string host = "127.0.0.1";
+  int port = 5050;        // 0 picks a free port
+  std::string port_file;  // written (atomically) with the bound port once listening
+  int threads = 64;       // HTTP worker threads; each open keep-alive connection holds one
+  std::string sync_mode = "normal";  // "normal" (survives kill -9) or "full" (survives power loss)
+};
+
+// Blocks until a termination signal; returns the process exit code.
+int RunServer(const ServerOptions& options);
+
+}  // namespace cairn

@@ -1,0 +1,454 @@
+#include "api/tracking_routes.h"
+
+#include "api/http_util.h"
+#include "artifacts/path_safety.h"
+#include "core/clock.h"
+#include "tracking/tracking_service.h"
+
+namespace cairn {
+namespace {
+using api::Args;
+using api::Json;
+using api::JsonDouble;
+
+// ---- entities -> proto JSON (unset and empty fields omitted, as MLflow's) ----
+
+Json TagsJson(const std::vector<Tag>& tags) {
+  Json a = Json::array();
+  for (const auto& t : tags) a.push_back({{"key", t.key}, {"value", t.value}});
+  return a;
+}
+
+Json ExperimentJson(const Experiment& e) {
+  Json j = {{"experiment_id", e.experiment_id},         {"name", e.name},
+            {"artifact_location", e.artifact_location}, {"lifecycle_stage", e.lifecycle_stage},
+            {"last_update_time", e.last_update_time},   {"creation_time", e.creation_time}};
+  if (!e.tags.empty()) j["tags"] = TagsJson(e.tags);
+  return j;
+}
+
+Json RunInfoJson(const RunInfo& r) {
+  Json j = {{"run_id", r.run_id},
+            {"run_uuid", r.run_id},
+            {"run_name", r.run_name},
+            {"experiment_id", r.experiment_id},
+            {"user_id", r.user_id},
+            {"status", r.status},
+            {"artifact_uri", r.artifact_uri},
+            {"lifecycle_stage", r.lifecycle_stage}};
+  if (r.start_time) j["start_time"] = *r.start_time;
+  if (r.end_time) j["end_time"] = *r.end_time;
+  return j;
+}
+
+Json MetricJson(const Metric& m, bool with_run_id = false) {
+  Json j = {
+      {"key", m.key}, {"value", JsonDouble(m.value)}, {"timestamp", m.timestamp}, {"step", m.step}};
+  if (with_run_id) j["run_id"] = m.run_id;
+  return j;
+}
+
+Json RunJson(const Run& run) {
+  Json data = Json::object();
+  if (!run.metrics.empty()) {
+    Json a = Json::array();
+    for (const auto& m : run.metrics) a.push_back(MetricJson(m));
+    data["metrics"] = std::move(a);
+  }
+  if (!run.params.empty()) {
+    Json a = Json::array();
+    for (const auto& p : run.params) a.push_back({{"key", p.key}, {"value", p.value}});
+    data["params"] = std::move(a);
+  }
+  if (!run.tags.empty()) data["tags"] = TagsJson(run.tags);
+  Json inputs = Json::object();
+  if (!run.inputs.empty()) {
+    Json a = Json::array();
+    for (const auto& in : run.inputs) {
+      Json d = {{"name", in.dataset.name},
+                {"digest", in.dataset.digest},
+                {"source_type", in.dataset.source_type},
+                {"source", in.dataset.source}};
+      if (!in.dataset.schema.empty()) d["schema"] = in.dataset.schema;
+      if (!in.dataset.profile.empty()) d["profile"] = in.dataset.profile;
+      Json di = {{"dataset", d}};
+      if (!in.tags.empty()) di["tags"] = TagsJson(in.tags);
+      a.push_back(std::move(di));
+    }
+    inputs["dataset_inputs"] = std::move(a);
+  }
+  return {{"info", RunInfoJson(run.info)}, {"data", data}, {"inputs", inputs}};
+}
+
+// ---- JSON -> entities ----------------------------------------------------------
+
+std::vector<Tag> ReadTags(Args& args, const char* field) {
+  std::vector<Tag> tags;
+  const Json* raw = args.Raw(field);
+  if (!raw) return tags;
+  if (!raw->is_array()) {
+    args.Fail(InvalidParameter(std::string("'") + field + "' must be a list of {key, value}"));
+    return tags;
+  }
+  for (const auto& t : *raw) {
+    Args a(t);
+    Tag tag{a.String("key"), a.OptString("value").value_or("")};
+    if (!a.ok()) {
+      args.Fail(InvalidParameter(std::string("in '") + field + "': " + a.status().message()));
+      return {};
+    }
+    tags.push_back(std::move(tag));
+  }
+  return tags;
+}
+
+std::vector<Metric> ReadMetrics(Args& args) {
+  std::vector<Metric> out;
+  const Json* raw = args.Raw("metrics");
+  if (!raw) return out;
+  if (!raw->is_array()) {
+    args.Fail(InvalidParameter("'metrics' must be a list of {key, value, timestamp, step}"));
+    return out;
+  }
+  out.reserve(raw->size());
+  for (const auto& m : *raw) {
+    Args a(m);
+    Metric metric{a.String("key"), a.Double("value"), a.OptInt("timestamp").value_or(0),
+                  a.OptInt("step").value_or(0)};
+    if (!a.Raw("timestamp") && a.ok()) {
+      a.Fail(InvalidParameter("Missing value for required parameter 'timestamp'."));
+    }
+    if (!a.ok()) {
+      args.Fail(InvalidParameter("in 'metrics': " + a.status().message()));
+      return {};
+    }
+    out.push_back(std::move(metric));
+  }
+  return out;
+}
+
+std::string RunIdArg(Args& args) {
+  if (auto id = args.OptString("run_id"); id && !id->empty()) return *id;
+  if (auto id = args.OptString("run_uuid"); id && !id->empty()) return *id;
+  args.Fail(InvalidParameter("Missing value for required parameter 'run_id'."));
+  return "";
+}
+
+SearchRequest ReadSearch(Args& args, const char* view_field) {
+  SearchRequest req;
+  req.filter = args.OptString("filter").value_or("");
+  req.order_by = args.Strings("order_by");
+  if (auto v = args.OptString(view_field)) {
+    auto view = ParseViewType(*v);
+    if (view.ok()) {
+      req.view = *view;
+    } else {
+      args.Fail(view.status());
+    }
+  }
+  req.max_results = args.OptInt("max_results");
+  req.page_token = args.OptString("page_token").value_or("");
+  return req;
+}
+
+Json Empty() { return Json::object(); }
+
+// Maps Status-returning service calls to `{}` responses.
+Result<Json> Done(const Status& st) {
+  if (!st.ok()) return st;
+  return Empty();
+}
+
+void RegisterExperimentRoutes(httplib::Server& s, TrackingService& t) {
+  api::MlflowRoute(s, "POST", "experiments/create", [&t](Args& a) -> Result<Json> {
+    std::string name = a.String("name");
+    std::string location = a.OptString("artifact_location").value_or("");
+    auto tags = ReadTags(a, "tags");
+    if (!a.ok()) return a.status();
+    auto id = t.CreateExperiment(name, location, tags);
+    if (!id.ok()) return id.status();
+    return Json{{"experiment_id", *id}};
+  });
+  api::MlflowRoute(s, "GET", "experiments/get", [&t](Args& a) -> Result<Json> {
+    std::string id = a.String("experiment_id");
+    if (!a.ok()) return a.status();
+    auto e = t.GetExperiment(id);
+    if (!e.ok()) return e.status();
+    return Json{{"experiment", ExperimentJson(*e)}};
+  });
+  api::MlflowRoute(s, "GET", "experiments/get-by-name", [&t](Args& a) -> Result<Json> {
+    std::string name = a.String("experiment_name");
+    if (!a.ok()) return a.status();
+    auto e = t.GetExperimentByName(name);
+    if (!e.ok()) return e.status();
+    return Json{{"experiment", ExperimentJson(*e)}};
+  });
+  auto search = [&t](Args& a) -> Result<Json> {
+    SearchRequest req = ReadSearch(a, "view_type");
+    if (!a.ok()) return a.status();
+    auto page = t.SearchExperiments(req);
+    if (!page.ok()) return page.status();
+    Json out = Json::object();
+    Json list = Json::array();
+    for (const auto& e : page->items) list.push_back(ExperimentJson(e));
+    if (!list.empty()) out["experiments"] = std::move(list);
+    if (!page->next_page_token.empty()) out["next_page_token"] = page->next_page_token;
+    return out;
+  };
+  api::MlflowRoute(s, "POST", "experiments/search", search);
+  api::MlflowRoute(s, "GET", "experiments/search", search);
+  api::MlflowRoute(s, "POST", "experiments/update", [&t](Args& a) -> Result<Json> {
+    std::string id = a.String("experiment_id");
+    std::string name = a.String("new_name");
+    if (!a.ok()) return a.status();
+    return Done(t.RenameExperiment(id, name));
+  });
+  api::MlflowRoute(s, "POST", "experiments/delete", [&t](Args& a) -> Result<Json> {
+    std::string id = a.String("experiment_id");
+    if (!a.ok()) return a.status();
+    return Done(t.DeleteExperiment(id));
+  });
+  api::MlflowRoute(s, "POST", "experiments/restore", [&t](Args& a) -> Result<Json> {
+    std::string id = a.String("experiment_id");
+    if (!a.ok()) return a.status();
+    return Done(t.RestoreExperiment(id));
+  });
+  api::MlflowRoute(s, "POST", "experiments/set-experiment-tag", [&t](Args& a) -> Result<Json> {
+    std::string id = a.String("experiment_id");
+    Tag tag{a.String("key"), a.String("value")};
+    if (!a.ok()) return a.status();
+    return Done(t.SetExperimentTag(id, tag));
+  });
+}
+
+void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
+  api::MlflowRoute(s, "POST", "runs/create", [&t](Args& a) -> Result<Json> {
+    NewRun r;
+    r.experiment_id = a.OptString("experiment_id").value_or("0");
+    r.user_id = a.OptString("user_id").value_or("");
+    r.run_name = a.OptString("run_name").value_or("");
+    r.start_time = a.OptInt("start_time");
+    r.tags = ReadTags(a, "tags");
+    if (!a.ok()) return a.status();
+    auto run = t.CreateRun(r);
+    if (!run.ok()) return run.status();
+    return Json{{"run", RunJson(*run)}};
+  });
+  api::MlflowRoute(s, "GET", "runs/get", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    if (!a.ok()) return a.status();
+    auto run = t.GetRun(id);
+    if (!run.ok()) return run.status();
+    return Json{{"run", RunJson(*run)}};
+  });
+  api::MlflowRoute(s, "POST", "runs/update", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    auto status = a.OptString("status");
+    auto end_time = a.OptInt("end_time");
+    auto name = a.OptString("run_name");
+    if (!a.ok()) return a.status();
+    auto info = t.UpdateRun(id, status, end_time, name);
+    if (!info.ok()) return info.status();
+    return Json{{"run_info", RunInfoJson(*info)}};
+  });
+  api::MlflowRoute(s, "POST", "runs/delete", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    if (!a.ok()) return a.status();
+    return Done(t.DeleteRun(id));
+  });
+  api::MlflowRoute(s, "POST", "runs/restore", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    if (!a.ok()) return a.status();
+    return Done(t.RestoreRun(id));
+  });
+  api::MlflowRoute(s, "POST", "runs/log-metric", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    Metric m{a.String("key"), a.Double("value"), a.OptInt("timestamp").value_or(0),
+             a.OptInt("step").value_or(0)};
+    if (a.ok() && !a.Raw("timestamp")) {
+      a.Fail(InvalidParameter("Missing value for required parameter 'timestamp'."));
+    }
+    if (!a.ok()) return a.status();
+    return Done(t.LogMetric(id, m));
+  });
+  api::MlflowRoute(s, "POST", "runs/log-parameter", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    Param p{a.String("key"), a.String("value")};
+    if (!a.ok()) return a.status();
+    return Done(t.LogParam(id, p));
+  });
+  api::MlflowRoute(s, "POST", "runs/set-tag", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    Tag tag{a.String("key"), a.String("value")};
+    if (!a.ok()) return a.status();
+    return Done(t.SetTag(id, tag));
+  });
+  api::MlflowRoute(s, "POST", "runs/delete-tag", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    std::string key = a.String("key");
+    if (!a.ok()) return a.status();
+    return Done(t.DeleteTag(id, key));
+  });
+  api::MlflowRoute(s, "POST", "runs/log-batch", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    auto metrics = ReadMetrics(a);
+    std::vector<Param> params;
+    for (auto& tag : ReadTags(a, "params")) params.push_back({tag.key, tag.value});
+    auto tags = ReadTags(a, "tags");
+    if (!a.ok()) return a.status();
+    return Done(t.LogBatch(id, metrics, params, tags));
+  });
+  api::MlflowRoute(s, "POST", "runs/log-model", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    std::string model = a.String("model_json");
+    if (!a.ok()) return a.status();
+    return Done(t.LogModel(id, model));
+  });
+  api::MlflowRoute(s, "POST", "runs/log-inputs", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    std::vector<DatasetInput> inputs;
+    if (const Json* raw = a.Raw("datasets")) {
+      if (!raw->is_array()) return InvalidParameter("'datasets' must be a list");
+      for (const auto& d : *raw) {
+        Args da(d);
+        DatasetInput in;
+        in.tags = ReadTags(da, "tags");
+        const Json* ds = da.Raw("dataset");
+        if (!ds || !ds->is_object()) {
+          return InvalidParameter("each entry of 'datasets' needs a 'dataset' object");
+        }
+        Args dsa(*ds);
+        in.dataset = {dsa.String("name"),
+                      dsa.String("digest"),
+                      dsa.String("source_type"),
+                      dsa.String("source"),
+                      dsa.OptString("schema").value_or(""),
+                      dsa.OptString("profile").value_or("")};
+        if (!da.ok()) return InvalidParameter("in 'datasets': " + da.status().message());
+        if (!dsa.ok()) return InvalidParameter("in 'datasets': " + dsa.status().message());
+        inputs.push_back(std::move(in));
+      }
+    }
+    if (!a.ok()) return a.status();
+    return Done(t.LogInputs(id, inputs));
+  });
+  api::MlflowRoute(s, "POST", "runs/search", [&t](Args& a) -> Result<Json> {
+    std::vector<std::string> experiment_ids = a.Strings("experiment_ids");
+    SearchRequest req = ReadSearch(a, "run_view_type");
+    if (!a.ok()) return a.status();
+    auto page = t.SearchRuns(experiment_ids, req);
+    if (!page.ok()) return page.status();
+    Json out = Json::object();
+    Json list = Json::array();
+    for (const auto& r : page->items) list.push_back(RunJson(r));
+    if (!list.empty()) out["runs"] = std::move(list);
+    if (!page->next_page_token.empty()) out["next_page_token"] = page->next_page_token;
+    return out;
+  });
+  api::MlflowRoute(s, "GET", "metrics/get-history", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    std::string key = a.String("metric_key");
+    auto max_results = a.OptInt("max_results");
+    std::string token = a.OptString("page_token").value_or("");
+    if (!a.ok()) return a.status();
+    auto page = t.GetMetricHistory(id, key, max_results, token);
+    if (!page.ok()) return page.status();
+    Json list = Json::array();
+    for (const auto& m : page->items) list.push_back(MetricJson(m));
+    Json out = {{"metrics", std::move(list)}};
+    if (!page->next_page_token.empty()) out["next_page_token"] = page->next_page_token;
+    return out;
+  });
+  api::MlflowRoute(s, "GET", "metrics/get-history-bulk-interval", [&t](Args& a) -> Result<Json> {
+    auto run_ids = a.Strings("run_ids");
+    std::string key = a.String("metric_key");
+    auto start = a.OptInt("start_step");
+    auto end = a.OptInt("end_step");
+    auto max_results = a.OptInt("max_results");
+    if (!a.ok()) return a.status();
+    auto metrics = t.GetMetricHistoryBulkInterval(run_ids, key, start, end, max_results);
+    if (!metrics.ok()) return metrics.status();
+    Json list = Json::array();
+    for (const auto& m : *metrics) list.push_back(MetricJson(m, /*with_run_id=*/true));
+    return Json{{"metrics", std::move(list)}};
+  });
+  api::MlflowRoute(s, "GET", "artifacts/list", [&t](Args& a) -> Result<Json> {
+    std::string id = RunIdArg(a);
+    std::string path = a.OptString("path").value_or("");
+    if (!a.ok()) return a.status();
+    auto listing = t.ListRunArtifacts(id, path);
+    if (!listing.ok()) return listing.status();
+    Json files = Json::array();
+    for (const auto& f : listing->files) {
+      Json j = {{"path", f.path}, {"is_dir", f.is_dir}};
+      if (!f.is_dir) j["file_size"] = f.file_size;
+      files.push_back(std::move(j));
+    }
+    Json out = {{"root_uri", listing->root_uri}};
+    if (!files.empty()) out["files"] = std::move(files);
+    return out;
+  });
+}
+
+void SendBytes(httplib::Response& res, const std::string& path, std::string bytes) {
+  std::string name = path.substr(path.rfind('/') + 1);
+  res.status = 200;
+  res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  res.set_content(std::move(bytes), "application/octet-stream");
+}
+
+void RegisterArtifactProxyRoutes(httplib::Server& s, TrackingService& t) {
+  const std::string base = "/api/2.0/mlflow-artifacts/artifacts";
+  ArtifactStore& store = t.artifacts();
+  s.Put(base + "/(.+)", [&store](const httplib::Request& req, httplib::Response& res) {
+    Status st = store.Put(req.matches[1], req.body);
+    if (!st.ok()) return api::WriteError(res, st);
+    api::WriteJson(res, Json::object());
+  });
+  s.Get(base + "/(.+)", [&store](const httplib::Request& req, httplib::Response& res) {
+    auto bytes = store.Get(req.matches[1]);
+    if (!bytes.ok()) return api::WriteError(res, bytes.status());
+    SendBytes(res, req.matches[1], std::move(bytes).value());
+  });
+  s.Delete(base + "/(.+)", [&store](const httplib::Request& req, httplib::Response& res) {
+    Status st = store.Delete(req.matches[1]);
+    if (!st.ok()) return api::WriteError(res, st);
+    api::WriteJson(res, Json::object());
+  });
+  s.Get(base, [&store](const httplib::Request& req, httplib::Response& res) {
+    std::string dir = req.has_param("path") ? req.get_param_value("path") : "";
+    auto clean = NormalizeRelativePath(dir);
+    if (!clean.ok()) return api::WriteError(res, clean.status());
+    auto files = store.List(*clean);
+    if (!files.ok()) return api::WriteError(res, files.status());
+    Json list = Json::array();
+    for (const auto& f : *files) {
+      // The proxy lists names relative to the listed directory; clients join them.
+      Json j = {{"path", f.path.substr(f.path.rfind('/') + 1)}, {"is_dir", f.is_dir}};
+      if (!f.is_dir) j["file_size"] = f.file_size;
+      list.push_back(std::move(j));
+    }
+    Json out = Json::object();
+    if (!list.empty()) out["files"] = std::move(list);
+    api::WriteJson(res, out);
+  });
+  s.Get("/get-artifact", [&t](const httplib::Request& req, httplib::Response& res) {
+    Args a = api::ParseArgs(req);
+    std::string id = RunIdArg(a);
+    std::string path = a.String("path");
+    if (!a.ok()) return api::WriteError(res, a.status());
+    auto bytes = t.GetRunArtifact(id, path);
+    if (!bytes.ok()) return api::WriteError(res, bytes.status());
+    SendBytes(res, path, std::move(bytes).value());
+  });
+}
+
+}  // namespace
+
+void RegisterTrackingRoutes(httplib::Server& server, TrackingService& tracking) {
+  RegisterExperimentRoutes(server, tracking);
+  RegisterRunRoutes(server, tracking);
+  RegisterArtifactProxyRoutes(server, tracking);
+}
+
+}  // namespace cairn

@@ -1,0 +1,74 @@
+#include "cli/api_client.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+namespace cairn {
+
+struct ApiClient::Impl {
+  explicit Impl(const std::string& url) : client(url) {
+    client.set_connection_timeout(5);
+    client.set_read_timeout(120);
+    client.set_keep_alive(true);
+  }
+  httplib::Client client;
+};
+
+ApiClient::ApiClient(const std::string& base_url)
+    : impl_(std::make_unique<Impl>(base_url)), base_url_(base_url) {}
+ApiClient::~ApiClient() = default;
+
+namespace {
+
+ErrorCode CodeFromName(const std::string& name) {
+  static const std::pair<const char*, ErrorCode> kCodes[] = {
+      {"INVALID_PARAMETER_VALUE", ErrorCode::kInvalidParameterValue},
+      {"BAD_REQUEST", ErrorCode::kBadRequest},
+      {"RESOURCE_DOES_NOT_EXIST", ErrorCode::kResourceDoesNotExist},
+      {"RESOURCE_ALREADY_EXISTS", ErrorCode::kResourceAlreadyExists},
+      {"INVALID_STATE", ErrorCode::kInvalidState},
+      {"PERMISSION_DENIED", ErrorCode::kPermissionDenied},
+      {"ENDPOINT_NOT_FOUND", ErrorCode::kEndpointNotFound},
+      {"RESOURCE_EXHAUSTED", ErrorCode::kResourceExhausted},
+      {"TEMPORARILY_UNAVAILABLE", ErrorCode::kTemporarilyUnavailable},
+  };
+  for (auto& [n, c] : kCodes) {
+    if (name == n) return c;
+  }
+  return ErrorCode::kInternalError;
+}
+
+Result<std::string> Interpret(const httplib::Result& res, const std::string& url,
+                              bool& unreachable) {
+  if (!res) {
+    unreachable = true;
+    return Status(ErrorCode::kTemporarilyUnavailable,
+                  "cannot reach the Cairn server at " + url + " (" +
+                      httplib::to_string(res.error()) +
+                      "); start one with `cairn server` or set --server / CAIRN_URL");
+  }
+  unreachable = false;
+  if (res->status == 200) return res->body;
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (body.is_object() && body.contains("error_code")) {
+    return Status(CodeFromName(body.value("error_code", "")), body.value("message", ""));
+  }
+  return Status(ErrorCode::kInternalError,
+                "HTTP " + std::to_string(res->status) + ": " + res->body.substr(0, 300));
+}
+
+}  // namespace
+
+Result<std::string> ApiClient::Get(const std::string& path,
+                                   const std::multimap<std::string, std::string>& query) {
+  httplib::Params params(query.begin(), query.end());
+  return Interpret(impl_->client.Get(path, params, httplib::Headers{}), base_url_, unreachable_);
+}
+
+Result<std::string> ApiClient::Post(const std::string& path, const std::string& json_body) {
+  return Interpret(impl_->client.Post(path, json_body, "application/json"), base_url_,
+                   unreachable_);
+}
+
+}  // namespace cairn

@@ -1,0 +1,35 @@
+// A small blocking JSON-over-HTTP client for the CLI. Returns the parsed body
+// or a Status carrying the server's error_code and message. Not thread-safe
+// (one per command). Keeps httplib and nlohmann out of this header.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+
+namespace cairn {
+
+class ApiClient {
+ public:
+  explicit ApiClient(const std::string& base_url);
+  ~ApiClient();
+
+  // GET with query parameters; returns the JSON body text.
+  Result<std::string> Get(const std::string& path,
+                          const std::multimap<std::string, std::string>& query);
+  // POST a JSON body text; returns the JSON body text.
+  Result<std::string> Post(const std::string& path, const std::string& json_body);
+  const std::string& base_url() const { return base_url_; }
+  // True when the last failure was a transport error (no HTTP response at all).
+  bool unreachable() const { return unreachable_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string base_url_;
+  bool unreachable_ = false;
+};
+
+}  // namespace cairn

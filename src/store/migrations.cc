@@ -1,0 +1,93 @@
+#include "store/migrations.h"
+
+namespace cairn {
+
+const std::vector<std::string>& Migrations() {
+  // Portable SQL only (types and syntax both SQLite and PostgreSQL accept).
+  // Append new migrations; never edit a released one.
+  static const std::vector<std::string> kMigrations = {
+      // 1: tracking (experiments, runs, metrics, params, tags, dataset inputs)
+      R"SQL(
+CREATE TABLE experiments (
+  experiment_id BIGINT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  artifact_location TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_update_time BIGINT NOT NULL);
+CREATE INDEX experiments_by_creation ON experiments (creation_time, experiment_id);
+CREATE TABLE experiment_tags (
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, key));
+CREATE TABLE runs (
+  run_uuid TEXT PRIMARY KEY,
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id),
+  name TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time BIGINT,
+  end_time BIGINT,
+  lifecycle_stage TEXT NOT NULL,
+  artifact_uri TEXT NOT NULL,
+  deleted_time BIGINT);
+CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time, run_uuid);
+CREATE TABLE params (
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_uuid, key));
+CREATE INDEX params_by_key_value ON params (key, value, run_uuid);
+CREATE TABLE tags (
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_uuid, key));
+CREATE INDEX tags_by_key_value ON tags (key, value, run_uuid);
+CREATE TABLE metrics (
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
+  key TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  timestamp BIGINT NOT NULL,
+  step BIGINT NOT NULL,
+  is_nan SMALLINT NOT NULL,
+  PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan));
+CREATE TABLE latest_metrics (
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
+  key TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  timestamp BIGINT NOT NULL,
+  step BIGINT NOT NULL,
+  is_nan SMALLINT NOT NULL,
+  PRIMARY KEY (run_uuid, key));
+CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value, run_uuid);
+CREATE TABLE datasets (
+  dataset_uuid TEXT PRIMARY KEY,
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id),
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  schema TEXT,
+  profile TEXT,
+  UNIQUE (experiment_id, name, digest));
+CREATE TABLE inputs (
+  input_uuid TEXT PRIMARY KEY,
+  source_type TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  destination_type TEXT NOT NULL,
+  destination_id TEXT NOT NULL,
+  UNIQUE (source_type, source_id, destination_type, destination_id));
+CREATE INDEX inputs_by_destination ON inputs (destination_id, destination_type);
+CREATE TABLE input_tags (
+  input_uuid TEXT NOT NULL REFERENCES inputs (input_uuid),
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (input_uuid, name));
+)SQL",
+  };
+  return kMigrations;
+}
+
+}  // namespace cairn

@@ -1,0 +1,809 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/ids.h"
+#include "store/migrations.h"
+#include "store/sql_search.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace cairn::sqlite {
+namespace {
+
+// An expected failure raised inside a transaction; rolls back that request only.
+struct StatusError {
+  Status status;
+};
+[[noreturn]] void Fail(Status s) { throw StatusError{std::move(s)}; }
+
+Status FromSqlError(const SqlError& e) {
+  if (e.code == SQLITE_FULL || e.code == SQLITE_IOERR) {
+    return Status(ErrorCode::kIoError, std::string("storage error: ") + e.what());
+  }
+  if ((e.code & 0xff) == SQLITE_BUSY || (e.code & 0xff) == SQLITE_LOCKED) {
+    return Status(ErrorCode::kTemporarilyUnavailable, "database is busy, retry");
+  }
+  return InternalError(std::string("database error: ") + e.what());
+}
+
+constexpr const char* kRunNameTag = "mlflow.runName";
+constexpr const char* kUserTag = "mlflow.user";
+
+std::vector<Tag> LoadTags(Db& db, const char* sql, const std::string& id_text,
+                          std::optional<int64_t> id_int = std::nullopt) {
+  std::vector<Tag> tags;
+  auto s = db.Prepare(sql);
+  if (id_int) {
+    s.BindAll(*id_int);
+  } else {
+    s.BindAll(id_text);
+  }
+  while (s.Step()) tags.push_back({s.Text(0), s.Text(1)});
+  return tags;
+}
+
+std::optional<int64_t> ParseExperimentId(const std::string& id) {
+  if (id.empty() || id.size() > 18) return std::nullopt;
+  for (char c : id) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  return std::stoll(id);
+}
+
+std::optional<Experiment> LoadExperiment(Db& db, int64_t id) {
+  auto s = db.Prepare(
+      "SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, "
+      "last_update_time FROM experiments WHERE experiment_id = ?1");
+  s.BindAll(id);
+  if (!s.Step()) return std::nullopt;
+  Experiment e;
+  e.experiment_id = std::to_string(s.Int(0));
+  e.name = s.Text(1);
+  e.artifact_location = s.Text(2);
+  e.lifecycle_stage = s.Text(3);
+  e.creation_time = s.Int(4);
+  e.last_update_time = s.Int(5);
+  e.tags = LoadTags(db, "SELECT key, value FROM experiment_tags WHERE experiment_id = ?1", "", id);
+  return e;
+}
+
+Experiment MustLoadExperiment(Db& db, const std::string& experiment_id) {
+  auto id = ParseExperimentId(experiment_id);
+  std::optional<Experiment> e;
+  if (id) e = LoadExperiment(db, *id);
+  if (!e) Fail(NotFound("No Experiment with id=" + experiment_id + " exists"));
+  return *e;
+}
+
+std::optional<RunInfo> LoadRunInfo(Db& db, const std::string& run_id) {
+  auto s = db.Prepare(
+      "SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
+      "artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?1");
+  s.BindAll(run_id);
+  if (!s.Step()) return std::nullopt;
+  RunInfo r;
+  r.run_id = s.Text(0);
+  r.experiment_id = std::to_string(s.Int(1));
+  r.run_name = s.Text(2);
+  r.user_id = s.Text(3);
+  r.status = s.Text(4);
+  r.start_time = s.OptInt(5);
+  r.end_time = s.OptInt(6);
+  r.artifact_uri = s.Text(7);
+  r.lifecycle_stage = s.Text(8);
+  return r;
+}
+
+RunInfo MustLoadRunInfo(Db& db, const std::string& run_id) {
+  auto r = LoadRunInfo(db, run_id);
+  if (!r) Fail(NotFound("Run with id=" + run_id + " not found"));
+  return *r;
+}
+
+RunInfo MustLoadActiveRun(Db& db, const std::string& run_id) {
+  RunInfo r = MustLoadRunInfo(db, run_id);
+  if (r.lifecycle_stage != kActive) {
+    Fail(InvalidParameter("The run " + run_id +
+                          " must be in the 'active' state. Current state is " + r.lifecycle_stage +
+                          "."));
+  }
+  return r;
+}
+
+double MetricValue(const Stmt& s, int value_col, int nan_col) {
+  return s.Int(nan_col) ? std::nan("") : s.Double(value_col);
+}
+
+Run LoadRun(Db& db, RunInfo info) {
+  Run run;
+  run.info = std::move(info);
+  const std::string& id = run.info.run_id;
+  {
+    auto s = db.Prepare(
+        "SELECT key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid = ?1 "
+        "ORDER BY key");
+    s.BindAll(id);
+    while (s.Step()) run.metrics.push_back({s.Text(0), MetricValue(s, 1, 4), s.Int(2), s.Int(3)});
+  }
+  {
+    auto s = db.Prepare("SELECT key, value FROM params WHERE run_uuid = ?1 ORDER BY key");
+    s.BindAll(id);
+    while (s.Step()) run.params.push_back({s.Text(0), s.Text(1)});
+  }
+  run.tags = LoadTags(db, "SELECT key, value FROM tags WHERE run_uuid = ?1 ORDER BY key", id);
+  {
+    auto s = db.Prepare(
+        "SELECT i.input_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile "
+        "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
+        "WHERE i.destination_id = ?1 AND i.destination_type = 'RUN' AND i.source_type = "
+        "'DATASET' ORDER BY d.name, d.digest");
+    s.BindAll(id);
+    while (s.Step()) {
+      DatasetInput in;
+      in.dataset = {s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6)};
+      in.tags = LoadTags(
+          db, "SELECT name, value FROM input_tags WHERE input_uuid = ?1 ORDER BY name", s.Text(0));
+      run.inputs.push_back(std::move(in));
+    }
+  }
+  return run;
+}
+
+void BindSqlValues(Stmt& s, const std::vector<SqlValue>& values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::visit([&](const auto& v) { s.Bind(static_cast<int>(i + 1), v); }, values[i]);
+  }
+}
+
+std::string NextPageToken(int64_t offset, size_t got, int64_t page_size) {
+  if (static_cast<int64_t>(got) <= page_size) return "";
+  return Base64Encode("{\"offset\": " + std::to_string(offset + page_size) + "}");
+}
+
+void UpsertRunTag(Db& db, const std::string& run_id, const Tag& t) {
+  db.Prepare(
+        "INSERT INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value")
+      .BindAll(run_id, t.key, t.value)
+      .Exec();
+  if (t.key == kRunNameTag) {
+    db.Prepare("UPDATE runs SET name = ?2 WHERE run_uuid = ?1").BindAll(run_id, t.value).Exec();
+  }
+}
+
+}  // namespace
+
+struct SqliteStore::WriteOp {
+  const std::function<void(Db&)>* fn;
+  Status status;
+  bool done = false;
+};
+
+SqliteStore::SqliteStore(std::string path, StoreOptions options, const Clock& clock)
+    : path_(std::move(path)), options_(std::move(options)), clock_(clock) {}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       const StoreOptions& options,
+                                                       const Clock& clock) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, options, clock));
+  CAIRN_RETURN_IF_ERROR(store->Init());
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+Status SqliteStore::Init() {
+  try {
+    writer_db_ = std::make_unique<Db>(path_, options_.sync_mode);
+    Db& db = *writer_db_;
+    db.Exec("BEGIN IMMEDIATE");
+    try {
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+      int version = 0;
+      bool has_row = false;
+      {
+        auto s = db.Prepare("SELECT version FROM schema_version");
+        if (s.Step()) {
+          version = static_cast<int>(s.Int(0));
+          has_row = true;
+        }
+      }
+      if (version > LatestSchemaVersion()) {
+        db.Exec("ROLLBACK");
+        return Status(ErrorCode::kInvalidState,
+                      "workspace database " + path_ + " has schema version " +
+                          std::to_string(version) + " but this Cairn knows only up to version " +
+                          std::to_string(LatestSchemaVersion()) +
+                          "; it was written by a newer Cairn. Upgrade cairn to open it.");
+      }
+      for (int v = version; v < LatestSchemaVersion(); ++v) db.Exec(Migrations()[v]);
+      if (!has_row) {
+        db.Exec("INSERT INTO schema_version (version) VALUES (" +
+                std::to_string(LatestSchemaVersion()) + ")");
+        int64_t now = clock_.NowMillis();
+        db.Prepare(
+              "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
+              "creation_time, last_update_time) VALUES (0, 'Default', 'mlflow-artifacts:/0', "
+              "'active', ?1, ?1)")
+            .BindAll(now)
+            .Exec();
+      } else if (version != LatestSchemaVersion()) {
+        db.Exec("UPDATE schema_version SET version = " + std::to_string(LatestSchemaVersion()));
+      }
+      db.Exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  } catch (const SqlError& e) {
+    return Status(ErrorCode::kIoError, "cannot open workspace database " + path_ + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lk(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+int SqliteStore::SchemaVersion() {
+  int version = 0;
+  Status st = Read([&](Db& db) {
+    auto s = db.Prepare("SELECT version FROM schema_version");
+    if (s.Step()) version = static_cast<int>(s.Int(0));
+  });
+  return st.ok() ? version : -1;
+}
+
+// ---- the write path: group commit -------------------------------------------------------------
+
+Status SqliteStore::Write(const std::function<void(Db&)>& fn) {
+  WriteOp op{&fn};
+  {
+    std::lock_guard lk(queue_mu_);
+    if (stopping_) return Status(ErrorCode::kTemporarilyUnavailable, "store is shutting down");
+    queue_.push_back(&op);
+  }
+  queue_cv_.notify_one();
+  std::unique_lock lk(done_mu_);
+  done_cv_.wait(lk, [&] { return op.done; });
+  return op.status;
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<WriteOp*> batch;
+  for (;;) {
+    {
+      std::unique_lock lk(queue_mu_);
+      queue_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to commit
+      batch.swap(queue_);
+    }
+    CommitBatch(batch);
+    {
+      std::lock_guard lk(done_mu_);
+      for (WriteOp* op : batch) op->done = true;
+    }
+    done_cv_.notify_all();
+    batch.clear();
+  }
+}
+
+void SqliteStore::CommitBatch(std::vector<WriteOp*>& batch) {
+  Db& db = *writer_db_;
+  try {
+    db.Prepare("BEGIN IMMEDIATE").Exec();
+  } catch (const SqlError& e) {
+    for (WriteOp* op : batch) op->status = FromSqlError(e);
+    return;
+  }
+  for (WriteOp* op : batch) {
+    try {
+      db.Prepare("SAVEPOINT op").Exec();
+      try {
+        (*op->fn)(db);
+        db.Prepare("RELEASE op").Exec();
+        op->status = Status::Ok();
+        continue;
+      } catch (const StatusError& e) {
+        op->status = e.status;
+      } catch (const SqlError& e) {
+        op->status = FromSqlError(e);
+      } catch (const std::exception& e) {
+        op->status = InternalError(e.what());
+      }
+      db.Prepare("ROLLBACK TO op").Exec();
+      db.Prepare("RELEASE op").Exec();
+    } catch (const SqlError& e) {
+      op->status = FromSqlError(e);
+    }
+  }
+  try {
+    db.Prepare("COMMIT").Exec();
+  } catch (const SqlError& e) {
+    sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+    for (WriteOp* op : batch) {
+      if (op->status.ok()) op->status = FromSqlError(e);
+    }
+  }
+}
+
+Status SqliteStore::Read(const std::function<void(Db&)>& fn) {
+  std::unique_ptr<Db> db;
+  {
+    std::unique_lock lk(pool_mu_);
+    pool_cv_.wait(lk, [&] {
+      return !idle_readers_.empty() || open_readers_ < std::max(1, options_.read_connections);
+    });
+    if (!idle_readers_.empty()) {
+      db = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    } else {
+      ++open_readers_;
+    }
+  }
+  Status st;
+  try {
+    if (!db) db = std::make_unique<Db>(path_, options_.sync_mode);
+    // One snapshot for the whole read, so a page never mixes two commits.
+    db->Prepare("BEGIN").Exec();
+    try {
+      fn(*db);
+    } catch (...) {
+      db->Prepare("COMMIT").Exec();
+      throw;
+    }
+    db->Prepare("COMMIT").Exec();
+  } catch (const StatusError& e) {
+    st = e.status;
+  } catch (const SqlError& e) {
+    st = FromSqlError(e);
+  } catch (const std::exception& e) {
+    st = InvalidParameter(e.what());
+  }
+  {
+    std::lock_guard lk(pool_mu_);
+    if (db) {
+      idle_readers_.push_back(std::move(db));
+    } else {
+      --open_readers_;
+    }
+  }
+  pool_cv_.notify_one();
+  return st;
+}
+
+// ---- experiments ------------------------------------------------------------------------------
+
+Result<std::string> SqliteStore::CreateExperiment(const std::string& name,
+                                                  const std::string& artifact_location,
+                                                  const std::vector<Tag>& tags) {
+  std::string id;
+  Status st = Write([&](Db& db) {
+    {
+      auto s = db.Prepare("SELECT lifecycle_stage FROM experiments WHERE name = ?1");
+      s.BindAll(name);
+      if (s.Step()) {
+        if (s.Text(0) == kDeleted) {
+          Fail(AlreadyExists("Experiment '" + name +
+                             "' already exists in deleted state. Restore it with "
+                             "experiments/restore, or choose another name."));
+        }
+        Fail(AlreadyExists("Experiment '" + name + "' already exists."));
+      }
+    }
+    int64_t next = 1;
+    {
+      auto s = db.Prepare("SELECT COALESCE(MAX(experiment_id), 0) + 1 FROM experiments");
+      if (s.Step()) next = s.Int(0);
+    }
+    id = std::to_string(next);
+    int64_t now = clock_.NowMillis();
+    db.Prepare(
+          "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
+          "creation_time, last_update_time) VALUES (?1, ?2, ?3, 'active', ?4, ?4)")
+        .BindAll(next, name,
+                 artifact_location.empty() ? "mlflow-artifacts:/" + id : artifact_location, now)
+        .Exec();
+    for (const auto& t : tags) {
+      db.Prepare(
+            "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value")
+          .BindAll(next, t.key, t.value)
+          .Exec();
+    }
+  });
+  if (!st.ok()) return st;
+  return id;
+}
+
+Result<Experiment> SqliteStore::GetExperiment(const std::string& experiment_id) {
+  Experiment e;
+  CAIRN_RETURN_IF_ERROR(Read([&](Db& db) { e = MustLoadExperiment(db, experiment_id); }));
+  return e;
+}
+
+Result<Experiment> SqliteStore::GetExperimentByName(const std::string& name) {
+  Experiment e;
+  CAIRN_RETURN_IF_ERROR(Read([&](Db& db) {
+    auto s = db.Prepare("SELECT experiment_id FROM experiments WHERE name = ?1");
+    s.BindAll(name);
+    if (!s.Step()) Fail(NotFound("Could not find experiment with name '" + name + "'"));
+    e = *LoadExperiment(db, s.Int(0));
+  }));
+  return e;
+}
+
+Result<Page<Experiment>> SqliteStore::SearchExperiments(const ExperimentQuery& query) {
+  Page<Experiment> page;
+  CAIRN_RETURN_IF_ERROR(Read([&](Db& db) {
+    SqlQuery q = BuildExperimentSearchSql(query, SqliteDialect());
+    auto s = db.PrepareOnce(q.sql);
+    BindSqlValues(s, q.params);
+    std::vector<int64_t> ids;
+    while (s.Step()) ids.push_back(s.Int(0));
+    page.next_page_token = NextPageToken(query.offset, ids.size(), query.max_results);
+    if (static_cast<int64_t>(ids.size()) > query.max_results) ids.resize(query.max_results);
+    for (int64_t id : ids) page.items.push_back(*LoadExperiment(db, id));
+  }));
+  return page;
+}
+
+Status SqliteStore::RenameExperiment(const std::string& experiment_id,
+                                     const std::string& new_name) {
+  return Write([&](Db& db) {
+    Experiment e = MustLoadExperiment(db, experiment_id);
+    if (e.lifecycle_stage != kActive) {
+      Fail(InvalidParameter("Cannot rename a non-active experiment (id " + experiment_id + ")."));
+    }
+    if (e.name == new_name) return;
+    auto s = db.Prepare("SELECT 1 FROM experiments WHERE name = ?1");
+    s.BindAll(new_name);
+    if (s.Step()) Fail(AlreadyExists("Experiment '" + new_name + "' already exists."));
+    db.Prepare("UPDATE experiments SET name = ?2, last_update_time = ?3 WHERE experiment_id = ?1")
+        .BindAll(std::stoll(experiment_id), new_name, clock_.NowMillis())
+        .Exec();
+  });
+}
+
+Status SqliteStore::SetExperimentLifecycle(const std::string& experiment_id,
+                                           const std::string& stage) {
+  return Write([&](Db& db) {
+    Experiment e = MustLoadExperiment(db, experiment_id);
+    if (stage == kDeleted && experiment_id == "0") {
+      Fail(InvalidParameter("The default experiment (id 0) cannot be deleted."));
+    }
+    if (e.lifecycle_stage == stage) {
+      Fail(InvalidParameter("Experiment " + experiment_id + " is already " + stage + "."));
+    }
+    int64_t now = clock_.NowMillis();
+    int64_t id = std::stoll(experiment_id);
+    db.Prepare(
+          "UPDATE experiments SET lifecycle_stage = ?2, last_update_time = ?3 "
+          "WHERE experiment_id = ?1")
+        .BindAll(id, stage, now)
+        .Exec();
+    // As MLflow does: deleting an experiment deletes its runs, restoring restores them.
+    if (stage == kDeleted) {
+      db.Prepare(
+            "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ?2 "
+            "WHERE experiment_id = ?1 AND lifecycle_stage = 'active'")
+          .BindAll(id, now)
+          .Exec();
+    } else {
+      db.Prepare(
+            "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
+            "WHERE experiment_id = ?1")
+          .BindAll(id)
+          .Exec();
+    }
+  });
+}
+
+Status SqliteStore::SetExperimentTag(const std::string& experiment_id, const Tag& tag) {
+  return Write([&](Db& db) {
+    Experiment e = MustLoadExperiment(db, experiment_id);
+    if (e.lifecycle_stage != kActive) {
+      Fail(InvalidParameter("The experiment " + experiment_id +
+                            " must be in the 'active' state. Current state is " +
+                            e.lifecycle_stage + "."));
+    }
+    db.Prepare(
+          "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value")
+        .BindAll(std::stoll(experiment_id), tag.key, tag.value)
+        .Exec();
+  });
+}
+
+// ---- runs -------------------------------------------------------------------------------------
+
+Result<Run> SqliteStore::CreateRun(const NewRun& in) {
+  Run run;
+  Status st = Write([&](Db& db) {
+    Experiment e = MustLoadExperiment(db, in.experiment_id);
+    if (e.lifecycle_stage != kActive) {
+      Fail(InvalidParameter("The experiment " + in.experiment_id +
+                            " must be in the 'active' state. Current state is " +
+                            e.lifecycle_stage + "."));
+    }
+    std::vector<Tag> tags = in.tags;
+    auto find_tag = [&](const char* key) -> std::string* {
+      for (auto& t : tags) {
+        if (t.key == key) return &t.value;
+      }
+      return nullptr;
+    };
+    std::string name = in.run_name;
+    if (std::string* tag_name = find_tag(kRunNameTag); tag_name && !tag_name->empty()) {
+      if (!name.empty() && name != *tag_name) {
+        Fail(InvalidParameter("Both 'run_name' ('" + name + "') and tag '" + kRunNameTag + "' ('" +
+                              *tag_name + "') were given and differ; send one of them."));
+      }
+      name = *tag_name;
+    }
+    if (name.empty()) name = NewRunName();
+    if (std::string* t = find_tag(kRunNameTag)) {
+      *t = name;
+    } else {
+      tags.push_back({kRunNameTag, name});
+    }
+    std::string user = in.user_id;
+    if (user.empty()) {
+      if (std::string* t = find_tag(kUserTag)) user = *t;
+    }
+    RunInfo info;
+    info.run_id = NewRunId();
+    info.experiment_id = e.experiment_id;
+    info.run_name = name;
+    info.user_id = user;
+    info.start_time = in.start_time ? *in.start_time : clock_.NowMillis();
+    info.artifact_uri = e.artifact_location + "/" + info.run_id + "/artifacts";
+    db.Prepare(
+          "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+          "end_time, lifecycle_stage, artifact_uri) VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, "
+          "'active', ?6)")
+        .BindAll(info.run_id, std::stoll(info.experiment_id), name, user, info.start_time,
+                 info.artifact_uri)
+        .Exec();
+    for (const auto& t : tags) UpsertRunTag(db, info.run_id, t);
+    run = LoadRun(db, info);
+  });
+  if (!st.ok()) return st;
+  return run;
+}
+
+Result<Run> SqliteStore::GetRun(const std::string& run_id) {
+  Run run;
+  CAIRN_RETURN_IF_ERROR(Read([&](Db& db) { run = LoadRun(db, MustLoadRunInfo(db, run_id)); }));
+  return run;
+}
+
+Result<RunInfo> SqliteStore::UpdateRun(const std::string& run_id,
+                                       const std::optional<std::string>& status,
+                                       const std::optional<int64_t>& end_time,
+                                       const std::optional<std::string>& run_name) {
+  RunInfo info;
+  Status st = Write([&](Db& db) {
+    MustLoadActiveRun(db, run_id);
+    if (status) {
+      db.Prepare("UPDATE runs SET status = ?2 WHERE run_uuid = ?1").BindAll(run_id, *status).Exec();
+    }
+    if (end_time) {
+      db.Prepare("UPDATE runs SET end_time = ?2 WHERE run_uuid = ?1")
+          .BindAll(run_id, *end_time)
+          .Exec();
+    }
+    if (run_name && !run_name->empty()) UpsertRunTag(db, run_id, {kRunNameTag, *run_name});
+    info = MustLoadRunInfo(db, run_id);
+  });
+  if (!st.ok()) return st;
+  return info;
+}
+
+Status SqliteStore::SetRunLifecycle(const std::string& run_id, const std::string& stage) {
+  return Write([&](Db& db) {
+    MustLoadRunInfo(db, run_id);
+    if (stage == kDeleted) {
+      db.Prepare(
+            "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ?2 WHERE run_uuid = ?1")
+          .BindAll(run_id, clock_.NowMillis())
+          .Exec();
+    } else {
+      db.Prepare(
+            "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_uuid = ?1")
+          .BindAll(run_id)
+          .Exec();
+    }
+  });
+}
+
+Status SqliteStore::LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
+                             const std::vector<Param>& params, const std::vector<Tag>& tags) {
+  return Write([&](Db& db) {
+    MustLoadActiveRun(db, run_id);
+    for (const auto& p : params) {
+      auto s = db.Prepare("SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2");
+      s.BindAll(run_id, p.key);
+      if (s.Step()) {
+        std::string old = s.Text(0);
+        if (old != p.value) {
+          Fail(InvalidParameter("Changing param values is not allowed. Param with key='" + p.key +
+                                "' was already logged with value='" + old + "' for run ID='" +
+                                run_id + "'. Attempted logging new value '" + p.value + "'."));
+        }
+        continue;
+      }
+      db.Prepare("INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)")
+          .BindAll(run_id, p.key, p.value)
+          .Exec();
+    }
+    for (const auto& m : metrics) {
+      bool is_nan = std::isnan(m.value);
+      double value = is_nan ? 0.0 : m.value;
+      db.Prepare(
+            "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING")
+          .BindAll(run_id, m.key, value, m.timestamp, m.step, is_nan ? 1 : 0)
+          .Exec();
+      // The latest value is the one with the greatest (step, timestamp, value), as MLflow's.
+      db.Prepare(
+            "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_uuid, key) DO UPDATE SET "
+            "value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, "
+            "is_nan = excluded.is_nan WHERE excluded.step > latest_metrics.step OR "
+            "(excluded.step = latest_metrics.step AND excluded.timestamp > "
+            "latest_metrics.timestamp) OR (excluded.step = latest_metrics.step AND "
+            "excluded.timestamp = latest_metrics.timestamp AND excluded.value >= "
+            "latest_metrics.value)")
+          .BindAll(run_id, m.key, value, m.timestamp, m.step, is_nan ? 1 : 0)
+          .Exec();
+    }
+    for (const auto& t : tags) UpsertRunTag(db, run_id, t);
+  });
+}
+
+Status SqliteStore::DeleteTag(const std::string& run_id, const std::string& key) {
+  return Write([&](Db& db) {
+    MustLoadActiveRun(db, run_id);
+    db.Prepare("DELETE FROM tags WHERE run_uuid = ?1 AND key = ?2").BindAll(run_id, key).Exec();
+    if (db.Changes() == 0) {
+      Fail(NotFound("No tag with name: " + key + " in run with id " + run_id));
+    }
+  });
+}
+
+Status SqliteStore::LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) {
+  return Write([&](Db& db) {
+    RunInfo run = MustLoadActiveRun(db, run_id);
+    int64_t exp_id = std::stoll(run.experiment_id);
+    for (const auto& in : inputs) {
+      const Dataset& d = in.dataset;
+      std::string dataset_uuid;
+      {
+        auto s = db.Prepare(
+            "SELECT dataset_uuid FROM datasets WHERE experiment_id = ?1 AND name = ?2 AND "
+            "digest = ?3");
+        s.BindAll(exp_id, d.name, d.digest);
+        if (s.Step()) dataset_uuid = s.Text(0);
+      }
+      if (dataset_uuid.empty()) {
+        dataset_uuid = NewRunId();
+        db.Prepare(
+              "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, "
+              "source, schema, profile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            .BindAll(dataset_uuid, exp_id, d.name, d.digest, d.source_type, d.source, d.schema,
+                     d.profile)
+            .Exec();
+      }
+      std::string input_uuid;
+      {
+        auto s = db.Prepare(
+            "SELECT input_uuid FROM inputs WHERE source_type = 'DATASET' AND source_id = ?1 AND "
+            "destination_type = 'RUN' AND destination_id = ?2");
+        s.BindAll(dataset_uuid, run_id);
+        if (s.Step()) input_uuid = s.Text(0);
+      }
+      if (input_uuid.empty()) {
+        input_uuid = NewRunId();
+        db.Prepare(
+              "INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, "
+              "destination_id) VALUES (?1, 'DATASET', ?2, 'RUN', ?3)")
+            .BindAll(input_uuid, dataset_uuid, run_id)
+            .Exec();
+      }
+      for (const auto& t : in.tags) {
+        db.Prepare(
+              "INSERT INTO input_tags (input_uuid, name, value) VALUES (?1, ?2, ?3) "
+              "ON CONFLICT (input_uuid, name) DO UPDATE SET value = excluded.value")
+            .BindAll(input_uuid, t.key, t.value)
+            .Exec();
+      }
+    }
+  });
+}
+
+Result<Page<Run>> SqliteStore::SearchRuns(const RunQuery& query) {
+  Page<Run> page;
+  CAIRN_RETURN_IF_ERROR(Read([&](Db& db) {
+    for (const auto& id : query.experiment_ids) {
+      if (!ParseExperimentId(id)) {
+        Fail(InvalidParameter("experiment_ids must be numeric experiment ids; got '" + id + "'"));
+      }
+    }
+    SqlQuery q = BuildRunSearchSql(query, SqliteDialect());
+    auto s = db.PrepareOnce(q.sql);
+    BindSqlValues(s, q.params);
+    std::vector<std::string> ids;
+    while (s.Step()) ids.push_back(s.Text(0));
+    page.next_page_token = NextPageToken(query.offset, ids.size(), query.max_results);
+    if (static_cast<int64_t>(ids.size()) > query.max_results) ids.resize(query.max_results);
+    page.items.reserve(ids.size());
+    for (const auto& id : ids) page.items.push_back(LoadRun(db, *LoadRunInfo(db, id)));
+  }));
+  return page;
+}
+
+Result<std::vector<Metric>> SqliteStore::GetMetricHistory(const std::string& run_id,
+                                                          const std::string& key) {
+  std::vector<Metric> out;
+  CAIRN_RETURN_IF_ERROR(Read([&](Db& db) {
+    MustLoadRunInfo(db, run_id);
+    auto s = db.Prepare(
+        "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ?1 AND key = ?2 "
+        "ORDER BY step, timestamp, value");
+    s.BindAll(run_id, key);
+    while (s.Step()) out.push_back({key, MetricValue(s, 0, 3), s.Int(1), s.Int(2)});
+  }));
+  return out;
+}
+
+Result<std::vector<Metric>> SqliteStore::GetMetricHistoryBulkInterval(
+    const std::vector<std::string>& run_ids, const std::string& key,
+    std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results) {
+  std::vector<Metric> out;
+  CAIRN_RETURN_IF_ERROR(Read([&](Db& db) {
+    std::set<int64_t> steps;
+    for (const auto& id : run_ids) {
+      MustLoadRunInfo(db, id);
+      auto s = db.Prepare(
+          "SELECT DISTINCT step FROM metrics WHERE run_uuid = ?1 AND key = ?2 AND step >= ?3 AND "
+          "step <= ?4");
+      s.BindAll(id, key, start_step.value_or(INT64_MIN), end_step.value_or(INT64_MAX));
+      while (s.Step()) steps.insert(s.Int(0));
+    }
+    // Evenly spaced samples over the distinct steps, always keeping both ends.
+    std::vector<int64_t> all(steps.begin(), steps.end());
+    std::set<int64_t> chosen;
+    if (static_cast<int64_t>(all.size()) <= max_results) {
+      chosen.insert(all.begin(), all.end());
+    } else if (max_results == 1) {
+      chosen.insert(all.front());
+    } else {
+      for (int64_t i = 0; i < max_results; ++i) {
+        size_t idx =
+            static_cast<size_t>(i * static_cast<int64_t>(all.size() - 1) / (max_results - 1));
+        chosen.insert(all[idx]);
+      }
+    }
+    for (const auto& id : run_ids) {
+      auto s = db.Prepare(
+          "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ?1 AND key = ?2 "
+          "AND step >= ?3 AND step <= ?4 ORDER BY step, timestamp, value");
+      s.BindAll(id, key, start_step.value_or(INT64_MIN), end_step.value_or(INT64_MAX));
+      while (s.Step()) {
+        if (chosen.count(s.Int(2))) {
+          out.push_back({key, MetricValue(s, 0, 3), s.Int(1), s.Int(2), id});
+        }
+      }
+    }
+  }));
+  return out;
+}
+
+}  // namespace cairn::sqlite

@@ -1,0 +1,93 @@
+// SqliteStore: the embedded MetadataStore backend. One SQLite file in WAL mode.
+// Reads run concurrently on a small pool of connections; all writes go through
+// one writer thread that commits whatever is queued together in a single
+// transaction (group commit), each caller's work inside its own SAVEPOINT so a
+// failing request rolls back alone. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "store/metadata_store.h"
+
+namespace cairn::sqlite {
+
+class Db;
+
+class SqliteStore final : public MetadataStore {
+ public:
+  // Opens or creates the database, runs missing migrations, and refuses a
+  // database written by a newer Cairn (FAILED_PRECONDITION-style INVALID_STATE).
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                   const StoreOptions& options,
+                                                   const Clock& clock = SystemClock());
+  ~SqliteStore() override;
+
+  int SchemaVersion() override;
+  Result<std::string> CreateExperiment(const std::string& name,
+                                       const std::string& artifact_location,
+                                       const std::vector<Tag>& tags) override;
+  Result<Experiment> GetExperiment(const std::string& experiment_id) override;
+  Result<Experiment> GetExperimentByName(const std::string& name) override;
+  Result<Page<Experiment>> SearchExperiments(const ExperimentQuery& query) override;
+  Status RenameExperiment(const std::string& experiment_id, const std::string& new_name) override;
+  Status SetExperimentLifecycle(const std::string& experiment_id,
+                                const std::string& stage) override;
+  Status SetExperimentTag(const std::string& experiment_id, const Tag& tag) override;
+
+  Result<Run> CreateRun(const NewRun& run) override;
+  Result<Run> GetRun(const std::string& run_id) override;
+  Result<RunInfo> UpdateRun(const std::string& run_id, const std::optional<std::string>& status,
+                            const std::optional<int64_t>& end_time,
+                            const std::optional<std::string>& run_name) override;
+  Status SetRunLifecycle(const std::string& run_id, const std::string& stage) override;
+  Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
+                  const std::vector<Param>& params, const std::vector<Tag>& tags) override;
+  Status DeleteTag(const std::string& run_id, const std::string& key) override;
+  Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) override;
+  Result<Page<Run>> SearchRuns(const RunQuery& query) override;
+  Result<std::vector<Metric>> GetMetricHistory(const std::string& run_id,
+                                               const std::string& key) override;
+  Result<std::vector<Metric>> GetMetricHistoryBulkInterval(const std::vector<std::string>& run_ids,
+                                                           const std::string& key,
+                                                           std::optional<int64_t> start_step,
+                                                           std::optional<int64_t> end_step,
+                                                           int64_t max_results) override;
+
+ private:
+  struct WriteOp;
+  SqliteStore(std::string path, StoreOptions options, const Clock& clock);
+  Status Init();
+  // Runs `fn` inside the next group commit and waits until it is durable.
+  Status Write(const std::function<void(Db&)>& fn);
+  // Runs `fn` on a pooled read connection, turning thrown errors into a Status.
+  Status Read(const std::function<void(Db&)>& fn);
+  void WriterLoop();
+  void CommitBatch(std::vector<WriteOp*>& batch);
+
+  std::string path_;
+  StoreOptions options_;
+  const Clock& clock_;
+
+  std::unique_ptr<Db> writer_db_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<WriteOp*> queue_;
+  bool stopping_ = false;
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::thread writer_;
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Db>> idle_readers_;
+  int open_readers_ = 0;
+};
+
+}  // namespace cairn::sqlite
