@@ -1,5 +1,7 @@
 #include "api/http_util.h"
 
+#include <chrono>
+
 namespace cairn::api {
 
 int HttpStatusFor(ErrorCode code) {
@@ -73,12 +75,20 @@ Args ParseArgs(const httplib::Request& req) {
 void MlflowRoute(httplib::Server& server, const char* method, const std::string& path,
                  JsonHandler handler) {
   auto fn = [handler](const httplib::Request& req, httplib::Response& res) {
+    auto start = std::chrono::steady_clock::now();
     Args args = ParseArgs(req);
-    if (!args.ok()) return WriteError(res, args.status());
-    Result<Json> out = handler(args);
-    if (!args.ok()) return WriteError(res, args.status());
-    if (!out.ok()) return WriteError(res, out.status());
-    WriteJson(res, *out);
+    Result<Json> out = args.ok() ? handler(args) : Result<Json>(args.status());
+    if (!args.ok()) {
+      WriteError(res, args.status());
+    } else if (!out.ok()) {
+      WriteError(res, out.status());
+    } else {
+      WriteJson(res, *out);
+    }
+    // Server-side time (parse, work, encode), for clients and benchmarks (W3C Server-Timing).
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    res.set_header("Server-Timing", "app;dur=" + std::to_string(ms));
   };
   for (const char* prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}) {
     std::string full = prefix + path;

@@ -11,6 +11,7 @@ struct ApiClient::Impl {
     client.set_connection_timeout(5);
     client.set_read_timeout(120);
     client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);
   }
   httplib::Client client;
 };

@@ -3,7 +3,8 @@
 namespace cairn {
 
 const std::vector<std::string>& Migrations() {
-  // Portable SQL only (types and syntax both SQLite and PostgreSQL accept).
+  // Portable SQL only (types and syntax both SQLite and PostgreSQL accept);
+  // {{TOKENS}} are filled in per dialect by MigrationSql().
   // Append new migrations; never edit a released one.
   static const std::vector<std::string> kMigrations = {
       // 1: tracking (experiments, runs, metrics, params, tags, dataset inputs)
@@ -37,13 +38,13 @@ CREATE TABLE params (
   run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
   key TEXT NOT NULL,
   value TEXT NOT NULL,
-  PRIMARY KEY (run_uuid, key));
+  PRIMARY KEY (run_uuid, key)){{WITHOUT_ROWID}};
 CREATE INDEX params_by_key_value ON params (key, value, run_uuid);
 CREATE TABLE tags (
   run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
   key TEXT NOT NULL,
   value TEXT NOT NULL,
-  PRIMARY KEY (run_uuid, key));
+  PRIMARY KEY (run_uuid, key)){{WITHOUT_ROWID}};
 CREATE INDEX tags_by_key_value ON tags (key, value, run_uuid);
 CREATE TABLE metrics (
   run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
@@ -52,7 +53,7 @@ CREATE TABLE metrics (
   timestamp BIGINT NOT NULL,
   step BIGINT NOT NULL,
   is_nan SMALLINT NOT NULL,
-  PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan));
+  PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)){{WITHOUT_ROWID}};
 CREATE TABLE latest_metrics (
   run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
   key TEXT NOT NULL,
@@ -60,7 +61,7 @@ CREATE TABLE latest_metrics (
   timestamp BIGINT NOT NULL,
   step BIGINT NOT NULL,
   is_nan SMALLINT NOT NULL,
-  PRIMARY KEY (run_uuid, key));
+  PRIMARY KEY (run_uuid, key)){{WITHOUT_ROWID}};
 CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value, run_uuid);
 CREATE TABLE datasets (
   dataset_uuid TEXT PRIMARY KEY,
@@ -88,6 +89,17 @@ CREATE TABLE input_tags (
 )SQL",
   };
   return kMigrations;
+}
+
+std::string MigrationSql(int index, const SqlDialect& dialect) {
+  std::string sql = Migrations().at(static_cast<size_t>(index));
+  // Clustered primary keys: SQLite stores these tables in their key order,
+  // saving a second b-tree per insert; PostgreSQL has no such clause.
+  const std::string token = "{{WITHOUT_ROWID}}";
+  const std::string value = dialect.name == "sqlite" ? " WITHOUT ROWID" : "";
+  for (size_t pos; (pos = sql.find(token)) != std::string::npos;)
+    sql.replace(pos, token.size(), value);
+  return sql;
 }
 
 }  // namespace cairn

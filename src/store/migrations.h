@@ -12,6 +12,8 @@ namespace cairn {
 
 // Each entry is a script of portable SQL statements separated by ';'.
 const std::vector<std::string>& Migrations();
+// Migration `index` as SQL for `dialect`.
+std::string MigrationSql(int index, const SqlDialect& dialect);
 inline int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
 }  // namespace cairn

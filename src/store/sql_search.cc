@@ -1,6 +1,8 @@
 #include "store/sql_search.h"
 
+#include <functional>
 #include <stdexcept>
+#include <tuple>
 
 namespace cairn {
 
@@ -127,13 +129,27 @@ std::string NullsLast(const std::string& expr, bool ascending) {
 
 }  // namespace
 
-SqlQuery BuildRunSearchSql(const RunQuery& query, const SqlDialect& dialect) {
-  Builder b(dialect);
+namespace {
+
+// WHERE conditions shared by every tier: experiments, lifecycle, filter clauses.
+std::string RunWhere(Builder& b, const RunQuery& query) {
+  std::string where = LifecycleCondition(query.view, "r.lifecycle_stage");
+  std::string exps;
+  for (const auto& id : query.experiment_ids) {
+    exps += (exps.empty() ? "" : ", ") + b.Param(static_cast<int64_t>(std::stoll(id)));
+  }
+  where += " AND r.experiment_id IN (" + (exps.empty() ? std::string("NULL") : exps) + ")";
+  for (const auto& c : query.filter) where += " AND " + RunClauseSql(b, c);
+  return where;
+}
+
+// LEFT JOINs and ORDER BY terms for order keys [first, end), then the
+// tiebreakers MLflow uses (start_time DESC, run_uuid).
+std::pair<std::string, std::string> RunOrderTail(Builder& b, const RunQuery& query, size_t first) {
   std::string joins, order;
-  int n = 0;
-  for (const auto& o : query.order_by) {
-    std::string alias = "o" + std::to_string(n++);
-    std::string expr;
+  for (size_t n = first; n < query.order_by.size(); ++n) {
+    const auto& o = query.order_by[n];
+    std::string alias = "o" + std::to_string(n);
     switch (o.type) {
       case EntityType::kMetric:
         joins += " LEFT JOIN latest_metrics " + alias + " ON " + alias +
@@ -142,37 +158,88 @@ SqlQuery BuildRunSearchSql(const RunQuery& query, const SqlDialect& dialect) {
         order += "CASE WHEN " + alias + ".value IS NULL THEN 2 WHEN " + alias +
                  ".is_nan = 1 THEN 1 ELSE 0 END, " + alias + ".value" +
                  (o.ascending ? " ASC" : " DESC") + ", ";
-        continue;
+        break;
       case EntityType::kParam:
       case EntityType::kTag:
         joins += std::string(" LEFT JOIN ") + (o.type == EntityType::kParam ? "params " : "tags ") +
                  alias + " ON " + alias + ".run_uuid = r.run_uuid AND " + alias +
                  ".key = " + b.Param(o.key);
-        expr = alias + ".value";
+        order += NullsLast(alias + ".value", o.ascending) + ", ";
         break;
       case EntityType::kAttribute:
-        expr = RunAttributeColumn(o.key);
+        order += NullsLast(RunAttributeColumn(o.key), o.ascending) + ", ";
         break;
       case EntityType::kDataset:
         throw std::invalid_argument("cannot order by a dataset field");
     }
-    order += NullsLast(expr, o.ascending) + ", ";
   }
   order += "r.start_time DESC, r.run_uuid ASC";
+  return {joins, order};
+}
 
-  std::string where = LifecycleCondition(query.view, "r.lifecycle_stage");
-  std::string exps;
-  for (const auto& id : query.experiment_ids) {
-    exps += (exps.empty() ? "" : ", ") + b.Param(static_cast<int64_t>(std::stoll(id)));
+RunSearchTier Tier(const SqlDialect& d, const RunQuery& query, const std::string& from,
+                   const std::function<std::string(Builder&)>& lead_where,
+                   const std::string& lead_order, size_t tail_from) {
+  RunSearchTier tier;
+  for (bool counting : {false, true}) {
+    Builder b(d);
+    std::string lead = lead_where(b);
+    std::string where = RunWhere(b, query);
+    std::string joins, order;
+    if (!counting) std::tie(joins, order) = RunOrderTail(b, query, tail_from);
+    std::string sql = "SELECT " + std::string(counting ? "COUNT(*)" : "r.run_uuid") + " FROM " +
+                      from + joins + " WHERE " + lead + where;
+    if (!counting) sql += " ORDER BY " + lead_order + order;
+    b.query().sql = std::move(sql);
+    (counting ? tier.count : tier.select) = std::move(b.query());
   }
-  where += " AND r.experiment_id IN (" + (exps.empty() ? std::string("NULL") : exps) + ")";
-  for (const auto& c : query.filter) where += " AND " + RunClauseSql(b, c);
+  return tier;
+}
 
-  std::string limit = b.Param(query.max_results + 1);
-  std::string offset = b.Param(query.offset);
-  b.query().sql = "SELECT r.run_uuid FROM runs r" + joins + " WHERE " + where + " ORDER BY " +
-                  order + " LIMIT " + limit + " OFFSET " + offset;
-  return std::move(b.query());
+}  // namespace
+
+std::vector<RunSearchTier> BuildRunSearchPlan(const RunQuery& query, const SqlDialect& dialect) {
+  std::vector<RunSearchTier> tiers;
+  auto none = [](Builder&) { return std::string(); };
+  if (query.order_by.empty() || query.order_by[0].type == EntityType::kAttribute) {
+    tiers.push_back(Tier(dialect, query, "runs r", none, "", 0));
+    return tiers;
+  }
+  const OrderKey& first = query.order_by[0];
+  if (first.type == EntityType::kDataset)
+    throw std::invalid_argument("cannot order by a dataset field");
+  const bool metric = first.type == EntityType::kMetric;
+  const std::string table = metric                             ? "latest_metrics"
+                            : first.type == EntityType::kParam ? "params"
+                                                               : "tags";
+  const std::string dir = first.ascending ? " ASC, " : " DESC, ";
+  // CROSS JOIN keeps the value index as the outer loop (SQLite's join-order
+  // hint; plain inner-join semantics elsewhere), so rows arrive already ordered.
+  const std::string ordered_from = table + " k CROSS JOIN runs r";
+  tiers.push_back(Tier(
+      dialect, query, ordered_from,
+      [&](Builder& b) {
+        return "k.key = " + b.Param(first.key) + (metric ? " AND k.is_nan = 0" : "") +
+               " AND r.run_uuid = k.run_uuid AND ";
+      },
+      "k.value" + dir, 1));
+  if (metric) {
+    tiers.push_back(Tier(
+        dialect, query, ordered_from,
+        [&](Builder& b) {
+          return "k.key = " + b.Param(first.key) +
+                 " AND k.is_nan = 1 AND r.run_uuid = k.run_uuid AND ";
+        },
+        "", 1));
+  }
+  tiers.push_back(Tier(
+      dialect, query, "runs r",
+      [&](Builder& b) {
+        return "NOT EXISTS (SELECT 1 FROM " + table +
+               " k WHERE k.run_uuid = r.run_uuid AND k.key = " + b.Param(first.key) + ") AND ";
+      },
+      "", 1));
+  return tiers;
 }
 
 SqlQuery BuildExperimentSearchSql(const ExperimentQuery& query, const SqlDialect& dialect) {

@@ -20,9 +20,18 @@ struct SqlQuery {
   std::vector<SqlValue> params;
 };
 
-// Selects run_uuid of one page (LIMIT max_results + 1, so the caller can tell
-// whether another page exists).
-SqlQuery BuildRunSearchSql(const RunQuery& query, const SqlDialect& dialect);
+// A run search as ordered tiers: the result is tier 0's rows, then tier 1's, and
+// so on. Ordering by a metric, param or tag becomes "runs with a value, in value
+// order" (walked in index order, so a page costs about its own size, not the
+// experiment's), then "NaN" (metrics), then "runs without it" — MLflow's order,
+// which puts NaN and missing values last in either direction. Each tier selects
+// run_uuid without LIMIT; the executor appends LIMIT/OFFSET and, when a page
+// spans tiers, uses `count_sql` to find how much of the offset a tier used.
+struct RunSearchTier {
+  SqlQuery select;
+  SqlQuery count;
+};
+std::vector<RunSearchTier> BuildRunSearchPlan(const RunQuery& query, const SqlDialect& dialect);
 // Selects experiment_id of one page, likewise with one extra row.
 SqlQuery BuildExperimentSearchSql(const ExperimentQuery& query, const SqlDialect& dialect);
 

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
+#include <string_view>
+#include <tuple>
 
 #include "core/ids.h"
 #include "store/migrations.h"
@@ -179,6 +182,7 @@ struct SqliteStore::WriteOp {
   const std::function<void(Db&)>* fn;
   Status status;
   bool done = false;
+  std::condition_variable cv;
 };
 
 SqliteStore::SqliteStore(std::string path, StoreOptions options, const Clock& clock)
@@ -189,7 +193,6 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const Clock& clock) {
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, options, clock));
   CAIRN_RETURN_IF_ERROR(store->Init());
-  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
 }
 
@@ -217,7 +220,8 @@ Status SqliteStore::Init() {
                           std::to_string(LatestSchemaVersion()) +
                           "; it was written by a newer Cairn. Upgrade cairn to open it.");
       }
-      for (int v = version; v < LatestSchemaVersion(); ++v) db.Exec(Migrations()[v]);
+      for (int v = version; v < LatestSchemaVersion(); ++v)
+        db.Exec(MigrationSql(v, SqliteDialect()));
       if (!has_row) {
         db.Exec("INSERT INTO schema_version (version) VALUES (" +
                 std::to_string(LatestSchemaVersion()) + ")");
@@ -242,14 +246,8 @@ Status SqliteStore::Init() {
   return Status::Ok();
 }
 
-SqliteStore::~SqliteStore() {
-  {
-    std::lock_guard lk(queue_mu_);
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
-}
+// Callers of Write() hold a reference to the store, so none can be queued here.
+SqliteStore::~SqliteStore() = default;
 
 int SqliteStore::SchemaVersion() {
   int version = 0;
@@ -264,42 +262,51 @@ int SqliteStore::SchemaVersion() {
 
 Status SqliteStore::Write(const std::function<void(Db&)>& fn) {
   WriteOp op{&fn};
-  {
-    std::lock_guard lk(queue_mu_);
-    if (stopping_) return Status(ErrorCode::kTemporarilyUnavailable, "store is shutting down");
-    queue_.push_back(&op);
+  std::unique_lock lk(queue_mu_);
+  queue_.push_back(&op);
+  op.cv.wait(lk, [&] { return op.done || queue_.front() == &op; });
+  if (op.done) return op.status;  // a leader committed it for us
+
+  // This caller leads: it commits itself and everyone queued behind it. New
+  // arrivals keep queueing meanwhile and form the next group.
+  constexpr size_t kMaxGroup = 512;
+  std::vector<WriteOp*> batch(queue_.begin(), queue_.begin() + std::min(queue_.size(), kMaxGroup));
+  lk.unlock();
+  CommitBatch(batch);
+  lk.lock();
+  for (WriteOp* w : batch) {
+    queue_.pop_front();
+    w->done = true;
+    if (w != &op) w->cv.notify_one();
   }
-  queue_cv_.notify_one();
-  std::unique_lock lk(done_mu_);
-  done_cv_.wait(lk, [&] { return op.done; });
+  if (!queue_.empty()) queue_.front()->cv.notify_one();  // hand leadership on
   return op.status;
 }
 
-void SqliteStore::WriterLoop() {
-  std::vector<WriteOp*> batch;
-  for (;;) {
-    {
-      std::unique_lock lk(queue_mu_);
-      queue_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to commit
-      batch.swap(queue_);
-    }
-    CommitBatch(batch);
-    {
-      std::lock_guard lk(done_mu_);
-      for (WriteOp* op : batch) op->done = true;
-    }
-    done_cv_.notify_all();
-    batch.clear();
-  }
-}
-
-void SqliteStore::CommitBatch(std::vector<WriteOp*>& batch) {
+void SqliteStore::CommitBatch(const std::vector<WriteOp*>& batch) {
   Db& db = *writer_db_;
   try {
     db.Prepare("BEGIN IMMEDIATE").Exec();
   } catch (const SqlError& e) {
     for (WriteOp* op : batch) op->status = FromSqlError(e);
+    return;
+  }
+  // A lone write needs no savepoint: the transaction is its unit of rollback.
+  if (batch.size() == 1) {
+    WriteOp* op = batch.front();
+    try {
+      (*op->fn)(db);
+      db.Prepare("COMMIT").Exec();
+      op->status = Status::Ok();
+      return;
+    } catch (const StatusError& e) {
+      op->status = e.status;
+    } catch (const SqlError& e) {
+      op->status = FromSqlError(e);
+    } catch (const std::exception& e) {
+      op->status = InternalError(e.what());
+    }
+    sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
     return;
   }
   for (WriteOp* op : batch) {
@@ -643,15 +650,25 @@ Status SqliteStore::LogBatch(const std::string& run_id, const std::vector<Metric
           .BindAll(run_id, p.key, p.value)
           .Exec();
     }
+    // The latest value is the one with the greatest (step, timestamp, value), as
+    // MLflow's; reduce the batch to one candidate per key before touching SQL.
+    std::map<std::string_view, const Metric*> latest;
+    auto newer = [](const Metric& a, const Metric& b) {
+      double av = std::isnan(a.value) ? 0.0 : a.value, bv = std::isnan(b.value) ? 0.0 : b.value;
+      return std::tie(a.step, a.timestamp, av) >= std::tie(b.step, b.timestamp, bv);
+    };
     for (const auto& m : metrics) {
       bool is_nan = std::isnan(m.value);
-      double value = is_nan ? 0.0 : m.value;
       db.Prepare(
             "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING")
-          .BindAll(run_id, m.key, value, m.timestamp, m.step, is_nan ? 1 : 0)
+          .BindAll(run_id, m.key, is_nan ? 0.0 : m.value, m.timestamp, m.step, is_nan ? 1 : 0)
           .Exec();
-      // The latest value is the one with the greatest (step, timestamp, value), as MLflow's.
+      auto [it, inserted] = latest.emplace(m.key, &m);
+      if (!inserted && newer(m, *it->second)) it->second = &m;
+    }
+    for (const auto& [key, m] : latest) {
+      bool is_nan = std::isnan(m->value);
       db.Prepare(
             "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_uuid, key) DO UPDATE SET "
@@ -661,7 +678,7 @@ Status SqliteStore::LogBatch(const std::string& run_id, const std::vector<Metric
             "latest_metrics.timestamp) OR (excluded.step = latest_metrics.step AND "
             "excluded.timestamp = latest_metrics.timestamp AND excluded.value >= "
             "latest_metrics.value)")
-          .BindAll(run_id, m.key, value, m.timestamp, m.step, is_nan ? 1 : 0)
+          .BindAll(run_id, m->key, is_nan ? 0.0 : m->value, m->timestamp, m->step, is_nan ? 1 : 0)
           .Exec();
     }
     for (const auto& t : tags) UpsertRunTag(db, run_id, t);
@@ -736,11 +753,28 @@ Result<Page<Run>> SqliteStore::SearchRuns(const RunQuery& query) {
         Fail(InvalidParameter("experiment_ids must be numeric experiment ids; got '" + id + "'"));
       }
     }
-    SqlQuery q = BuildRunSearchSql(query, SqliteDialect());
-    auto s = db.PrepareOnce(q.sql);
-    BindSqlValues(s, q.params);
+    // Walk the tiers in order; one page may span several.
     std::vector<std::string> ids;
-    while (s.Step()) ids.push_back(s.Text(0));
+    int64_t need = query.max_results + 1;
+    int64_t offset = query.offset;
+    for (const RunSearchTier& tier : BuildRunSearchPlan(query, SqliteDialect())) {
+      auto s = db.PrepareOnce(tier.select.sql + " LIMIT " + std::to_string(need) + " OFFSET " +
+                              std::to_string(offset));
+      BindSqlValues(s, tier.select.params);
+      size_t before = ids.size();
+      while (s.Step()) ids.push_back(s.Text(0));
+      int64_t got = static_cast<int64_t>(ids.size() - before);
+      need -= got;
+      if (need == 0) break;
+      if (got > 0) {
+        offset = 0;  // this tier ran out after using up the offset
+      } else if (offset > 0) {
+        auto count = db.PrepareOnce(tier.count.sql);
+        BindSqlValues(count, tier.count.params);
+        int64_t n = count.Step() ? count.Int(0) : 0;
+        offset = std::max<int64_t>(0, offset - n);
+      }
+    }
     page.next_page_token = NextPageToken(query.offset, ids.size(), query.max_results);
     if (static_cast<int64_t>(ids.size()) > query.max_results) ids.resize(query.max_results);
     page.items.reserve(ids.size());

@@ -1,16 +1,18 @@
 // SqliteStore: the embedded MetadataStore backend. One SQLite file in WAL mode.
-// Reads run concurrently on a small pool of connections; all writes go through
-// one writer thread that commits whatever is queued together in a single
-// transaction (group commit), each caller's work inside its own SAVEPOINT so a
-// failing request rolls back alone. Thread-safe.
+// Reads run concurrently on a small pool of connections. Writes queue up; the
+// caller at the head of the queue becomes the leader and commits every queued
+// write in one transaction (group commit, as LevelDB's writer queue does),
+// each caller's work inside its own SAVEPOINT so a failing request rolls back
+// alone. A lone writer therefore commits on its own thread with no hand-off,
+// and concurrent writers share one commit. Thread-safe.
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -68,21 +70,16 @@ class SqliteStore final : public MetadataStore {
   Status Write(const std::function<void(Db&)>& fn);
   // Runs `fn` on a pooled read connection, turning thrown errors into a Status.
   Status Read(const std::function<void(Db&)>& fn);
-  void WriterLoop();
-  void CommitBatch(std::vector<WriteOp*>& batch);
+  // Commits `batch` on writer_db_; only the current leader calls it.
+  void CommitBatch(const std::vector<WriteOp*>& batch);
 
   std::string path_;
   StoreOptions options_;
   const Clock& clock_;
 
-  std::unique_ptr<Db> writer_db_;
+  std::unique_ptr<Db> writer_db_;  // used only by the leader of the write queue
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::vector<WriteOp*> queue_;
-  bool stopping_ = false;
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  std::thread writer_;
+  std::deque<WriteOp*> queue_;
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
