@@ -21,8 +21,9 @@ test: build
 
 bench:
 	@scripts/setup.sh bench
-	@$(MAKE) --no-print-directory build BUILD_TYPE=Release
-	@bench/run_all.sh
+	@cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-release --target cairn tracking_bench
+	@bench/run_all.sh build-release
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -7,7 +7,7 @@ pkgs=(cmake ninja-build ccache g++ pkg-config libsqlite3-dev libcpp-httplib-dev
       nlohmann-json3-dev libcli11-dev libssl-dev libgtest-dev libgmock-dev python3)
 case "$profile" in
   demo) pkgs+=(python3-sklearn) ;;
-  bench) pkgs+=(wrk) ;;
+  bench) pkgs+=(wrk bc curl) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,6 +5,7 @@
 // to the degree the backend's sync mode promises (see docs/ARCHITECTURE.md).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,11 @@ class MetadataStore {
   virtual Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                           const std::vector<Param>& params, const std::vector<Tag>& tags) = 0;
   virtual Status DeleteTag(const std::string& run_id, const std::string& key) = 0;
+  // Read-modify-write of one run tag in a single transaction: `update` gets the
+  // current value (nullptr when unset) and returns the new one or an error.
+  using TagUpdate = std::function<Result<std::string>(const std::string* current)>;
+  virtual Status UpdateRunTag(const std::string& run_id, const std::string& key,
+                              const TagUpdate& update) = 0;
   virtual Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) = 0;
   virtual Result<Page<Run>> SearchRuns(const RunQuery& query) = 0;
   virtual Result<std::vector<Metric>> GetMetricHistory(const std::string& run_id,

@@ -184,20 +184,23 @@ Status TrackingService::LogModel(const std::string& run_id, const std::string& m
   if (model_json.empty() || model_json.front() != '{') {
     return InvalidParameter("model_json must be a JSON object");
   }
-  CAIRN_ASSIGN_OR_RETURN(Run run, store_.GetRun(run_id));
-  std::string history = "[]";
-  for (const auto& t : run.tags) {
-    if (t.key == "mlflow.log-model.history") history = t.value;
-  }
-  // The tag holds a JSON list; append this model to it.
-  size_t close = history.rfind(']');
-  if (close == std::string::npos) history = "[]", close = 1;
-  bool empty = history.find_first_not_of(" \n\t", 1) == close;
-  history = history.substr(0, close) + (empty ? "" : ", ") + model_json + "]";
-  if (history.size() > kMaxTagValueLength) {
-    return InvalidParameter("the run's logged-model history would exceed the tag value limit");
-  }
-  return store_.LogBatch(run_id, {}, {}, {{"mlflow.log-model.history", history}});
+  // Appended inside the store's transaction, so concurrent calls never lose a model.
+  return store_.UpdateRunTag(
+      run_id, "mlflow.log-model.history",
+      [&](const std::string* current) -> Result<std::string> {
+        std::string history = current ? *current : "[]";
+        size_t close = history.rfind(']');
+        if (close == std::string::npos) {
+          history = "[]";
+          close = 1;
+        }
+        bool empty = history.find_first_not_of(" \n\t", 1) == close;
+        history = history.substr(0, close) + (empty ? "" : ", ") + model_json + "]";
+        if (history.size() > kMaxTagValueLength) {
+          return InvalidParameter("the run's logged-model history would exceed the tag value limit");
+        }
+        return history;
+      });
 }
 
 Result<Page<Run>> TrackingService::SearchRuns(const std::vector<std::string>& experiment_ids,

@@ -16,6 +16,8 @@ bool ValidNameChar(unsigned char c) {
 bool IsNormalizedPath(const std::string& name) {
   if (name.empty()) return false;
   if (name.front() == '/' || name.back() == '/') return false;
+  if (name.rfind("..", 0) == 0) return false;  // MLflow: normpath must not start with ".."
+
   size_t pos = 0;
   while (pos <= name.size()) {
     size_t next = name.find('/', pos);

@@ -695,6 +695,22 @@ Status SqliteStore::DeleteTag(const std::string& run_id, const std::string& key)
   });
 }
 
+Status SqliteStore::UpdateRunTag(const std::string& run_id, const std::string& key,
+                                 const TagUpdate& update) {
+  return Write([&](Db& db) {
+    MustLoadActiveRun(db, run_id);
+    std::optional<std::string> current;
+    {
+      auto s = db.Prepare("SELECT value FROM tags WHERE run_uuid = ?1 AND key = ?2");
+      s.BindAll(run_id, key);
+      if (s.Step()) current = s.Text(0);
+    }
+    Result<std::string> next = update(current ? &*current : nullptr);
+    if (!next.ok()) Fail(next.status());
+    UpsertRunTag(db, run_id, {key, *next});
+  });
+}
+
 Status SqliteStore::LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) {
   return Write([&](Db& db) {
     RunInfo run = MustLoadActiveRun(db, run_id);

@@ -52,6 +52,8 @@ class SqliteStore final : public MetadataStore {
   Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                   const std::vector<Param>& params, const std::vector<Tag>& tags) override;
   Status DeleteTag(const std::string& run_id, const std::string& key) override;
+  Status UpdateRunTag(const std::string& run_id, const std::string& key,
+                      const TagUpdate& update) override;
   Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) override;
   Result<Page<Run>> SearchRuns(const RunQuery& query) override;
   Result<std::vector<Metric>> GetMetricHistory(const std::string& run_id,
