@@ -77,7 +77,9 @@ int RunServer(const ServerOptions& options) {
   // httplib takes ownership of the queue it is handed.
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_keep_alive_max_count(1u << 30);
-  server.set_keep_alive_timeout(30);
+  // Idle keep-alive connections hold a worker and delay shutdown until they
+  // time out, so keep this short (gunicorn, under MLflow, uses 2 s).
+  server.set_keep_alive_timeout(options.keep_alive_seconds);
   server.set_payload_max_length(size_t{2} << 30);
   server.set_tcp_nodelay(true);
   RegisterTrackingRoutes(server, tracking);

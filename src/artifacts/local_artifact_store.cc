@@ -49,6 +49,8 @@ class LocalArtifactStore final : public ArtifactStore {
       if (name.find(".tmp-") != std::string::npos) continue;  // an in-flight atomic write
       FileInfo info;
       info.path = dir.empty() ? name : dir + "/" + name;
+      // A symlink that leads out of the root is not ours to show (nor its size).
+      if (entry.is_symlink(ec) && !Resolve(info.path).ok()) continue;
       info.is_dir = entry.is_directory(ec);
       if (!info.is_dir) info.file_size = static_cast<int64_t>(entry.file_size(ec));
       out.push_back(std::move(info));

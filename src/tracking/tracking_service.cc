@@ -186,8 +186,7 @@ Status TrackingService::LogModel(const std::string& run_id, const std::string& m
   }
   // Appended inside the store's transaction, so concurrent calls never lose a model.
   return store_.UpdateRunTag(
-      run_id, "mlflow.log-model.history",
-      [&](const std::string* current) -> Result<std::string> {
+      run_id, "mlflow.log-model.history", [&](const std::string* current) -> Result<std::string> {
         std::string history = current ? *current : "[]";
         size_t close = history.rfind(']');
         if (close == std::string::npos) {
@@ -197,7 +196,8 @@ Status TrackingService::LogModel(const std::string& run_id, const std::string& m
         bool empty = history.find_first_not_of(" \n\t", 1) == close;
         history = history.substr(0, close) + (empty ? "" : ", ") + model_json + "]";
         if (history.size() > kMaxTagValueLength) {
-          return InvalidParameter("the run's logged-model history would exceed the tag value limit");
+          return InvalidParameter(
+              "the run's logged-model history would exceed the tag value limit");
         }
         return history;
       });
