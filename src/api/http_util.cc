@@ -72,12 +72,22 @@ Args ParseArgs(const httplib::Request& req) {
   }
 }
 
-void MlflowRoute(httplib::Server& server, const char* method, const std::string& path,
-                 JsonHandler handler) {
-  auto fn = [handler](const httplib::Request& req, httplib::Response& res) {
+void MlflowRouter::Add(const char* method, const std::string& path, JsonHandler handler) {
+  (*table_)[std::string(method) + " " + path] = std::move(handler);
+}
+
+void MlflowRouter::Install(httplib::Server& server) {
+  auto table = table_;
+  auto dispatch = [table](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
+    auto it = table->find(req.method + " " + req.matches[1].str());
+    if (it == table->end()) {
+      return WriteError(res, Status(ErrorCode::kEndpointNotFound,
+                                    "No API endpoint " + req.method + " " + req.path +
+                                        "; see docs/api.md for the routes Cairn serves"));
+    }
     Args args = ParseArgs(req);
-    Result<Json> out = args.ok() ? handler(args) : Result<Json>(args.status());
+    Result<Json> out = args.ok() ? it->second(args) : Result<Json>(args.status());
     if (!args.ok()) {
       WriteError(res, args.status());
     } else if (!out.ok()) {
@@ -90,19 +100,13 @@ void MlflowRoute(httplib::Server& server, const char* method, const std::string&
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     res.set_header("Server-Timing", "app;dur=" + std::to_string(ms));
   };
-  for (const char* prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}) {
-    std::string full = prefix + path;
-    std::string m = method;
-    if (m == "GET") {
-      server.Get(full, fn);
-    } else if (m == "POST") {
-      server.Post(full, fn);
-    } else if (m == "PATCH") {
-      server.Patch(full, fn);
-    } else if (m == "DELETE") {
-      server.Delete(full, fn);
-    }
-  }
+  // One pattern per verb and a hash lookup, instead of one regex per route:
+  // httplib tries routes in order, so dozens of regexes cost every request.
+  const char* pattern = R"(/(?:ajax-)?api/2\.0/mlflow/([A-Za-z0-9/_-]+))";
+  server.Get(pattern, dispatch);
+  server.Post(pattern, dispatch);
+  server.Patch(pattern, dispatch);
+  server.Delete(pattern, dispatch);
 }
 
 }  // namespace cairn::api

@@ -6,7 +6,9 @@
 #include <httplib.h>
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "api/json_args.h"
 #include "core/status.h"
@@ -22,8 +24,18 @@ void WriteJson(httplib::Response& res, const Json& body);
 Args ParseArgs(const httplib::Request& req);
 
 using JsonHandler = std::function<Result<Json>(Args&)>;
-// Registers `handler` at "/api/2.0/mlflow/<path>" and "/ajax-api/2.0/mlflow/<path>".
-void MlflowRoute(httplib::Server& server, const char* method, const std::string& path,
-                 JsonHandler handler);
+
+// MLflow's routes, served at "/api/2.0/mlflow/<path>" and "/ajax-api/2.0/mlflow/<path>".
+class MlflowRouter {
+ public:
+  void Add(const char* method, const std::string& path, JsonHandler handler);
+  // Registers the dispatchers; the route table is shared with them, so routes
+  // may be added until the server starts.
+  void Install(httplib::Server& server);
+
+ private:
+  std::shared_ptr<std::unordered_map<std::string, JsonHandler>> table_ =
+      std::make_shared<std::unordered_map<std::string, JsonHandler>>();
+};
 
 }  // namespace cairn::api

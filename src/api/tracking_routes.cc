@@ -159,8 +159,8 @@ Result<Json> Done(const Status& st) {
   return Empty();
 }
 
-void RegisterExperimentRoutes(httplib::Server& s, TrackingService& t) {
-  api::MlflowRoute(s, "POST", "experiments/create", [&t](Args& a) -> Result<Json> {
+void RegisterExperimentRoutes(api::MlflowRouter& r, TrackingService& t) {
+  r.Add("POST", "experiments/create", [&t](Args& a) -> Result<Json> {
     std::string name = a.String("name");
     std::string location = a.OptString("artifact_location").value_or("");
     auto tags = ReadTags(a, "tags");
@@ -169,14 +169,14 @@ void RegisterExperimentRoutes(httplib::Server& s, TrackingService& t) {
     if (!id.ok()) return id.status();
     return Json{{"experiment_id", *id}};
   });
-  api::MlflowRoute(s, "GET", "experiments/get", [&t](Args& a) -> Result<Json> {
+  r.Add("GET", "experiments/get", [&t](Args& a) -> Result<Json> {
     std::string id = a.String("experiment_id");
     if (!a.ok()) return a.status();
     auto e = t.GetExperiment(id);
     if (!e.ok()) return e.status();
     return Json{{"experiment", ExperimentJson(*e)}};
   });
-  api::MlflowRoute(s, "GET", "experiments/get-by-name", [&t](Args& a) -> Result<Json> {
+  r.Add("GET", "experiments/get-by-name", [&t](Args& a) -> Result<Json> {
     std::string name = a.String("experiment_name");
     if (!a.ok()) return a.status();
     auto e = t.GetExperimentByName(name);
@@ -195,25 +195,25 @@ void RegisterExperimentRoutes(httplib::Server& s, TrackingService& t) {
     if (!page->next_page_token.empty()) out["next_page_token"] = page->next_page_token;
     return out;
   };
-  api::MlflowRoute(s, "POST", "experiments/search", search);
-  api::MlflowRoute(s, "GET", "experiments/search", search);
-  api::MlflowRoute(s, "POST", "experiments/update", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "experiments/search", search);
+  r.Add("GET", "experiments/search", search);
+  r.Add("POST", "experiments/update", [&t](Args& a) -> Result<Json> {
     std::string id = a.String("experiment_id");
     std::string name = a.String("new_name");
     if (!a.ok()) return a.status();
     return Done(t.RenameExperiment(id, name));
   });
-  api::MlflowRoute(s, "POST", "experiments/delete", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "experiments/delete", [&t](Args& a) -> Result<Json> {
     std::string id = a.String("experiment_id");
     if (!a.ok()) return a.status();
     return Done(t.DeleteExperiment(id));
   });
-  api::MlflowRoute(s, "POST", "experiments/restore", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "experiments/restore", [&t](Args& a) -> Result<Json> {
     std::string id = a.String("experiment_id");
     if (!a.ok()) return a.status();
     return Done(t.RestoreExperiment(id));
   });
-  api::MlflowRoute(s, "POST", "experiments/set-experiment-tag", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "experiments/set-experiment-tag", [&t](Args& a) -> Result<Json> {
     std::string id = a.String("experiment_id");
     Tag tag{a.String("key"), a.String("value")};
     if (!a.ok()) return a.status();
@@ -221,8 +221,8 @@ void RegisterExperimentRoutes(httplib::Server& s, TrackingService& t) {
   });
 }
 
-void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
-  api::MlflowRoute(s, "POST", "runs/create", [&t](Args& a) -> Result<Json> {
+void RegisterRunRoutes(api::MlflowRouter& r, TrackingService& t) {
+  r.Add("POST", "runs/create", [&t](Args& a) -> Result<Json> {
     NewRun r;
     r.experiment_id = a.OptString("experiment_id").value_or("0");
     r.user_id = a.OptString("user_id").value_or("");
@@ -234,14 +234,14 @@ void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
     if (!run.ok()) return run.status();
     return Json{{"run", RunJson(*run)}};
   });
-  api::MlflowRoute(s, "GET", "runs/get", [&t](Args& a) -> Result<Json> {
+  r.Add("GET", "runs/get", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     if (!a.ok()) return a.status();
     auto run = t.GetRun(id);
     if (!run.ok()) return run.status();
     return Json{{"run", RunJson(*run)}};
   });
-  api::MlflowRoute(s, "POST", "runs/update", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/update", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     auto status = a.OptString("status");
     auto end_time = a.OptInt("end_time");
@@ -251,17 +251,17 @@ void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
     if (!info.ok()) return info.status();
     return Json{{"run_info", RunInfoJson(*info)}};
   });
-  api::MlflowRoute(s, "POST", "runs/delete", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/delete", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     if (!a.ok()) return a.status();
     return Done(t.DeleteRun(id));
   });
-  api::MlflowRoute(s, "POST", "runs/restore", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/restore", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     if (!a.ok()) return a.status();
     return Done(t.RestoreRun(id));
   });
-  api::MlflowRoute(s, "POST", "runs/log-metric", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/log-metric", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     Metric m{a.String("key"), a.Double("value"), a.OptInt("timestamp").value_or(0),
              a.OptInt("step").value_or(0)};
@@ -271,25 +271,25 @@ void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
     if (!a.ok()) return a.status();
     return Done(t.LogMetric(id, m));
   });
-  api::MlflowRoute(s, "POST", "runs/log-parameter", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/log-parameter", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     Param p{a.String("key"), a.String("value")};
     if (!a.ok()) return a.status();
     return Done(t.LogParam(id, p));
   });
-  api::MlflowRoute(s, "POST", "runs/set-tag", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/set-tag", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     Tag tag{a.String("key"), a.String("value")};
     if (!a.ok()) return a.status();
     return Done(t.SetTag(id, tag));
   });
-  api::MlflowRoute(s, "POST", "runs/delete-tag", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/delete-tag", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     std::string key = a.String("key");
     if (!a.ok()) return a.status();
     return Done(t.DeleteTag(id, key));
   });
-  api::MlflowRoute(s, "POST", "runs/log-batch", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/log-batch", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     auto metrics = ReadMetrics(a);
     std::vector<Param> params;
@@ -298,13 +298,13 @@ void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
     if (!a.ok()) return a.status();
     return Done(t.LogBatch(id, metrics, params, tags));
   });
-  api::MlflowRoute(s, "POST", "runs/log-model", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/log-model", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     std::string model = a.String("model_json");
     if (!a.ok()) return a.status();
     return Done(t.LogModel(id, model));
   });
-  api::MlflowRoute(s, "POST", "runs/log-inputs", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/log-inputs", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     std::vector<DatasetInput> inputs;
     if (const Json* raw = a.Raw("datasets")) {
@@ -332,7 +332,7 @@ void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
     if (!a.ok()) return a.status();
     return Done(t.LogInputs(id, inputs));
   });
-  api::MlflowRoute(s, "POST", "runs/search", [&t](Args& a) -> Result<Json> {
+  r.Add("POST", "runs/search", [&t](Args& a) -> Result<Json> {
     std::vector<std::string> experiment_ids = a.Strings("experiment_ids");
     SearchRequest req = ReadSearch(a, "run_view_type");
     if (!a.ok()) return a.status();
@@ -345,7 +345,7 @@ void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
     if (!page->next_page_token.empty()) out["next_page_token"] = page->next_page_token;
     return out;
   });
-  api::MlflowRoute(s, "GET", "metrics/get-history", [&t](Args& a) -> Result<Json> {
+  r.Add("GET", "metrics/get-history", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     std::string key = a.String("metric_key");
     auto max_results = a.OptInt("max_results");
@@ -359,7 +359,7 @@ void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
     if (!page->next_page_token.empty()) out["next_page_token"] = page->next_page_token;
     return out;
   });
-  api::MlflowRoute(s, "GET", "metrics/get-history-bulk-interval", [&t](Args& a) -> Result<Json> {
+  r.Add("GET", "metrics/get-history-bulk-interval", [&t](Args& a) -> Result<Json> {
     auto run_ids = a.Strings("run_ids");
     std::string key = a.String("metric_key");
     auto start = a.OptInt("start_step");
@@ -372,7 +372,7 @@ void RegisterRunRoutes(httplib::Server& s, TrackingService& t) {
     for (const auto& m : *metrics) list.push_back(MetricJson(m, /*with_run_id=*/true));
     return Json{{"metrics", std::move(list)}};
   });
-  api::MlflowRoute(s, "GET", "artifacts/list", [&t](Args& a) -> Result<Json> {
+  r.Add("GET", "artifacts/list", [&t](Args& a) -> Result<Json> {
     std::string id = RunIdArg(a);
     std::string path = a.OptString("path").value_or("");
     if (!a.ok()) return a.status();
@@ -446,8 +446,10 @@ void RegisterArtifactProxyRoutes(httplib::Server& s, TrackingService& t) {
 }  // namespace
 
 void RegisterTrackingRoutes(httplib::Server& server, TrackingService& tracking) {
-  RegisterExperimentRoutes(server, tracking);
-  RegisterRunRoutes(server, tracking);
+  api::MlflowRouter router;
+  RegisterExperimentRoutes(router, tracking);
+  RegisterRunRoutes(router, tracking);
+  router.Install(server);
   RegisterArtifactProxyRoutes(server, tracking);
 }
 
