@@ -1,5 +1,6 @@
 #include "api/http_util.h"
 
+#include <charconv>
 #include <chrono>
 
 namespace cairn::api {
@@ -98,7 +99,11 @@ void MlflowRouter::Install(httplib::Server& server) {
     // Server-side time (parse, work, encode), for clients and benchmarks (W3C Server-Timing).
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    res.set_header("Server-Timing", "app;dur=" + std::to_string(ms));
+    char timing[48] = "app;dur=";
+    auto [end, ec] =
+        std::to_chars(timing + 8, timing + sizeof timing - 1, ms, std::chars_format::fixed, 3);
+    *end = '\0';
+    res.set_header("Server-Timing", timing);
   };
   // One pattern per verb and a hash lookup, instead of one regex per route:
   // httplib tries routes in order, so dozens of regexes cost every request.

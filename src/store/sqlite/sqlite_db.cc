@@ -45,14 +45,15 @@ Db::~Db() {
 }
 
 Stmt Db::Prepare(std::string_view sql) {
-  std::string key(sql);
-  auto it = cache_.find(key);
+  auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* s = nullptr;
-    int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                 SQLITE_PREPARE_PERSISTENT, &s, nullptr);
-    if (rc != SQLITE_OK) throw SqlError(rc, std::string(sqlite3_errmsg(db_)) + " in: " + key);
-    it = cache_.emplace(std::move(key), s).first;
+    if (rc != SQLITE_OK) {
+      throw SqlError(rc, std::string(sqlite3_errmsg(db_)) + " in: " + std::string(sql));
+    }
+    it = cache_.emplace(std::string(sql), s).first;
   }
   return Stmt(db_, it->second);
 }

@@ -105,14 +105,16 @@ RunInfo MustLoadRunInfo(Db& db, const std::string& run_id) {
   return *r;
 }
 
-RunInfo MustLoadActiveRun(Db& db, const std::string& run_id) {
-  RunInfo r = MustLoadRunInfo(db, run_id);
-  if (r.lifecycle_stage != kActive) {
+// Every logging call checks this first, so it reads one column, not the run.
+void MustBeActiveRun(Db& db, const std::string& run_id) {
+  auto s = db.Prepare("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?1");
+  s.BindAll(run_id);
+  if (!s.Step()) Fail(NotFound("Run with id=" + run_id + " not found"));
+  std::string stage = s.Text(0);
+  if (stage != kActive) {
     Fail(InvalidParameter("The run " + run_id +
-                          " must be in the 'active' state. Current state is " + r.lifecycle_stage +
-                          "."));
+                          " must be in the 'active' state. Current state is " + stage + "."));
   }
-  return r;
 }
 
 double MetricValue(const Stmt& s, int value_col, int nan_col) {
@@ -597,7 +599,7 @@ Result<RunInfo> SqliteStore::UpdateRun(const std::string& run_id,
                                        const std::optional<std::string>& run_name) {
   RunInfo info;
   Status st = Write([&](Db& db) {
-    MustLoadActiveRun(db, run_id);
+    MustBeActiveRun(db, run_id);
     if (status) {
       db.Prepare("UPDATE runs SET status = ?2 WHERE run_uuid = ?1").BindAll(run_id, *status).Exec();
     }
@@ -633,7 +635,7 @@ Status SqliteStore::SetRunLifecycle(const std::string& run_id, const std::string
 Status SqliteStore::LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                              const std::vector<Param>& params, const std::vector<Tag>& tags) {
   return Write([&](Db& db) {
-    MustLoadActiveRun(db, run_id);
+    MustBeActiveRun(db, run_id);
     for (const auto& p : params) {
       auto s = db.Prepare("SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2");
       s.BindAll(run_id, p.key);
@@ -687,7 +689,7 @@ Status SqliteStore::LogBatch(const std::string& run_id, const std::vector<Metric
 
 Status SqliteStore::DeleteTag(const std::string& run_id, const std::string& key) {
   return Write([&](Db& db) {
-    MustLoadActiveRun(db, run_id);
+    MustBeActiveRun(db, run_id);
     db.Prepare("DELETE FROM tags WHERE run_uuid = ?1 AND key = ?2").BindAll(run_id, key).Exec();
     if (db.Changes() == 0) {
       Fail(NotFound("No tag with name: " + key + " in run with id " + run_id));
@@ -698,7 +700,7 @@ Status SqliteStore::DeleteTag(const std::string& run_id, const std::string& key)
 Status SqliteStore::UpdateRunTag(const std::string& run_id, const std::string& key,
                                  const TagUpdate& update) {
   return Write([&](Db& db) {
-    MustLoadActiveRun(db, run_id);
+    MustBeActiveRun(db, run_id);
     std::optional<std::string> current;
     {
       auto s = db.Prepare("SELECT value FROM tags WHERE run_uuid = ?1 AND key = ?2");
@@ -713,7 +715,8 @@ Status SqliteStore::UpdateRunTag(const std::string& run_id, const std::string& k
 
 Status SqliteStore::LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) {
   return Write([&](Db& db) {
-    RunInfo run = MustLoadActiveRun(db, run_id);
+    MustBeActiveRun(db, run_id);
+    RunInfo run = MustLoadRunInfo(db, run_id);
     int64_t exp_id = std::stoll(run.experiment_id);
     for (const auto& in : inputs) {
       const Dataset& d = in.dataset;
