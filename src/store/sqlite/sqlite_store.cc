@@ -31,6 +31,22 @@ Status FromSqlError(const SqlError& e) {
   return InternalError(std::string("database error: ") + e.what());
 }
 
+// Runs one request's work, then `then` (RELEASE or COMMIT); any failure comes
+// back as a Status and the caller rolls back.
+Status RunOp(Db& db, const std::function<void(Db&)>& fn, const char* then) {
+  try {
+    fn(db);
+    db.Prepare(then).Exec();
+    return Status::Ok();
+  } catch (const StatusError& e) {
+    return e.status;
+  } catch (const SqlError& e) {
+    return FromSqlError(e);
+  } catch (const std::exception& e) {
+    return InternalError(e.what());
+  }
+}
+
 constexpr const char* kRunNameTag = "mlflow.runName";
 constexpr const char* kUserTag = "mlflow.user";
 
@@ -296,38 +312,18 @@ void SqliteStore::CommitBatch(const std::vector<WriteOp*>& batch) {
   // A lone write needs no savepoint: the transaction is its unit of rollback.
   if (batch.size() == 1) {
     WriteOp* op = batch.front();
-    try {
-      (*op->fn)(db);
-      db.Prepare("COMMIT").Exec();
-      op->status = Status::Ok();
-      return;
-    } catch (const StatusError& e) {
-      op->status = e.status;
-    } catch (const SqlError& e) {
-      op->status = FromSqlError(e);
-    } catch (const std::exception& e) {
-      op->status = InternalError(e.what());
-    }
-    sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+    op->status = RunOp(db, *op->fn, "COMMIT");
+    if (!op->status.ok()) sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
     return;
   }
   for (WriteOp* op : batch) {
     try {
       db.Prepare("SAVEPOINT op").Exec();
-      try {
-        (*op->fn)(db);
+      op->status = RunOp(db, *op->fn, "RELEASE op");
+      if (!op->status.ok()) {
+        db.Prepare("ROLLBACK TO op").Exec();
         db.Prepare("RELEASE op").Exec();
-        op->status = Status::Ok();
-        continue;
-      } catch (const StatusError& e) {
-        op->status = e.status;
-      } catch (const SqlError& e) {
-        op->status = FromSqlError(e);
-      } catch (const std::exception& e) {
-        op->status = InternalError(e.what());
       }
-      db.Prepare("ROLLBACK TO op").Exec();
-      db.Prepare("RELEASE op").Exec();
     } catch (const SqlError& e) {
       op->status = FromSqlError(e);
     }
