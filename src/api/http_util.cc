@@ -32,18 +32,18 @@ int HttpStatusFor(ErrorCode code) {
   return 500;
 }
 
-void WriteError(httplib::Response& res, const Status& status) {
+void WriteError(http::Response& res, const Status& status) {
   res.status = HttpStatusFor(status.code());
   Json body = {{"error_code", ErrorCodeName(status.code())}, {"message", status.message()}};
   res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
-void WriteJson(httplib::Response& res, const Json& body) {
+void WriteJson(http::Response& res, const Json& body) {
   res.status = 200;
   res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
-Args ParseArgs(const httplib::Request& req) {
+Args ParseArgs(const http::Request& req) {
   if (req.method == "GET" || req.body.empty()) {
     Json obj = Json::object();
     for (const auto& [k, v] : req.params) {
@@ -77,11 +77,11 @@ void MlflowRouter::Add(const char* method, const std::string& path, JsonHandler 
   (*table_)[std::string(method) + " " + path] = std::move(handler);
 }
 
-void MlflowRouter::Install(httplib::Server& server) {
+void MlflowRouter::Install(http::Server& server) {
   auto table = table_;
-  auto dispatch = [table](const httplib::Request& req, httplib::Response& res) {
+  auto dispatch = [table](const http::Request& req, http::Response& res) {
     auto start = std::chrono::steady_clock::now();
-    auto it = table->find(req.method + " " + req.matches[1].str());
+    auto it = table->find(req.method + " " + req.match);
     if (it == table->end()) {
       return WriteError(res, Status(ErrorCode::kEndpointNotFound,
                                     "No API endpoint " + req.method + " " + req.path +
@@ -105,13 +105,12 @@ void MlflowRouter::Install(httplib::Server& server) {
     *end = '\0';
     res.set_header("Server-Timing", timing);
   };
-  // One pattern per verb and a hash lookup, instead of one regex per route:
-  // httplib tries routes in order, so dozens of regexes cost every request.
-  const char* pattern = R"(/(?:ajax-)?api/2\.0/mlflow/([A-Za-z0-9/_-]+))";
-  server.Get(pattern, dispatch);
-  server.Post(pattern, dispatch);
-  server.Patch(pattern, dispatch);
-  server.Delete(pattern, dispatch);
+  // One prefix route per verb and prefix, then a hash lookup of the endpoint.
+  for (const char* prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}) {
+    for (const char* method : {"GET", "POST", "PATCH", "DELETE"}) {
+      server.PrefixRoute(method, prefix, dispatch);
+    }
+  }
 }
 
 }  // namespace cairn::api

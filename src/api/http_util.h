@@ -1,27 +1,26 @@
-// Shared glue between httplib and the API handlers: the one ErrorCode -> HTTP
-// status table, MLflow-shaped error bodies, and route registration for both
-// the /api and /ajax-api prefixes. Included by api/*.cc only (pulls httplib).
+// Shared glue between the HTTP server and the API handlers: the one ErrorCode ->
+// HTTP status table, MLflow-shaped error bodies, and route registration for
+// both the /api and /ajax-api prefixes. Included by api/*.cc only (pulls JSON).
 #pragma once
-
-#include <httplib.h>
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
+#include "api/http.h"
 #include "api/json_args.h"
 #include "core/status.h"
 
 namespace cairn::api {
 
 int HttpStatusFor(ErrorCode code);
-void WriteError(httplib::Response& res, const Status& status);
-void WriteJson(httplib::Response& res, const Json& body);
+void WriteError(http::Response& res, const Status& status);
+void WriteJson(http::Response& res, const Json& body);
 
 // Arguments of a request: the JSON body (POST/PATCH/DELETE with a body) or the
 // query string (GET). Malformed JSON yields a BAD_REQUEST status in `args`.
-Args ParseArgs(const httplib::Request& req);
+Args ParseArgs(const http::Request& req);
 
 using JsonHandler = std::function<Result<Json>(Args&)>;
 
@@ -31,7 +30,7 @@ class MlflowRouter {
   void Add(const char* method, const std::string& path, JsonHandler handler);
   // Registers the dispatchers; the route table is shared with them, so routes
   // may be added until the server starts.
-  void Install(httplib::Server& server);
+  void Install(http::Server& server);
 
  private:
   std::shared_ptr<std::unordered_map<std::string, JsonHandler>> table_ =

@@ -1,6 +1,5 @@
 #include "api/server.h"
 
-#include <httplib.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -22,27 +21,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void RegisterServiceRoutes(httplib::Server& s, MetadataStore& store) {
-  s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("OK", "text/plain");
-  });
-  s.Get("/version", [&store](const httplib::Request&, httplib::Response& res) {
+void RegisterServiceRoutes(http::Server& s, MetadataStore& store) {
+  s.Route("GET", "/health",
+          [](const http::Request&, http::Response& res) { res.set_content("OK", "text/plain"); });
+  s.Route("GET", "/version", [&store](const http::Request&, http::Response& res) {
     api::WriteJson(
         res,
         {{"version", kVersion}, {"schema_version", store.SchemaVersion()}, {"mlflow_api", "2.0"}});
   });
   // Anything else under the API prefixes is an unknown endpoint, said in MLflow's shape.
-  auto not_found = [](const httplib::Request& req, httplib::Response& res) {
-    api::WriteError(res, Status(ErrorCode::kEndpointNotFound,
-                                "No API endpoint " + req.method + " " + req.path +
-                                    "; see docs/api.md for the routes Cairn serves"));
-  };
-  const char* pattern = R"(/(api|ajax-api)/.*)";
-  s.Get(pattern, not_found);
-  s.Post(pattern, not_found);
-  s.Put(pattern, not_found);
-  s.Patch(pattern, not_found);
-  s.Delete(pattern, not_found);
+  s.Fallback([](const http::Request& req, http::Response& res) {
+    if (req.path.rfind("/api/", 0) == 0 || req.path.rfind("/ajax-api/", 0) == 0) {
+      return api::WriteError(res, Status(ErrorCode::kEndpointNotFound,
+                                         "No API endpoint " + req.method + " " + req.path +
+                                             "; see docs/api.md for the routes Cairn serves"));
+    }
+    res.status = 404;
+    res.set_content("Not found: " + req.path + "\n", "text/plain");
+  });
+  s.OnException([](const std::exception& e, http::Response& res) {
+    api::WriteError(res, InternalError(e.what()));
+  });
 }
 
 }  // namespace
@@ -72,36 +71,14 @@ int RunServer(const ServerOptions& options) {
   auto artifacts = NewLocalArtifactStore(ws / "artifacts");
   TrackingService tracking(**store, *artifacts);
 
-  httplib::Server server;
-  int threads = std::max(4, options.threads);
-  // httplib takes ownership of the queue it is handed.
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server.set_keep_alive_max_count(1u << 30);
-  // Idle keep-alive connections hold a worker and delay shutdown until they
-  // time out, so keep this short (gunicorn, under MLflow, uses 2 s).
-  server.set_keep_alive_timeout(options.keep_alive_seconds);
-  server.set_payload_max_length(size_t{2} << 30);
-  server.set_tcp_nodelay(true);
+  http::ServerOptions http_options;
+  http_options.threads = std::max(4, options.threads);
+  http_options.keep_alive_seconds = options.keep_alive_seconds;
+  http::Server server(http_options);
   RegisterTrackingRoutes(server, tracking);
   RegisterServiceRoutes(server, **store);
-  server.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unexpected error";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        api::WriteError(res, InternalError(what));
-      });
 
-  int port = options.port;
-  if (port == 0) {
-    port = server.bind_to_any_port(options.host);
-  } else if (!server.bind_to_port(options.host, port)) {
-    port = -1;
-  }
+  int port = server.Bind(options.host, options.port);
   if (port <= 0) {
     std::cerr << "cairn: cannot listen on " << options.host << ":" << options.port
               << " (in use or not permitted)\n";
@@ -116,16 +93,12 @@ int RunServer(const ServerOptions& options) {
   std::thread signal_thread([&server, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
-    server.stop();
+    server.Stop();
   });
   std::cout << "cairn " << kVersion << ": workspace " << fs::absolute(ws).string() << " (schema v"
             << LatestSchemaVersion() << ")\n"
             << "listening on http://" << options.host << ":" << port << std::endl;
-  bool ok = server.listen_after_bind();
-  // listen returned: either stop() ran (signal) or the socket failed.
-  if (!ok) {
-    std::cerr << "cairn: server stopped unexpectedly\n";
-  }
+  server.Run();  // returns after Stop(), once requests in flight are answered
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   std::cout << "cairn: stopped cleanly" << std::endl;

@@ -390,32 +390,32 @@ void RegisterRunRoutes(api::MlflowRouter& r, TrackingService& t) {
   });
 }
 
-void SendBytes(httplib::Response& res, const std::string& path, std::string bytes) {
+void SendBytes(http::Response& res, const std::string& path, std::string bytes) {
   std::string name = path.substr(path.rfind('/') + 1);
   res.status = 200;
   res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
   res.set_content(std::move(bytes), "application/octet-stream");
 }
 
-void RegisterArtifactProxyRoutes(httplib::Server& s, TrackingService& t) {
+void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
   const std::string base = "/api/2.0/mlflow-artifacts/artifacts";
   ArtifactStore& store = t.artifacts();
-  s.Put(base + "/(.+)", [&store](const httplib::Request& req, httplib::Response& res) {
-    Status st = store.Put(req.matches[1], req.body);
+  s.PrefixRoute("PUT", base + "/", [&store](const http::Request& req, http::Response& res) {
+    Status st = store.Put(req.match, req.body);
     if (!st.ok()) return api::WriteError(res, st);
     api::WriteJson(res, Json::object());
   });
-  s.Get(base + "/(.+)", [&store](const httplib::Request& req, httplib::Response& res) {
-    auto bytes = store.Get(req.matches[1]);
+  s.PrefixRoute("GET", base + "/", [&store](const http::Request& req, http::Response& res) {
+    auto bytes = store.Get(req.match);
     if (!bytes.ok()) return api::WriteError(res, bytes.status());
-    SendBytes(res, req.matches[1], std::move(bytes).value());
+    SendBytes(res, req.match, std::move(bytes).value());
   });
-  s.Delete(base + "/(.+)", [&store](const httplib::Request& req, httplib::Response& res) {
-    Status st = store.Delete(req.matches[1]);
+  s.PrefixRoute("DELETE", base + "/", [&store](const http::Request& req, http::Response& res) {
+    Status st = store.Delete(req.match);
     if (!st.ok()) return api::WriteError(res, st);
     api::WriteJson(res, Json::object());
   });
-  s.Get(base, [&store](const httplib::Request& req, httplib::Response& res) {
+  s.Route("GET", base, [&store](const http::Request& req, http::Response& res) {
     std::string dir = req.has_param("path") ? req.get_param_value("path") : "";
     auto clean = NormalizeRelativePath(dir);
     if (!clean.ok()) return api::WriteError(res, clean.status());
@@ -432,7 +432,7 @@ void RegisterArtifactProxyRoutes(httplib::Server& s, TrackingService& t) {
     if (!list.empty()) out["files"] = std::move(list);
     api::WriteJson(res, out);
   });
-  s.Get("/get-artifact", [&t](const httplib::Request& req, httplib::Response& res) {
+  s.Route("GET", "/get-artifact", [&t](const http::Request& req, http::Response& res) {
     Args a = api::ParseArgs(req);
     std::string id = RunIdArg(a);
     std::string path = a.String("path");
@@ -445,7 +445,7 @@ void RegisterArtifactProxyRoutes(httplib::Server& s, TrackingService& t) {
 
 }  // namespace
 
-void RegisterTrackingRoutes(httplib::Server& server, TrackingService& tracking) {
+void RegisterTrackingRoutes(http::Server& server, TrackingService& tracking) {
   api::MlflowRouter router;
   RegisterExperimentRoutes(router, tracking);
   RegisterRunRoutes(router, tracking);

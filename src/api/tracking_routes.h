@@ -3,13 +3,12 @@
 // /get-artifact. Translates JSON <-> entities; all logic is in TrackingService.
 #pragma once
 
-namespace httplib {
+namespace cairn {
+namespace http {
 class Server;
 }
-
-namespace cairn {
 class TrackingService;
 
-void RegisterTrackingRoutes(httplib::Server& server, TrackingService& tracking);
+void RegisterTrackingRoutes(http::Server& server, TrackingService& tracking);
 
 }  // namespace cairn

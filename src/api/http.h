@@ -1,0 +1,88 @@
+// Cairn's HTTP/1.1 server behind a small interface: plain Request/Response
+// values, exact and prefix routes, a bounded pool of connection workers.
+// Boost.Beast parses requests (limits, chunked bodies) inside http_server.cc
+// only; I/O is plain blocking sockets so each response leaves in one writev
+// and idle connections are closed promptly on Stop(). Server is thread-safe:
+// routes are registered before Run(); Stop() may be called from any thread.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cairn::http {
+
+struct Request {
+  std::string method;                              // "GET", "POST", ...
+  std::string path;                                // percent-decoded once
+  std::multimap<std::string, std::string> params;  // decoded query parameters
+  std::string body;
+  std::string match;  // for prefix routes: the part of `path` after the prefix
+
+  bool has_param(const std::string& key) const { return params.count(key) > 0; }
+  std::string get_param_value(const std::string& key) const {
+    auto it = params.find(key);
+    return it == params.end() ? std::string() : it->second;
+  }
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "text/plain";
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  void set_content(std::string content, std::string type) {
+    body = std::move(content);
+    content_type = std::move(type);
+  }
+  void set_header(std::string key, std::string value) {
+    headers.emplace_back(std::move(key), std::move(value));
+  }
+};
+
+using Handler = std::function<void(const Request&, Response&)>;
+
+struct ServerOptions {
+  int threads = 64;                  // concurrent connections served; more wait in the accept queue
+  int keep_alive_seconds = 5;        // an idle connection is closed after this
+  int request_timeout_seconds = 60;  // a request (or response) may stall this long
+  size_t max_body_bytes = size_t{2} << 30;
+  size_t max_header_bytes = 64 * 1024;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // `path` must equal the request path.
+  void Route(const std::string& method, const std::string& path, Handler handler);
+  // The request path starts with `prefix`; Request::match holds the rest (non-empty).
+  void PrefixRoute(const std::string& method, const std::string& prefix, Handler handler);
+  // Called for requests no route matches (default: 404).
+  void Fallback(Handler handler);
+  // Called when a handler throws; should fill the response (default: 500).
+  void OnException(std::function<void(const std::exception&, Response&)> handler);
+
+  // Binds and listens; returns the bound port (useful with port 0) or -1.
+  int Bind(const std::string& host, int port);
+  // Serves until Stop(); then finishes requests in flight and returns.
+  void Run();
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-decoding; with `plus_as_space` ('+' -> ' ') for query strings.
+std::string UrlDecode(const std::string& s, bool plus_as_space);
+
+}  // namespace cairn::http

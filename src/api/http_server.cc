@@ -1,0 +1,415 @@
+// HTTP/1.1 server: Boost.Beast's request parser over plain blocking sockets.
+// Each connection is served by one worker from a fixed pool; a request is read
+// with recv() (the receive timeout doubles as the keep-alive timeout), parsed
+// incrementally, dispatched to a route, and answered with one sendmsg() of
+// header + body. See http.h for the contract.
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include "api/http.h"
+
+namespace cairn::http {
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+const char* Reason(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Sends all of `iov` (partial writes retried); false when the peer is gone.
+bool SendAll(int fd, iovec* iov, int count) {
+  while (count > 0) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    size_t left = static_cast<size_t>(n);
+    while (count > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --count;
+    }
+    if (count > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return true;
+}
+
+bool SendResponse(int fd, const Response& res, bool keep_alive) {
+  std::string head = "HTTP/1.1 " + std::to_string(res.status) + " " + Reason(res.status) +
+                     "\r\nContent-Type: " + res.content_type +
+                     "\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\n";
+  for (const auto& [k, v] : res.headers) head += k + ": " + v + "\r\n";
+  if (!keep_alive) head += "Connection: close\r\n";
+  head += "\r\n";
+  iovec iov[2] = {{head.data(), head.size()},
+                  {const_cast<char*>(res.body.data()), res.body.size()}};
+  return SendAll(fd, iov, res.body.empty() ? 1 : 2);
+}
+
+void ParseQuery(const std::string& query, std::multimap<std::string, std::string>& out) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string::npos) amp = query.size();
+    std::string pair = query.substr(pos, amp - pos);
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      std::string key = UrlDecode(pair.substr(0, eq), true);
+      std::string value = eq == std::string::npos ? "" : UrlDecode(pair.substr(eq + 1), true);
+      out.emplace(std::move(key), std::move(value));
+    }
+    pos = amp + 1;
+  }
+}
+
+struct Connection {
+  int fd;
+  std::atomic<bool> idle{true};
+};
+
+}  // namespace
+
+std::string UrlDecode(const std::string& s, bool plus_as_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%' && i + 2 < s.size()) {
+      int hi = HexValue(s[i + 1]);
+      int lo = HexValue(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_as_space && c == '+') ? ' ' : c;
+  }
+  return out;
+}
+
+struct Server::Impl {
+  ServerOptions options;
+  std::map<std::pair<std::string, std::string>, Handler> exact;
+  std::vector<std::tuple<std::string, std::string, Handler>> prefixes;  // longest first
+  Handler fallback = [](const Request&, Response& res) {
+    res.status = 404;
+    res.set_content("not found", "text/plain");
+  };
+  std::function<void(const std::exception&, Response&)> on_exception = [](const std::exception& e,
+                                                                          Response& res) {
+    res.status = 500;
+    res.set_content(e.what(), "text/plain");
+  };
+
+  int listen_fd = -1;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<int> pending;            // accepted, waiting for a worker
+  std::set<Connection*> connections;  // being served
+
+  void Dispatch(Request& req, Response& res) {
+    auto it = exact.find({req.method, req.path});
+    Handler* handler = it != exact.end() ? &it->second : nullptr;
+    if (!handler) {
+      for (auto& [method, prefix, h] : prefixes) {
+        if (method == req.method && req.path.size() > prefix.size() &&
+            req.path.compare(0, prefix.size(), prefix) == 0) {
+          req.match = req.path.substr(prefix.size());
+          handler = &h;
+          break;
+        }
+      }
+    }
+    try {
+      (handler ? *handler : fallback)(req, res);
+    } catch (const std::exception& e) {
+      res = Response();
+      on_exception(e, res);
+    }
+  }
+
+  // Serves one connection until it closes, times out, errs or the server stops.
+  void Serve(Connection& conn) {
+    const int fd = conn.fd;
+    std::string buffered;  // received, not yet parsed (pipelined requests)
+    char chunk[64 * 1024];
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
+      parser.eager(true);
+      bool sent_continue = false;
+      bool started = !buffered.empty();
+      auto waited_since = std::chrono::steady_clock::now();
+      boost::system::error_code ec;
+      int error_status = 0;
+      for (;;) {
+        if (!buffered.empty()) {
+          size_t used = parser.put(boost::asio::buffer(buffered), ec);
+          buffered.erase(0, used);
+          if (ec == bhttp::error::need_more) ec = {};
+          if (ec) {
+            error_status = ec == bhttp::error::body_limit     ? 413
+                           : ec == bhttp::error::header_limit ? 431
+                                                              : 400;
+            break;
+          }
+          if (parser.is_done()) break;
+          if (parser.is_header_done() && !sent_continue &&
+              boost::beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+            static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            iovec iov{const_cast<char*>(kContinue), sizeof kContinue - 1};
+            if (!SendAll(fd, &iov, 1)) return;
+            sent_continue = true;
+          }
+          if (used > 0 && !buffered.empty()) continue;
+        }
+        if (!started) {
+          conn.idle = true;
+          if (stopping) return;
+        }
+        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n > 0) {
+          conn.idle = false;
+          started = true;
+          waited_since = std::chrono::steady_clock::now();
+          buffered.append(chunk, static_cast<size_t>(n));
+          continue;
+        }
+        if (n == 0) return;  // peer closed (mid-request too: nothing to answer)
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          // The receive timeout is the keep-alive timeout: an idle connection
+          // ends here; a request in progress may stall up to request_timeout.
+          if (!started) return;
+          auto stalled = std::chrono::steady_clock::now() - waited_since;
+          if (stalled < std::chrono::seconds(options.request_timeout_seconds)) continue;
+          error_status = 408;
+          break;
+        }
+        return;
+      }
+      if (error_status) {
+        Response res;
+        res.status = error_status;
+        res.set_content(std::string("malformed or oversized HTTP request: ") + ec.message() + "\n",
+                        "text/plain");
+        SendResponse(fd, res, false);
+        return;
+      }
+      conn.idle = false;
+      auto& msg = parser.get();
+      Request req;
+      req.method = std::string(msg.method_string());
+      std::string target(msg.target());
+      size_t q = target.find('?');
+      req.path = UrlDecode(target.substr(0, q), false);
+      if (q != std::string::npos) ParseQuery(target.substr(q + 1), req.params);
+      req.body = std::move(msg.body());
+      bool keep_alive = msg.keep_alive() && !stopping;
+      Response res;
+      Dispatch(req, res);
+      if (!SendResponse(fd, res, keep_alive) || !keep_alive) return;
+    }
+  }
+
+  void Worker() {
+    for (;;) {
+      int fd;
+      {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return !pending.empty() || stopping; });
+        if (pending.empty()) return;
+        fd = pending.front();
+        pending.pop_front();
+        if (stopping) {
+          ::close(fd);
+          continue;
+        }
+      }
+      Connection conn{fd};
+      {
+        std::lock_guard lk(mu);
+        connections.insert(&conn);
+      }
+      Serve(conn);
+      {
+        std::lock_guard lk(mu);
+        connections.erase(&conn);
+      }
+      ::close(fd);
+    }
+  }
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+}
+
+Server::~Server() {
+  if (impl_->listen_fd >= 0) ::close(impl_->listen_fd);
+}
+
+void Server::Route(const std::string& method, const std::string& path, Handler handler) {
+  impl_->exact[{method, path}] = std::move(handler);
+}
+
+void Server::PrefixRoute(const std::string& method, const std::string& prefix, Handler handler) {
+  auto& p = impl_->prefixes;
+  p.emplace_back(method, prefix, std::move(handler));
+  std::stable_sort(p.begin(), p.end(), [](const auto& a, const auto& b) {
+    return std::get<1>(a).size() > std::get<1>(b).size();
+  });
+}
+
+void Server::Fallback(Handler handler) { impl_->fallback = std::move(handler); }
+
+void Server::OnException(std::function<void(const std::exception&, Response&)> handler) {
+  impl_->on_exception = std::move(handler);
+}
+
+int Server::Bind(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return -1;
+  int bound = -1;
+  for (addrinfo* ai = found; ai && bound < 0; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 1024) == 0) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+      bound = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                               : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+      impl_->listen_fd = fd;
+    } else {
+      ::close(fd);
+    }
+  }
+  ::freeaddrinfo(found);
+  return bound;
+}
+
+void Server::Run() {
+  Impl& s = *impl_;
+  std::vector<std::thread> workers;
+  for (int i = 0; i < std::max(1, s.options.threads); ++i)
+    workers.emplace_back([&s] { s.Worker(); });
+  timeval idle{s.options.keep_alive_seconds, 0};
+  timeval send_timeout{s.options.request_timeout_seconds, 0};
+  while (!s.stopping) {
+    int fd = ::accept4(s.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {
+        if (errno == EMFILE || errno == ENFILE)
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      break;  // the listening socket was shut down by Stop()
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+    {
+      std::lock_guard lk(s.mu);
+      s.pending.push_back(fd);
+    }
+    s.cv.notify_one();
+  }
+  s.stopping = true;
+  s.cv.notify_all();
+  for (auto& w : workers) w.join();
+}
+
+void Server::Stop() {
+  Impl& s = *impl_;
+  s.stopping = true;
+  if (s.listen_fd >= 0) ::shutdown(s.listen_fd, SHUT_RDWR);
+  std::lock_guard lk(s.mu);
+  // Idle keep-alive connections are woken and closed now; busy ones finish
+  // their request, answer it with "Connection: close" and then close.
+  for (Connection* c : s.connections) {
+    if (c->idle) ::shutdown(c->fd, SHUT_RD);
+  }
+  s.cv.notify_all();
+}
+
+}  // namespace cairn::http
