@@ -71,6 +71,9 @@ struct StoreOptions {
   // (kill -9); "full": it also survives power loss (one fsync per group commit).
   std::string sync_mode = "normal";
   int read_connections = 8;
+  // Hold the database for this process alone (no other process may open it
+  // while the store is open); faster commits. Off for tools that share a file.
+  bool exclusive = true;
 };
 
 }  // namespace cairn

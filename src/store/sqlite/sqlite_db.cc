@@ -14,10 +14,10 @@ Stmt& Stmt::Check(int rc) {
   return *this;
 }
 
-Db::Db(const std::string& path, const std::string& sync_mode) {
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+Db::Db(const std::string& path, const std::string& sync_mode, bool exclusive) {
+  int rc = sqlite3_open_v2(path.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           exclusive ? "unix-excl" : nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);

@@ -216,7 +216,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
 
 Status SqliteStore::Init() {
   try {
-    writer_db_ = std::make_unique<Db>(path_, options_.sync_mode);
+    writer_db_ = std::make_unique<Db>(path_, options_.sync_mode, options_.exclusive);
     Db& db = *writer_db_;
     db.Exec("BEGIN IMMEDIATE");
     try {
@@ -259,6 +259,12 @@ Status SqliteStore::Init() {
       throw;
     }
   } catch (const SqlError& e) {
+    if ((e.code & 0xff) == SQLITE_BUSY || (e.code & 0xff) == SQLITE_LOCKED) {
+      return Status(ErrorCode::kInvalidState,
+                    "workspace database " + path_ +
+                        " is in use by another process (is another cairn server running on this "
+                        "workspace?)");
+    }
     return Status(ErrorCode::kIoError, "cannot open workspace database " + path_ + ": " + e.what());
   }
   return Status::Ok();
@@ -354,7 +360,7 @@ Status SqliteStore::Read(const std::function<void(Db&)>& fn) {
   }
   Status st;
   try {
-    if (!db) db = std::make_unique<Db>(path_, options_.sync_mode);
+    if (!db) db = std::make_unique<Db>(path_, options_.sync_mode, options_.exclusive);
     // One snapshot for the whole read, so a page never mixes two commits.
     db->Prepare("BEGIN").Exec();
     try {
