@@ -68,8 +68,12 @@ int RunServer(const ServerOptions& options) {
     std::cerr << "cairn: " << store.status().message() << "\n";
     return 1;
   }
-  auto artifacts = NewLocalArtifactStore(ws / "artifacts");
-  TrackingService tracking(**store, *artifacts);
+  auto artifacts = OpenLocalArtifactStore(ws / "artifacts");
+  if (!artifacts.ok()) {
+    std::cerr << "cairn: " << artifacts.status().message() << "\n";
+    return 1;
+  }
+  TrackingService tracking(**store, **artifacts);
 
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);

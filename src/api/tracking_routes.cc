@@ -1,6 +1,9 @@
 #include "api/tracking_routes.h"
 
 #include "api/http_util.h"
+
+#include <chrono>
+
 #include "artifacts/path_safety.h"
 #include "core/clock.h"
 #include "tracking/tracking_service.h"
@@ -443,6 +446,35 @@ void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
   });
 }
 
+// Cairn's own maintenance routes for the artifact store (fsck and garbage collection).
+void RegisterArtifactAdminRoutes(http::Server& s, ArtifactStore& store) {
+  s.Route("POST", "/api/2.0/cairn/artifacts/verify",
+          [&store](const http::Request&, http::Response& res) {
+            auto check = store.Verify();
+            if (!check.ok()) return api::WriteError(res, check.status());
+            api::WriteJson(res, {{"ok", check->ok()},
+                                 {"files_checked", check->files_checked},
+                                 {"blobs_checked", check->blobs_checked},
+                                 {"bytes_checked", check->bytes_checked},
+                                 {"corrupt_blobs", check->corrupt_blobs},
+                                 {"missing_blobs", check->missing_blobs},
+                                 {"damaged_entries", check->damaged_entries}});
+          });
+  s.Route("POST", "/api/2.0/cairn/artifacts/gc",
+          [&store](const http::Request& req, http::Response& res) {
+            Args a = api::ParseArgs(req);
+            int64_t grace = a.OptInt("grace_seconds").value_or(3600);
+            if (a.ok() && grace < 0) a.Fail(InvalidParameter("grace_seconds must be >= 0"));
+            if (!a.ok()) return api::WriteError(res, a.status());
+            auto gc = store.CollectGarbage(std::chrono::seconds(grace));
+            if (!gc.ok()) return api::WriteError(res, gc.status());
+            api::WriteJson(res, {{"removed_blobs", gc->removed_blobs},
+                                 {"freed_bytes", gc->freed_bytes},
+                                 {"kept_blobs", gc->kept_blobs},
+                                 {"removed_temp_files", gc->removed_temp_files}});
+          });
+}
+
 }  // namespace
 
 void RegisterTrackingRoutes(http::Server& server, TrackingService& tracking) {
@@ -451,6 +483,7 @@ void RegisterTrackingRoutes(http::Server& server, TrackingService& tracking) {
   RegisterRunRoutes(router, tracking);
   router.Install(server);
   RegisterArtifactProxyRoutes(server, tracking);
+  RegisterArtifactAdminRoutes(server, tracking.artifacts());
 }
 
 }  // namespace cairn

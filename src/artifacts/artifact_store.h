@@ -1,7 +1,9 @@
 // ArtifactStore: the seam between Cairn and wherever artifact bytes live.
-// Paths are relative to the store's root and already normalized by
-// NormalizeRelativePath; implementations still refuse anything that would
-// resolve outside the root (symlinks). Implementations are thread-safe.
+// Files are addressed by relative paths (validated with NormalizeRelativePath;
+// implementations still refuse anything that resolves outside their root).
+// The local backend is content-addressed: each path points at an immutable
+// SHA-256-named blob, so identical files across runs and assets are stored once.
+// Implementations are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "artifacts/blob_store.h"
 #include "core/status.h"
 
 namespace cairn {
@@ -19,6 +22,20 @@ struct FileInfo {
   std::string path;  // relative to the store root
   bool is_dir = false;
   int64_t file_size = 0;
+  std::string sha256;  // content hash (files of content-addressed stores)
+};
+
+// What `cairn artifacts verify` reports.
+struct ArtifactCheck {
+  int64_t files_checked = 0;
+  int64_t blobs_checked = 0;
+  int64_t bytes_checked = 0;
+  std::vector<std::string> corrupt_blobs;    // bytes no longer match the hash
+  std::vector<std::string> missing_blobs;    // "path -> sha256" whose blob is gone
+  std::vector<std::string> damaged_entries;  // unreadable path entries
+  bool ok() const {
+    return corrupt_blobs.empty() && missing_blobs.empty() && damaged_entries.empty();
+  }
 };
 
 class ArtifactStore {
@@ -30,11 +47,21 @@ class ArtifactStore {
   // Direct children of directory `dir` ("" = root), sorted by path. A missing
   // directory lists as empty, as MLflow's does.
   virtual Result<std::vector<FileInfo>> List(const std::string& dir) = 0;
-  // Deletes a file or a whole directory.
+  // Deletes a file or a whole directory (its blobs stay until CollectGarbage).
   virtual Status Delete(const std::string& path) = 0;
+  // Stores a local file (streamed, bounded memory) at `path`.
+  virtual Result<FileInfo> PutFile(const std::string& path,
+                                   const std::filesystem::path& source) = 0;
+
+  // fsck: every entry's blob exists and every blob's bytes match its hash.
+  virtual Result<ArtifactCheck> Verify() = 0;
+  // Removes blobs no entry references and that are older than `grace`.
+  virtual Result<BlobCollection> CollectGarbage(std::chrono::seconds grace) = 0;
 };
 
-// Files under one local directory.
-std::unique_ptr<ArtifactStore> NewLocalArtifactStore(const std::filesystem::path& root);
+// A content-addressed store under one local directory: <root>/blobs/ holds the
+// blobs, <root>/tree/ one small entry file per artifact path. Files left by an
+// older, plain-file layout under <root> are imported into it on open.
+Result<std::unique_ptr<ArtifactStore>> OpenLocalArtifactStore(const std::filesystem::path& root);
 
 }  // namespace cairn

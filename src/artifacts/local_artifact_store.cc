@@ -1,6 +1,12 @@
-// The local-directory ArtifactStore: one file per artifact under a root,
-// written atomically (temp + fsync + rename).
+// The local content-addressed ArtifactStore: blobs in a BlobStore, and for each
+// artifact path an entry file under <root>/tree/<path> holding
+// "sha256:<hex> <size>". A write stores the blob first and then replaces the
+// entry atomically, so a reader sees the old or the new file, never a mix; a
+// crash in between leaves only an unreferenced blob for CollectGarbage.
 #include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <shared_mutex>
 #include <system_error>
 
 #include "artifacts/artifact_store.h"
@@ -11,32 +17,63 @@ namespace cairn {
 namespace fs = std::filesystem;
 namespace {
 
+constexpr const char* kBlobs = "blobs";
+constexpr const char* kTree = "tree";
+
+std::string EntryText(const BlobInfo& b) {
+  return "sha256:" + b.sha256 + " " + std::to_string(b.size) + "\n";
+}
+
+std::optional<BlobInfo> ParseEntry(const std::string& text) {
+  if (text.rfind("sha256:", 0) != 0) return std::nullopt;
+  size_t space = text.find(' ');
+  if (space == std::string::npos) return std::nullopt;
+  BlobInfo b;
+  b.sha256 = text.substr(7, space - 7);
+  if (!BlobStore::IsValidHash(b.sha256)) return std::nullopt;
+  try {
+    b.size = std::stoll(text.substr(space + 1));
+  } catch (...) {
+    return std::nullopt;
+  }
+  return b;
+}
+
 class LocalArtifactStore final : public ArtifactStore {
  public:
-  explicit LocalArtifactStore(fs::path root) : root_(fs::absolute(std::move(root))) {
-    (void)EnsureDirectory(root_);
+  explicit LocalArtifactStore(fs::path root)
+      : root_(fs::absolute(std::move(root))), blobs_(root_ / kBlobs), tree_(root_ / kTree) {}
+
+  Status Init() {
+    CAIRN_RETURN_IF_ERROR(EnsureDirectory(tree_));
+    CAIRN_RETURN_IF_ERROR(EnsureDirectory(root_ / kBlobs));
     std::error_code ec;
-    canonical_root_ = fs::weakly_canonical(root_, ec);
-    if (ec) canonical_root_ = root_;
+    canonical_tree_ = fs::weakly_canonical(tree_, ec);
+    if (ec) canonical_tree_ = tree_;
+    return ImportPlainFiles();
   }
 
   Status Put(const std::string& path, std::string_view data) override {
-    CAIRN_ASSIGN_OR_RETURN(fs::path full, Resolve(path));
-    if (path.empty()) return InvalidParameter("an artifact needs a file name");
-    std::error_code ec;
-    if (fs::is_directory(full, ec)) {
-      return InvalidParameter("'" + path + "' is a directory; upload to a file path inside it");
-    }
-    return AtomicWriteFile(full, data);
+    CAIRN_ASSIGN_OR_RETURN(fs::path entry, ResolveFile(path));
+    std::shared_lock lk(gc_mu_);
+    CAIRN_ASSIGN_OR_RETURN(BlobInfo blob, blobs_.PutBytes(data));
+    return AtomicWriteFile(entry, EntryText(blob));
+  }
+
+  Result<FileInfo> PutFile(const std::string& path, const fs::path& source) override {
+    CAIRN_ASSIGN_OR_RETURN(fs::path entry, ResolveFile(path));
+    std::shared_lock lk(gc_mu_);
+    CAIRN_ASSIGN_OR_RETURN(BlobInfo blob, blobs_.PutFile(source));
+    CAIRN_RETURN_IF_ERROR(AtomicWriteFile(entry, EntryText(blob)));
+    return FileInfo{*NormalizeRelativePath(path), false, blob.size, blob.sha256};
   }
 
   Result<std::string> Get(const std::string& path) override {
-    CAIRN_ASSIGN_OR_RETURN(fs::path full, Resolve(path));
+    CAIRN_ASSIGN_OR_RETURN(fs::path entry, Resolve(path));
     std::error_code ec;
-    if (!fs::is_regular_file(full, ec)) {
-      return NotFound("No artifact found at '" + path + "'");
-    }
-    return ReadFile(full);
+    if (!fs::is_regular_file(entry, ec)) return NotFound("No artifact found at '" + path + "'");
+    CAIRN_ASSIGN_OR_RETURN(BlobInfo blob, ReadEntry(entry, path));
+    return blobs_.Read(blob.sha256);
   }
 
   Result<std::vector<FileInfo>> List(const std::string& dir) override {
@@ -44,15 +81,19 @@ class LocalArtifactStore final : public ArtifactStore {
     std::vector<FileInfo> out;
     std::error_code ec;
     if (!fs::is_directory(full, ec)) return out;
-    for (const auto& entry : fs::directory_iterator(full, ec)) {
-      std::string name = entry.path().filename().string();
+    for (const auto& e : fs::directory_iterator(full, ec)) {
+      std::string name = e.path().filename().string();
       if (name.find(".tmp-") != std::string::npos) continue;  // an in-flight atomic write
       FileInfo info;
-      info.path = dir.empty() ? name : dir + "/" + name;
-      // A symlink that leads out of the root is not ours to show (nor its size).
-      if (entry.is_symlink(ec) && !Resolve(info.path).ok()) continue;
-      info.is_dir = entry.is_directory(ec);
-      if (!info.is_dir) info.file_size = static_cast<int64_t>(entry.file_size(ec));
+      info.path = dir.empty() ? name : *NormalizeRelativePath(dir) + "/" + name;
+      if (e.is_symlink(ec)) continue;  // the tree holds only our own entries
+      info.is_dir = e.is_directory(ec);
+      if (!info.is_dir) {
+        auto blob = ReadEntry(e.path(), info.path);
+        if (!blob.ok()) continue;
+        info.file_size = blob->size;
+        info.sha256 = blob->sha256;
+      }
       out.push_back(std::move(info));
     }
     std::sort(out.begin(), out.end(),
@@ -62,6 +103,7 @@ class LocalArtifactStore final : public ArtifactStore {
 
   Status Delete(const std::string& path) override {
     CAIRN_ASSIGN_OR_RETURN(fs::path full, Resolve(path));
+    if (full == tree_) return InvalidParameter("refusing to delete the whole artifact store");
     std::error_code ec;
     if (!fs::exists(full, ec)) return NotFound("No artifact found at '" + path + "'");
     fs::remove_all(full, ec);
@@ -69,31 +111,125 @@ class LocalArtifactStore final : public ArtifactStore {
     return Status::Ok();
   }
 
+  Result<ArtifactCheck> Verify() override {
+    ArtifactCheck check;
+    CAIRN_ASSIGN_OR_RETURN(BlobCheck blobs, blobs_.VerifyAll());
+    check.blobs_checked = blobs.blobs_checked;
+    check.bytes_checked = blobs.bytes_checked;
+    check.corrupt_blobs = blobs.corrupt;
+    ForEachEntry([&](const fs::path& entry, const std::string& rel) {
+      ++check.files_checked;
+      auto blob = ReadEntry(entry, rel);
+      if (!blob.ok()) {
+        check.damaged_entries.push_back(rel);
+      } else if (!blobs_.Contains(blob->sha256)) {
+        check.missing_blobs.push_back(rel + " -> sha256:" + blob->sha256);
+      }
+    });
+    return check;
+  }
+
+  Result<BlobCollection> CollectGarbage(std::chrono::seconds grace) override {
+    // Writers hold the shared side from storing a blob until its entry exists,
+    // so no blob can lose its only reference while being collected.
+    std::unique_lock lk(gc_mu_);
+    std::set<std::string> referenced;
+    ForEachEntry([&](const fs::path& entry, const std::string& rel) {
+      if (auto blob = ReadEntry(entry, rel); blob.ok()) referenced.insert(blob->sha256);
+    });
+    return blobs_.Collect(referenced, grace);
+  }
+
  private:
-  // Maps a relative path to its location, refusing any that escape the root
-  // through a symlink somewhere along the way.
+  Result<BlobInfo> ReadEntry(const fs::path& entry, const std::string& rel) {
+    auto text = ReadFile(entry);
+    if (!text.ok()) return text.status();
+    auto blob = ParseEntry(*text);
+    if (!blob) {
+      return Status(ErrorCode::kIoError, "artifact entry '" + rel +
+                                             "' is damaged; run `cairn "
+                                             "artifacts verify`");
+    }
+    return *blob;
+  }
+
+  void ForEachEntry(const std::function<void(const fs::path&, const std::string&)>& fn) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(tree_, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file()) continue;
+      std::string name = it->path().filename().string();
+      if (name.find(".tmp-") != std::string::npos) continue;
+      fn(it->path(), fs::relative(it->path(), tree_).string());
+    }
+  }
+
+  // Maps a relative path into the tree, refusing any that escape it through a
+  // symlink somewhere along the way.
   Result<fs::path> Resolve(const std::string& path) {
     CAIRN_ASSIGN_OR_RETURN(std::string clean, NormalizeRelativePath(path));
-    fs::path full = clean.empty() ? root_ : root_ / clean;
+    fs::path full = clean.empty() ? tree_ : tree_ / clean;
     std::error_code ec;
     fs::path canon = fs::weakly_canonical(full, ec);
     if (ec) return InvalidParameter("cannot resolve path '" + path + "'");
     auto [root_end, _] =
-        std::mismatch(canonical_root_.begin(), canonical_root_.end(), canon.begin(), canon.end());
-    if (root_end != canonical_root_.end()) {
+        std::mismatch(canonical_tree_.begin(), canonical_tree_.end(), canon.begin(), canon.end());
+    if (root_end != canonical_tree_.end()) {
       return InvalidParameter("Invalid path '" + path + "': it resolves outside the artifact root");
     }
     return full;
   }
 
+  Result<fs::path> ResolveFile(const std::string& path) {
+    CAIRN_ASSIGN_OR_RETURN(fs::path entry, Resolve(path));
+    if (entry == tree_) return InvalidParameter("an artifact needs a file name");
+    std::error_code ec;
+    if (fs::is_directory(entry, ec)) {
+      return InvalidParameter("'" + path + "' is a directory; upload to a file path inside it");
+    }
+    return entry;
+  }
+
+  // Workspaces written before the store was content-addressed kept plain files
+  // under <root>; move each into a blob and an entry, once.
+  Status ImportPlainFiles() {
+    std::error_code ec;
+    for (const auto& top : fs::directory_iterator(root_, ec)) {
+      std::string name = top.path().filename().string();
+      if (name == kBlobs || name == kTree) continue;
+      std::vector<fs::path> files;
+      if (top.is_regular_file(ec)) files.push_back(top.path());
+      if (top.is_directory(ec)) {
+        for (auto it = fs::recursive_directory_iterator(top.path(), ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+          if (it->is_regular_file() && !it->is_symlink()) files.push_back(it->path());
+        }
+      }
+      for (const auto& f : files) {
+        std::string rel = fs::relative(f, root_).string();
+        if (rel.find(".tmp-") != std::string::npos) continue;
+        auto stored = PutFile(rel, f);
+        if (!stored.ok()) return stored.status();
+      }
+      fs::remove_all(top.path(), ec);
+      if (ec) return Status(ErrorCode::kIoError, "cannot finish importing " + top.path().string());
+    }
+    return Status::Ok();
+  }
+
   fs::path root_;
-  fs::path canonical_root_;
+  BlobStore blobs_;
+  fs::path tree_;
+  fs::path canonical_tree_;
+  std::shared_mutex gc_mu_;
 };
 
 }  // namespace
 
-std::unique_ptr<ArtifactStore> NewLocalArtifactStore(const fs::path& root) {
-  return std::make_unique<LocalArtifactStore>(root);
+Result<std::unique_ptr<ArtifactStore>> OpenLocalArtifactStore(const fs::path& root) {
+  auto store = std::make_unique<LocalArtifactStore>(root);
+  CAIRN_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<ArtifactStore>(std::move(store));
 }
 
 }  // namespace cairn

@@ -116,6 +116,46 @@ class Commands {
     return Json::parse(*body, nullptr, false);
   }
 
+  // POSTs to one of Cairn's own endpoints (outside the MLflow prefix).
+  std::optional<Json> CallCairn(const std::string& path, const Json& args) {
+    ApiClient client(g_.server);
+    auto body = client.Post(path, args.dump());
+    if (!body.ok()) {
+      exit_ = client.unreachable() ? kUnreachable : kRefused;
+      std::cerr << "error: " << body.status().message() << " ("
+                << ErrorCodeName(body.status().code()) << ")\n";
+      return std::nullopt;
+    }
+    return Json::parse(*body, nullptr, false);
+  }
+
+  void ArtifactsVerify() {
+    auto r = CallCairn("/api/2.0/cairn/artifacts/verify", Json::object());
+    if (!r) return;
+    bool ok = r->value("ok", false);
+    if (!ok) exit_ = kRefused;
+    if (g_.json) return Emit(*r);
+    std::cout << "checked " << (*r)["files_checked"].dump() << " artifact files and "
+              << (*r)["blobs_checked"].dump() << " blobs (" << (*r)["bytes_checked"].dump()
+              << " bytes)\n";
+    auto list = [](const char* title, const Json& items) {
+      for (const auto& i : items) std::cout << title << ": " << i.get<std::string>() << "\n";
+    };
+    list("corrupt blob", (*r)["corrupt_blobs"]);
+    list("missing blob", (*r)["missing_blobs"]);
+    list("damaged entry", (*r)["damaged_entries"]);
+    std::cout << (ok ? "artifact store is consistent\n" : "artifact store has problems\n");
+  }
+
+  void ArtifactsGc(int64_t grace) {
+    auto r = CallCairn("/api/2.0/cairn/artifacts/gc", {{"grace_seconds", grace}});
+    if (!r) return;
+    if (g_.json) return Emit(*r);
+    std::cout << "removed " << (*r)["removed_blobs"].dump() << " unreferenced blobs ("
+              << (*r)["freed_bytes"].dump() << " bytes) and " << (*r)["removed_temp_files"].dump()
+              << " stale temp files; kept " << (*r)["kept_blobs"].dump() << " blobs\n";
+  }
+
   // Accepts an experiment id or name.
   std::optional<std::string> ResolveExperiment(const std::string& id_or_name) {
     bool numeric =
@@ -435,6 +475,20 @@ int RunCli(int argc, char** argv) {
   artifacts->add_option("run_id", run_id)->required();
   artifacts->add_option("--path", path, "directory inside the run's artifacts");
   artifacts->callback([&] { cmd.RunArtifacts(run_id, path); });
+
+  // artifacts (store maintenance)
+  auto* art =
+      app.add_subcommand("artifacts", "check and clean the artifact store")->require_subcommand(1);
+  art->add_subcommand("verify",
+                      "check every artifact's blob exists and matches its hash "
+                      "(exit 1 on problems)")
+      ->callback([&] { cmd.ArtifactsVerify(); });
+  int64_t grace = 3600;
+  auto* gc = art->add_subcommand("gc", "remove blobs no artifact references");
+  gc->add_option("--grace", grace, "spare blobs younger than this many seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  gc->callback([&] { cmd.ArtifactsGc(grace); });
 
   try {
     app.parse(argc, argv);

@@ -41,7 +41,9 @@ class TrackingServiceTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
     artifact_root_ = dir_ / "artifacts";
-    artifacts_ = NewLocalArtifactStore(artifact_root_);
+    auto artifacts = OpenLocalArtifactStore(artifact_root_);
+    ASSERT_TRUE(artifacts.ok()) << artifacts.status().ToString();
+    artifacts_ = std::move(artifacts).value();
     service_ = std::make_unique<TrackingService>(*store_, *artifacts_);
   }
 
@@ -369,7 +371,8 @@ class RunArtifactsTest : public TrackingServiceTest {
     ASSERT_TRUE(artifacts_->Put(root_ + "/metrics.txt", "0.9\n").ok());
     ASSERT_TRUE(artifacts_->Put(root_ + "/model/MLmodel", "flavors: {}\n").ok());
     ASSERT_TRUE(artifacts_->Put(root_ + "/model/data/weights.bin", std::string(10, 'w')).ok());
-    run_dir_ = artifact_root_ / root_;
+    // Entries of the content-addressed store live under <root>/tree/.
+    run_dir_ = artifact_root_ / "tree" / root_;
     ASSERT_TRUE(fs::is_directory(run_dir_));
     outside_ = dir_ / "outside";
     fs::create_directories(outside_);

@@ -67,6 +67,26 @@ contains "artifact root" "mlflow-artifacts:/1/$RUN/artifacts"
 check "unknown run" 1 "$BIN" run show 0123456789abcdef0123456789abcdef
 contains "unknown run message" "RESOURCE_DOES_NOT_EXIST"
 check "usage error" 2 "$BIN" run log-metric
+# Artifact store maintenance: verify (fsck) and gc over the content-addressed store.
+ART="$CAIRN_URL/api/2.0/mlflow-artifacts/artifacts/1/$RUN/artifacts"
+curl -sf -X PUT --data-binary "model bytes" "$ART/model.bin" >/dev/null || { FAILS=$((FAILS+1)); echo "FAIL artifact upload"; }
+curl -sf -X PUT --data-binary "model bytes" "$ART/copy.bin" >/dev/null
+curl -sf -X PUT --data-binary "scratch" "$ART/scratch.txt" >/dev/null
+check "artifacts verify clean" 0 "$BIN" artifacts verify
+contains "verify counts" "checked 3 artifact files and 2 blobs"
+check "run artifacts lists files" 0 "$BIN" run artifacts "$RUN"
+contains "artifact listed" "model.bin"
+curl -sf -X DELETE "$ART/scratch.txt" >/dev/null
+check "artifacts gc" 0 "$BIN" artifacts gc --grace 0
+contains "gc removed the orphan" "removed 1 unreferenced blobs"
+check "shared blob survives gc" 0 "$BIN" artifacts verify
+BLOB="$(find "$WORK/ws/artifacts/blobs" -type f -path '*/blobs/??/*' | head -1)"
+printf 'bit rot' > "$BLOB"
+check "artifacts verify finds corruption" 1 "$BIN" artifacts verify
+contains "corrupt reported" "corrupt blob"
+check "artifacts verify --json" 1 "$BIN" --json artifacts verify
+contains "json ok false" '"ok": false'
+
 check "experiment delete" 0 "$BIN" experiment delete cli-exp
 check "deleted hidden" 0 "$BIN" experiment list
 if grep -qF "cli-exp" <<<"$OUT"; then FAILS=$((FAILS+1)); echo "FAIL: deleted experiment still listed"; else PASSES=$((PASSES+1)); fi

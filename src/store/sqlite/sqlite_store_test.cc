@@ -832,7 +832,9 @@ class SqliteServiceTest : public SqliteStoreTest {
  protected:
   void SetUp() override {
     SqliteStoreTest::SetUp();
-    artifacts_ = NewLocalArtifactStore(dir_ / "artifacts");
+    auto artifacts = OpenLocalArtifactStore(dir_ / "artifacts");
+    ASSERT_TRUE(artifacts.ok()) << artifacts.status().ToString();
+    artifacts_ = std::move(artifacts).value();
     service_ = std::make_unique<TrackingService>(*store_, *artifacts_);
   }
   void TearDown() override {
