@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,11 +49,17 @@ struct Response {
 using Handler = std::function<void(const Request&, Response&)>;
 
 struct ServerOptions {
-  int threads = 64;                  // concurrent connections served; more wait in the accept queue
+  int threads = 64;                  // connections served at once; more wait in the accept queue
+  size_t max_queued = 1024;          // connections waiting for a worker; beyond this: 503
   int keep_alive_seconds = 5;        // an idle connection is closed after this
-  int request_timeout_seconds = 60;  // a request (or response) may stall this long
-  size_t max_body_bytes = size_t{2} << 30;
+  int header_timeout_seconds = 10;   // from a request's first byte to its complete header
+  int request_timeout_seconds = 60;  // for the body, plus time at min_body_bytes_per_second
+  uint64_t min_body_bytes_per_second = 1 << 20;
+  int shutdown_grace_seconds = 10;  // Stop() waits this long for requests in flight
   size_t max_header_bytes = 64 * 1024;
+  size_t max_json_body_bytes = 64u << 20;        // bodies of most routes
+  size_t max_body_bytes = size_t{2} << 30;       // PUT bodies under large_body_prefixes
+  std::vector<std::string> large_body_prefixes;  // e.g. the artifact upload route
 };
 
 class Server {

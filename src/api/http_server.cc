@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <tuple>
 
@@ -103,16 +104,22 @@ bool SendAll(int fd, iovec* iov, int count) {
   return true;
 }
 
-bool SendResponse(int fd, const Response& res, bool keep_alive) {
+// `head_only`: headers of a HEAD answer (Content-Length as for GET, no body).
+// `http10`: the client spoke HTTP/1.0, which must be told a connection stays open.
+bool SendResponse(int fd, const Response& res, bool keep_alive, bool head_only, bool http10) {
   std::string head = "HTTP/1.1 " + std::to_string(res.status) + " " + Reason(res.status) +
                      "\r\nContent-Type: " + res.content_type +
                      "\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\n";
   for (const auto& [k, v] : res.headers) head += k + ": " + v + "\r\n";
-  if (!keep_alive) head += "Connection: close\r\n";
+  if (!keep_alive) {
+    head += "Connection: close\r\n";
+  } else if (http10) {
+    head += "Connection: keep-alive\r\n";
+  }
   head += "\r\n";
   iovec iov[2] = {{head.data(), head.size()},
                   {const_cast<char*>(res.body.data()), res.body.size()}};
-  return SendAll(fd, iov, res.body.empty() ? 1 : 2);
+  return SendAll(fd, iov, res.body.empty() || head_only ? 1 : 2);
 }
 
 void ParseQuery(const std::string& query, std::multimap<std::string, std::string>& out) {
@@ -133,7 +140,8 @@ void ParseQuery(const std::string& query, std::multimap<std::string, std::string
 
 struct Connection {
   int fd;
-  std::atomic<bool> idle{true};
+  std::atomic<bool> idle{true};     // waiting for (the start of) its next request
+  std::atomic<bool> served{false};  // has answered a request: may be reclaimed while idle
 };
 
 }  // namespace
@@ -177,6 +185,7 @@ struct Server::Impl {
   std::condition_variable cv;
   std::deque<int> pending;            // accepted, waiting for a worker
   std::set<Connection*> connections;  // being served
+  std::condition_variable drained;    // signalled whenever a connection ends
 
   void Dispatch(Request& req, Response& res) {
     auto it = exact.find({req.method, req.path});
@@ -199,8 +208,37 @@ struct Server::Impl {
     }
   }
 
+  // After an error response: stop sending, drain what the client is still
+  // uploading for a moment, so it reads our answer instead of a reset.
+  static void DrainAndLeave(int fd) {
+    ::shutdown(fd, SHUT_WR);
+    timeval brief{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &brief, sizeof brief);
+    char sink[16 * 1024];
+    for (size_t total = 0; total < (4u << 20);) {
+      ssize_t n = ::recv(fd, sink, sizeof sink, 0);
+      if (n <= 0) break;
+      total += static_cast<size_t>(n);
+    }
+  }
+
+  size_t BodyLimitFor(boost::beast::string_view method, boost::beast::string_view target) const {
+    for (const auto& prefix : options.large_body_prefixes) {
+      if (method == "PUT" && target.starts_with(boost::beast::string_view(prefix))) {
+        return options.max_body_bytes;
+      }
+    }
+    return options.max_json_body_bytes;
+  }
+
+  bool SomeoneIsWaiting() {
+    std::lock_guard lk(mu);
+    return !pending.empty();
+  }
+
   // Serves one connection until it closes, times out, errs or the server stops.
   void Serve(Connection& conn) {
+    using Clock = std::chrono::steady_clock;
     const int fd = conn.fd;
     std::string buffered;  // received, not yet parsed (pipelined requests)
     char chunk[64 * 1024];
@@ -208,12 +246,15 @@ struct Server::Impl {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
-      parser.eager(true);
-      bool sent_continue = false;
+      parser.eager(false);  // stop after the header: limits depend on the route
+      bool header_checked = false;
       bool started = !buffered.empty();
-      auto waited_since = std::chrono::steady_clock::now();
+      // Absolute deadlines (not per-byte) so a trickling client cannot hold a worker.
+      Clock::time_point deadline =
+          Clock::now() + std::chrono::seconds(options.header_timeout_seconds);
       boost::system::error_code ec;
       int error_status = 0;
+      std::string error_text;
       for (;;) {
         if (!buffered.empty()) {
           size_t used = parser.put(boost::asio::buffer(buffered), ec);
@@ -223,27 +264,54 @@ struct Server::Impl {
             error_status = ec == bhttp::error::body_limit     ? 413
                            : ec == bhttp::error::header_limit ? 431
                                                               : 400;
+            error_text = ec.message();
             break;
           }
-          if (parser.is_done()) break;
-          if (parser.is_header_done() && !sent_continue &&
-              boost::beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-            static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-            iovec iov{const_cast<char*>(kContinue), sizeof kContinue - 1};
-            if (!SendAll(fd, &iov, 1)) return;
-            sent_continue = true;
+          if (parser.is_header_done() && !header_checked) {
+            header_checked = true;
+            auto& head = parser.get();
+            // RFC 9112 6.3: a Transfer-Encoding that does not end in chunked
+            // cannot be framed; refusing it prevents request smuggling.
+            if (head.find(bhttp::field::transfer_encoding) != head.end() && !parser.chunked()) {
+              error_status = 400;
+              error_text = "unsupported Transfer-Encoding (only chunked is accepted)";
+              break;
+            }
+            size_t limit = BodyLimitFor(head.method_string(), head.target());
+            if (parser.content_length() && *parser.content_length() > limit) {
+              error_status = 413;
+              error_text = "request body exceeds " + std::to_string(limit) + " bytes";
+              break;
+            }
+            parser.body_limit(static_cast<std::uint64_t>(limit));
+            uint64_t expected = parser.content_length().value_or(limit);
+            deadline = Clock::now() + std::chrono::seconds(options.request_timeout_seconds) +
+                       std::chrono::seconds(expected / options.min_body_bytes_per_second);
+            if (boost::beast::iequals(head[bhttp::field::expect], "100-continue") &&
+                !parser.is_done()) {
+              static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+              iovec iov{const_cast<char*>(kContinue), sizeof kContinue - 1};
+              if (!SendAll(fd, &iov, 1)) return;
+            }
+            parser.eager(true);
+            if (!parser.is_done() && !buffered.empty()) continue;
           }
+          if (parser.is_done()) break;
           if (used > 0 && !buffered.empty()) continue;
         }
         if (!started) {
           conn.idle = true;
-          if (stopping) return;
+          // Waiting for the next request on a kept-alive connection: give the
+          // worker up if the server is stopping or others are queued for one.
+          if (stopping || (conn.served && SomeoneIsWaiting())) return;
         }
         ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
         if (n > 0) {
-          conn.idle = false;
-          started = true;
-          waited_since = std::chrono::steady_clock::now();
+          if (!started) {
+            started = true;
+            conn.idle = false;
+            deadline = Clock::now() + std::chrono::seconds(options.header_timeout_seconds);
+          }
           buffered.append(chunk, static_cast<size_t>(n));
           continue;
         }
@@ -251,11 +319,11 @@ struct Server::Impl {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
           // The receive timeout is the keep-alive timeout: an idle connection
-          // ends here; a request in progress may stall up to request_timeout.
+          // ends here; a request in progress may go on until its deadline.
           if (!started) return;
-          auto stalled = std::chrono::steady_clock::now() - waited_since;
-          if (stalled < std::chrono::seconds(options.request_timeout_seconds)) continue;
+          if (Clock::now() < deadline) continue;
           error_status = 408;
+          error_text = "request not received in time";
           break;
         }
         return;
@@ -263,15 +331,18 @@ struct Server::Impl {
       if (error_status) {
         Response res;
         res.status = error_status;
-        res.set_content(std::string("malformed or oversized HTTP request: ") + ec.message() + "\n",
+        res.set_content("malformed, oversized or too slow HTTP request: " + error_text + "\n",
                         "text/plain");
-        SendResponse(fd, res, false);
+        SendResponse(fd, res, false, false, false);
+        DrainAndLeave(fd);
         return;
       }
       conn.idle = false;
       auto& msg = parser.get();
       Request req;
       req.method = std::string(msg.method_string());
+      const bool head_only = req.method == "HEAD";
+      if (head_only) req.method = "GET";  // answered as GET, without the body
       std::string target(msg.target());
       size_t q = target.find('?');
       req.path = UrlDecode(target.substr(0, q), false);
@@ -280,7 +351,10 @@ struct Server::Impl {
       bool keep_alive = msg.keep_alive() && !stopping;
       Response res;
       Dispatch(req, res);
-      if (!SendResponse(fd, res, keep_alive) || !keep_alive) return;
+      if (!SendResponse(fd, res, keep_alive, head_only, msg.version() == 10) || !keep_alive) {
+        return;
+      }
+      conn.served = true;
     }
   }
 
@@ -308,6 +382,7 @@ struct Server::Impl {
         std::lock_guard lk(mu);
         connections.erase(&conn);
       }
+      drained.notify_all();
       ::close(fd);
     }
   }
@@ -390,12 +465,38 @@ void Server::Run() {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
     {
       std::lock_guard lk(s.mu);
+      if (s.pending.size() >= s.options.max_queued) {
+        // Overloaded: say so at once rather than queue without bound.
+        static const char kBusy[] =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
+            "Connection: close\r\n\r\n";
+        ::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::close(fd);
+        continue;
+      }
       s.pending.push_back(fd);
+      // Every worker holds a connection: free one that is only idling in
+      // keep-alive, so the newcomer does not wait for it to time out.
+      if (s.connections.size() >= static_cast<size_t>(s.options.threads)) {
+        for (Connection* c : s.connections) {
+          if (c->idle && c->served) {
+            ::shutdown(c->fd, SHUT_RD);
+            break;
+          }
+        }
+      }
     }
     s.cv.notify_one();
   }
   s.stopping = true;
   s.cv.notify_all();
+  // Requests in flight get a grace period; then their connections are cut.
+  {
+    std::unique_lock lk(s.mu);
+    s.drained.wait_for(lk, std::chrono::seconds(s.options.shutdown_grace_seconds),
+                       [&] { return s.connections.empty(); });
+    for (Connection* c : s.connections) ::shutdown(c->fd, SHUT_RDWR);
+  }
   for (auto& w : workers) w.join();
 }
 

@@ -1,5 +1,6 @@
 #include "api/http_util.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -43,6 +44,31 @@ void WriteJson(http::Response& res, const Json& body) {
   res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
+size_t MaxJsonDepth(std::string_view text) {
+  size_t depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (ch == '\\') {
+        escaped = true;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
 Args ParseArgs(const http::Request& req) {
   if (req.method == "GET" || req.body.empty()) {
     Json obj = Json::object();
@@ -57,6 +83,15 @@ Args ParseArgs(const http::Request& req) {
     }
     return Args(std::move(obj));
   }
+  // nlohmann's DOM is recursive: bound the nesting before parsing so a hostile
+  // body of 100,000 '[' cannot exhaust the stack.
+  if (size_t depth = MaxJsonDepth(req.body); depth > kMaxJsonDepth) {
+    Args a(Json::object());
+    a.Fail(Status(ErrorCode::kBadRequest, "The request body nests JSON " + std::to_string(depth) +
+                                              " levels deep; at most " +
+                                              std::to_string(kMaxJsonDepth) + " are accepted"));
+    return a;
+  }
   try {
     Json body = Json::parse(req.body);
     if (!body.is_object()) {
@@ -65,7 +100,7 @@ Args ParseArgs(const http::Request& req) {
       return a;
     }
     return Args(std::move(body));
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // syntax errors and out-of-range numbers alike
     Args a(Json::object());
     a.Fail(
         Status(ErrorCode::kBadRequest, std::string("Malformed JSON in request body: ") + e.what()));

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "api/http.h"
@@ -17,6 +18,11 @@ namespace cairn::api {
 int HttpStatusFor(ErrorCode code);
 void WriteError(http::Response& res, const Status& status);
 void WriteJson(http::Response& res, const Json& body);
+
+// Deepest nesting of arrays/objects in a JSON text (strings skipped); requests
+// nesting deeper than kMaxJsonDepth are refused before parsing.
+inline constexpr size_t kMaxJsonDepth = 64;
+size_t MaxJsonDepth(std::string_view text);
 
 // Arguments of a request: the JSON body (POST/PATCH/DELETE with a body) or the
 // query string (GET). Malformed JSON yields a BAD_REQUEST status in `args`.

@@ -14,7 +14,8 @@ const Json* Args::Raw(const char* key) const {
 }
 
 void Args::Invalid(const char* key, const Json& v, const char* expected) {
-  std::string shown = v.dump();
+  // Show scalars; name containers by type (dumping one could be huge).
+  std::string shown = v.is_structured() ? std::string("a JSON ") + v.type_name() : v.dump();
   if (shown.size() > 100) shown = shown.substr(0, 100) + "...";
   Fail(InvalidParameter("Invalid value " + shown + " for parameter '" + key +
                         "' supplied: " + expected));
@@ -24,6 +25,7 @@ std::optional<std::string> Args::OptString(const char* key) {
   const Json* v = Raw(key);
   if (!v) return std::nullopt;
   if (v->is_string()) return v->get<std::string>();
+  if (v->is_number_unsigned()) return std::to_string(v->get<uint64_t>());
   if (v->is_number_integer()) return std::to_string(v->get<int64_t>());
   Invalid(key, *v, "expected a string");
   return std::nullopt;
@@ -40,6 +42,11 @@ std::string Args::String(const char* key) {
 std::optional<int64_t> Args::OptInt(const char* key) {
   const Json* v = Raw(key);
   if (!v) return std::nullopt;
+  if (v->is_number_unsigned() &&
+      v->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    Invalid(key, *v, "expected a 64-bit signed integer");
+    return std::nullopt;
+  }
   if (v->is_number_integer()) return v->get<int64_t>();
   if (v->is_number_float()) {
     double d = v->get<double>();
@@ -89,6 +96,8 @@ std::vector<std::string> Args::Strings(const char* key) {
     for (const auto& e : *v) {
       if (e.is_string()) {
         out.push_back(e.get<std::string>());
+      } else if (e.is_number_unsigned()) {
+        out.push_back(std::to_string(e.get<uint64_t>()));
       } else if (e.is_number_integer()) {
         out.push_back(std::to_string(e.get<int64_t>()));
       } else {

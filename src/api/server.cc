@@ -78,6 +78,9 @@ int RunServer(const ServerOptions& options) {
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);
   http_options.keep_alive_seconds = options.keep_alive_seconds;
+  http_options.header_timeout_seconds = options.header_timeout_seconds;
+  // Only artifact uploads may be large; JSON bodies keep the default cap.
+  http_options.large_body_prefixes = {"/api/2.0/mlflow-artifacts/artifacts/"};
   http::Server server(http_options);
   RegisterTrackingRoutes(server, tracking);
   RegisterServiceRoutes(server, **store);

@@ -9,10 +9,12 @@ namespace cairn {
 struct ServerOptions {
   std::string workspace = "cairn-workspace";
   std::string host = "127.0.0.1";
-  int port = 5050;             // 0 picks a free port
-  std::string port_file;       // written (atomically) with the bound port once listening
-  int threads = 64;            // HTTP worker threads; each open keep-alive connection holds one
-  int keep_alive_seconds = 5;  // idle keep-alive connections close after this; bounds shutdown time
+  int port = 5050;        // 0 picks a free port
+  std::string port_file;  // written (atomically) with the bound port once listening
+  int threads = 64;       // HTTP worker threads; each open keep-alive connection holds one
+  int keep_alive_seconds = 5;
+  int header_timeout_seconds = 10;  // a request's header must arrive within this  // idle
+                                    // keep-alive connections close after this; bounds shutdown time
   std::string sync_mode = "normal";  // "normal" (survives kill -9) or "full" (survives power loss)
 };
 

@@ -305,6 +305,11 @@ void RegisterRunRoutes(api::MlflowRouter& r, TrackingService& t) {
     std::string id = RunIdArg(a);
     std::string model = a.String("model_json");
     if (!a.ok()) return a.status();
+    // Spliced into a JSON list tag: it must itself be one well-formed object.
+    if (api::MaxJsonDepth(model) > api::kMaxJsonDepth || !Json::accept(model) ||
+        !Json::parse(model).is_object()) {
+      return InvalidParameter("model_json must be a JSON object (got malformed JSON)");
+    }
     return Done(t.LogModel(id, model));
   });
   r.Add("POST", "runs/log-inputs", [&t](Args& a) -> Result<Json> {

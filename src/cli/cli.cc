@@ -382,6 +382,16 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(4, 4096));
   server
+      ->add_option("--keep-alive", so.keep_alive_seconds,
+                   "seconds an idle keep-alive connection stays open")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  server
+      ->add_option("--header-timeout", so.header_timeout_seconds,
+                   "seconds a request's header may take to arrive (slow clients get 408)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  server
       ->add_option("--sync", so.sync_mode,
                    "normal: acknowledged writes survive a process crash; full: also power loss")
       ->capture_default_str()

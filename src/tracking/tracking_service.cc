@@ -234,7 +234,11 @@ Result<Page<Metric>> TrackingService::GetMetricHistory(const std::string& run_id
     return page;
   }
   int64_t limit = max_results.value_or(25000);
-  if (limit <= 0) return InvalidParameter("max_results must be positive");
+  if (limit <= 0 || limit > 25000) {
+    return InvalidParameter("max_results must be between 1 and 25000; got " +
+                            std::to_string(limit));
+  }
+  if (offset > static_cast<int64_t>(all.size())) offset = static_cast<int64_t>(all.size());
   for (int64_t i = offset; i < static_cast<int64_t>(all.size()) && i < offset + limit; ++i) {
     page.items.push_back(all[static_cast<size_t>(i)]);
   }

@@ -114,7 +114,8 @@ class CairnServer:
     The workspace lives in a fresh temp root unless `workspace` is given (used to restart on the
     same workspace). stderr/stdout go to files under the temp root so they survive a crash."""
 
-    def __init__(self, workspace=None, root=None):
+    def __init__(self, workspace=None, root=None, extra_args=None):
+        self.extra_args = list(extra_args or [])
         self.root = root or tempfile.mkdtemp(prefix="cairn-e2e-")
         self.workspace = workspace or os.path.join(self.root, "ws")
         os.makedirs(self.workspace, exist_ok=True)
@@ -137,7 +138,7 @@ class CairnServer:
         self.stderr_path = os.path.join(self.root, f"server.{gen}.stderr")
         self.stdout_path = os.path.join(self.root, f"server.{gen}.stdout")
         cmd = [cairn_bin(), "server", "--workspace", self.workspace, "--host", "127.0.0.1",
-               "--port", "0", "--port-file", self.port_file]
+               "--port", "0", "--port-file", self.port_file] + self.extra_args
         with open(self.stderr_path, "wb") as err, open(self.stdout_path, "wb") as out:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                          start_new_session=True)

@@ -111,6 +111,101 @@ class HttpRobustnessTest(ServerTestCase):
         self.assert_alive()
 
 
+    # -- regressions from the review of the HTTP layer and the API ------------------------------
+
+    def test_deeply_nested_json_is_refused_not_fatal(self):
+        body = '{"run_id": ' + "[" * 100000 + "]" * 100000 + "}"
+        status, resp = self.server.call("POST", f"{API}/runs/log-batch", body=body)
+        self.assertEqual(status, 400, resp)
+        self.assert_alive()
+
+    def test_transfer_encoding_not_ending_in_chunked_is_refused(self):
+        smuggled = (b"POST " + API.encode() + b"/experiments/search HTTP/1.1\r\nHost: x\r\n"
+                    b"Transfer-Encoding: chunked, identity\r\n\r\n"
+                    b"GET " + API.encode() + b"/experiments/get?experiment_id=0 HTTP/1.1\r\n"
+                    b"Host: x\r\n\r\n")
+        resp = raw(self.server.port, smuggled)
+        self.assertEqual(status_of(resp), 400, resp[:300])
+        self.assertEqual(resp.count(b"HTTP/1.1 "), 1, "the smuggled request must not run")
+        resp = raw(self.server.port, b"POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip"
+                                     b"\r\nContent-Length: 2\r\n\r\nhi")
+        self.assertEqual(status_of(resp), 400, resp[:300])
+
+    def test_head_has_no_body(self):
+        resp = raw(self.server.port, b"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                     b"GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        first, _, rest = resp.partition(b"\r\n\r\n")
+        self.assertIn(b"200 OK", first)
+        self.assertTrue(rest.startswith(b"HTTP/1.1 200 OK"), f"HEAD sent a body: {rest[:80]!r}")
+
+    def test_number_overflow_and_unsigned_wrap_are_bad_requests(self):
+        status, resp = self.server.call("POST", f"{API}/runs/create",
+                                        body='{"experiment_id": "0", "x": 1e400}')
+        self.assertEqual(status, 400, resp)
+        status, resp = self.server.call("POST", f"{API}/runs/create",
+                                        body='{"experiment_id": "0", "start_time": 9223372036854775808}')
+        self.assertEqual(status, 400, resp)
+        self.assertEqual(resp.get("error_code"), "INVALID_PARAMETER_VALUE", resp)
+
+    def test_default_experiment_cannot_be_deleted_under_another_spelling(self):
+        for spelling in ("0", "00", "000"):
+            status, resp = self.server.post("/experiments/delete", {"experiment_id": spelling})
+            self.assertEqual(status, 400, f"{spelling}: {resp}")
+        self.assert_alive()
+
+    def test_malformed_model_json_is_refused(self):
+        status, run = self.server.post("/runs/create", {"experiment_id": "0"})
+        self.assertEqual(status, 200, run)
+        run_id = run["run"]["info"]["run_id"]
+        status, resp = self.server.post("/runs/log-model", {
+            "run_id": run_id, "model_json": '{"artifact_path": "m", oops'})
+        self.assertEqual(status, 400, resp)
+        status, resp = self.server.post("/runs/log-model", {
+            "run_id": run_id, "model_json": '{"artifact_path": "m"}'})
+        self.assertEqual(status, 200, resp)
+        status, got = self.server.get("/runs/get", {"run_id": run_id})
+        tags = {t["key"]: t["value"] for t in got["run"]["data"].get("tags", [])}
+        self.assertEqual(json.loads(tags["mlflow.log-model.history"]), [{"artifact_path": "m"}])
+
+    def test_metric_history_max_results_is_capped(self):
+        status, run = self.server.post("/runs/create", {"experiment_id": "0"})
+        run_id = run["run"]["info"]["run_id"]
+        status, resp = self.server.get("/metrics/get-history", {
+            "run_id": run_id, "metric_key": "m", "max_results": "9223372036854775807"})
+        self.assertEqual(status, 400, resp)
+
+
+class SlowClientTest(unittest.TestCase):
+    def test_trickling_clients_cannot_starve_others_or_block_shutdown(self):
+        server = CairnServer(extra_args=["--threads", "4", "--header-timeout", "2"])
+        socks = []
+        try:
+            server.start()
+            # Four connections (all the workers) that send a header line now and then.
+            for _ in range(4):
+                s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+                s.sendall(b"GET /health HTTP/1.1\r\n")
+                socks.append(s)
+            time.sleep(0.5)
+            for s in socks:
+                s.sendall(b"X-Slow: 1\r\n")
+            # A normal client still gets an answer once the header deadline frees a worker.
+            status, body = server.get("/experiments/get", {"experiment_id": "0"})
+            self.assertEqual(status, 200, body)
+            for s in socks:
+                try:
+                    data = s.recv(1000)
+                except OSError:
+                    data = b""
+                self.assertTrue(data == b"" or b"408" in data.split(b"\r\n", 1)[0], data[:100])
+            code = server.stop(timeout=30)
+            self.assertEqual(code, 0, server.logs())
+        finally:
+            for s in socks:
+                s.close()
+            server.cleanup()
+
+
 class ShutdownTest(unittest.TestCase):
     def test_sigterm_with_idle_keep_alive_connection_exits_promptly(self):
         server = CairnServer()

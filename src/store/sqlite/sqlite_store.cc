@@ -296,7 +296,13 @@ Status SqliteStore::Write(const std::function<void(Db&)>& fn) {
   constexpr size_t kMaxGroup = 512;
   std::vector<WriteOp*> batch(queue_.begin(), queue_.begin() + std::min(queue_.size(), kMaxGroup));
   lk.unlock();
-  CommitBatch(batch);
+  try {
+    CommitBatch(batch);
+  } catch (const std::exception& e) {
+    // Whatever went wrong, every queued caller must be answered and dequeued.
+    sqlite3_exec(writer_db_->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+    for (WriteOp* w : batch) w->status = InternalError(std::string("write failed: ") + e.what());
+  }
   lk.lock();
   for (WriteOp* w : batch) {
     queue_.pop_front();
@@ -322,16 +328,26 @@ void SqliteStore::CommitBatch(const std::vector<WriteOp*>& batch) {
     if (!op->status.ok()) sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
     return;
   }
-  for (WriteOp* op : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    WriteOp* op = batch[i];
     try {
       db.Prepare("SAVEPOINT op").Exec();
       op->status = RunOp(db, *op->fn, "RELEASE op");
-      if (!op->status.ok()) {
+      if (!op->status.ok() && !sqlite3_get_autocommit(db.raw())) {
         db.Prepare("ROLLBACK TO op").Exec();
         db.Prepare("RELEASE op").Exec();
       }
     } catch (const SqlError& e) {
       op->status = FromSqlError(e);
+    }
+    // Some errors (I/O, out of memory, disk full) make SQLite abandon the whole
+    // transaction: then nothing of this group is committed, and saying so to
+    // every caller is the only truthful answer.
+    if (sqlite3_get_autocommit(db.raw())) {
+      Status lost(ErrorCode::kIoError, "the group commit was aborted by a storage error (" +
+                                           op->status.message() + "); retry");
+      for (WriteOp* w : batch) w->status = lost;
+      return;
     }
   }
   try {
@@ -486,7 +502,7 @@ Status SqliteStore::SetExperimentLifecycle(const std::string& experiment_id,
                                            const std::string& stage) {
   return Write([&](Db& db) {
     Experiment e = MustLoadExperiment(db, experiment_id);
-    if (stage == kDeleted && experiment_id == "0") {
+    if (stage == kDeleted && e.experiment_id == "0") {  // "00" names it too
       Fail(InvalidParameter("The default experiment (id 0) cannot be deleted."));
     }
     if (e.lifecycle_stage == stage) {
