@@ -31,9 +31,20 @@ struct Request {
   }
 };
 
+// A response body streamed from an open file (sent with sendfile).
+struct FileBody {
+  explicit FileBody(int fd, int64_t size) : fd(fd), size(size) {}
+  ~FileBody();
+  FileBody(const FileBody&) = delete;
+  FileBody& operator=(const FileBody&) = delete;
+  int fd;
+  int64_t size;
+};
+
 struct Response {
   int status = 200;
   std::string body;
+  std::shared_ptr<FileBody> file;  // when set, the body is this file instead of `body`
   std::string content_type = "text/plain";
   std::vector<std::pair<std::string, std::string>> headers;
 

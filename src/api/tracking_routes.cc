@@ -398,11 +398,17 @@ void RegisterRunRoutes(api::MlflowRouter& r, TrackingService& t) {
   });
 }
 
-void SendBytes(http::Response& res, const std::string& path, std::string bytes) {
-  std::string name = path.substr(path.rfind('/') + 1);
+// Streams a stored artifact (verified first, bounded memory).
+void SendArtifact(http::Response& res, ArtifactStore& store, const std::string& store_path,
+                  const std::string& display_path) {
+  int64_t size = 0;
+  auto fd = store.Open(store_path, &size);
+  if (!fd.ok()) return api::WriteError(res, fd.status());
+  std::string name = display_path.substr(display_path.rfind('/') + 1);
   res.status = 200;
   res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
-  res.set_content(std::move(bytes), "application/octet-stream");
+  res.content_type = "application/octet-stream";
+  res.file = std::make_shared<http::FileBody>(fd->release(), size);
 }
 
 void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
@@ -414,9 +420,7 @@ void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
     api::WriteJson(res, Json::object());
   });
   s.PrefixRoute("GET", base + "/", [&store](const http::Request& req, http::Response& res) {
-    auto bytes = store.Get(req.match);
-    if (!bytes.ok()) return api::WriteError(res, bytes.status());
-    SendBytes(res, req.match, std::move(bytes).value());
+    SendArtifact(res, store, req.match, req.match);
   });
   s.PrefixRoute("DELETE", base + "/", [&store](const http::Request& req, http::Response& res) {
     Status st = store.Delete(req.match);
@@ -445,9 +449,9 @@ void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
     std::string id = RunIdArg(a);
     std::string path = a.String("path");
     if (!a.ok()) return api::WriteError(res, a.status());
-    auto bytes = t.GetRunArtifact(id, path);
-    if (!bytes.ok()) return api::WriteError(res, bytes.status());
-    SendBytes(res, path, std::move(bytes).value());
+    auto store_path = t.RunArtifactStorePath(id, path);
+    if (!store_path.ok()) return api::WriteError(res, store_path.status());
+    SendArtifact(res, t.artifacts(), *store_path, path);
   });
 }
 

@@ -44,6 +44,8 @@ class ArtifactStore {
   // Atomically creates or replaces the file at `path`.
   virtual Status Put(const std::string& path, std::string_view data) = 0;
   virtual Result<std::string> Get(const std::string& path) = 0;
+  // The file for streaming (verified, bounded memory); `size` receives its length.
+  virtual Result<UniqueFd> Open(const std::string& path, int64_t* size) = 0;
   // Direct children of directory `dir` ("" = root), sorted by path. A missing
   // directory lists as empty, as MLflow's does.
   virtual Result<std::vector<FileInfo>> List(const std::string& dir) = 0;

@@ -204,6 +204,35 @@ Result<std::string> BlobStore::Read(const std::string& sha256) const {
   return bytes;
 }
 
+Result<UniqueFd> BlobStore::OpenVerified(const std::string& sha256, int64_t* size) const {
+  if (!IsValidHash(sha256)) return InvalidParameter("not a SHA-256 digest: " + sha256);
+  UniqueFd fd(::open(PathOf(sha256).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return Status(ErrorCode::kIoError, "blob sha256:" + sha256 +
+                                           " is missing from the artifact store; run `cairn "
+                                           "artifacts verify`");
+  }
+  Sha256 hash;
+  std::unique_ptr<char[]> buf(new char[kChunk]);
+  int64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.get(), kChunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno("cannot read blob", PathOf(sha256));
+    if (n == 0) break;
+    hash.Update(buf.get(), static_cast<size_t>(n));
+    total += n;
+  }
+  if (hash.HexDigest() != sha256) {
+    return Status(ErrorCode::kIoError, "blob sha256:" + sha256 +
+                                           " is corrupt (its bytes no longer match its hash); "
+                                           "run `cairn artifacts verify`");
+  }
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) return Errno("cannot rewind blob", PathOf(sha256));
+  *size = total;
+  return fd;
+}
+
 Result<BlobCheck> BlobStore::VerifyAll() const {
   BlobCheck check;
   std::error_code ec;

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/fs.h"
 #include "core/status.h"
 
 namespace cairn {
@@ -46,6 +47,9 @@ class BlobStore {
   Result<BlobInfo> PutFile(const std::filesystem::path& source);
   // The blob's bytes, verified against its name.
   Result<std::string> Read(const std::string& sha256) const;
+  // An open descriptor on the blob, positioned at its start, after its bytes were
+  // verified in bounded memory. Stays readable even if the blob is collected.
+  Result<UniqueFd> OpenVerified(const std::string& sha256, int64_t* size) const;
   bool Contains(const std::string& sha256) const;
   Result<int64_t> Size(const std::string& sha256) const;
 

@@ -76,6 +76,14 @@ class LocalArtifactStore final : public ArtifactStore {
     return blobs_.Read(blob.sha256);
   }
 
+  Result<UniqueFd> Open(const std::string& path, int64_t* size) override {
+    CAIRN_ASSIGN_OR_RETURN(fs::path entry, Resolve(path));
+    std::error_code ec;
+    if (!fs::is_regular_file(entry, ec)) return NotFound("No artifact found at '" + path + "'");
+    CAIRN_ASSIGN_OR_RETURN(BlobInfo blob, ReadEntry(entry, path));
+    return blobs_.OpenVerified(blob.sha256, size);
+  }
+
   Result<std::vector<FileInfo>> List(const std::string& dir) override {
     CAIRN_ASSIGN_OR_RETURN(fs::path full, Resolve(dir));
     std::vector<FileInfo> out;

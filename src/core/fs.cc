@@ -28,6 +28,18 @@ Status FsyncPath(const fs::path& p, int flags) {
 }
 }  // namespace
 
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 Status EnsureDirectory(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -294,12 +294,18 @@ Result<ArtifactListing> TrackingService::ListRunArtifacts(const std::string& run
   return out;
 }
 
-Result<std::string> TrackingService::GetRunArtifact(const std::string& run_id,
-                                                    const std::string& path) {
+Result<std::string> TrackingService::RunArtifactStorePath(const std::string& run_id,
+                                                          const std::string& path) {
   CAIRN_ASSIGN_OR_RETURN(std::string root, RunArtifactRoot(run_id));
   CAIRN_ASSIGN_OR_RETURN(std::string rel, NormalizeRelativePath(path));
   if (rel.empty()) return InvalidParameter("path must name a file inside the run's artifacts");
-  return artifacts_.Get(root + "/" + rel);
+  return root + "/" + rel;
+}
+
+Result<std::string> TrackingService::GetRunArtifact(const std::string& run_id,
+                                                    const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(std::string store_path, RunArtifactStorePath(run_id, path));
+  return artifacts_.Get(store_path);
 }
 
 }  // namespace cairn

@@ -84,6 +84,8 @@ class TrackingService {
   // Run artifacts, addressed relative to the run's artifact root.
   Result<ArtifactListing> ListRunArtifacts(const std::string& run_id, const std::string& path);
   Result<std::string> GetRunArtifact(const std::string& run_id, const std::string& path);
+  // Where a run's artifact file lives in the artifact store (validated path).
+  Result<std::string> RunArtifactStorePath(const std::string& run_id, const std::string& path);
 
   ArtifactStore& artifacts() { return artifacts_; }
   MetadataStore& store() { return store_; }
