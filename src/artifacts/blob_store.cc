@@ -80,6 +80,23 @@ Result<BlobInfo> CopyHashing(int out, const fs::path& temp,
   return info;
 }
 
+// SHA-256 and length of everything readable from `fd`, in bounded memory.
+Result<BlobInfo> HashFd(int fd, const fs::path& what) {
+  Sha256 hash;
+  std::unique_ptr<char[]> buf(new char[kChunk]);
+  BlobInfo info;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.get(), kChunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno("cannot read", what);
+    if (n == 0) break;
+    hash.Update(buf.get(), static_cast<size_t>(n));
+    info.size += n;
+  }
+  info.sha256 = hash.HexDigest();
+  return info;
+}
+
 }  // namespace
 
 BlobStore::BlobStore(fs::path root) : root_(std::move(root)) {}
@@ -212,24 +229,14 @@ Result<UniqueFd> BlobStore::OpenVerified(const std::string& sha256, int64_t* siz
                                            " is missing from the artifact store; run `cairn "
                                            "artifacts verify`");
   }
-  Sha256 hash;
-  std::unique_ptr<char[]> buf(new char[kChunk]);
-  int64_t total = 0;
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.get(), kChunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Errno("cannot read blob", PathOf(sha256));
-    if (n == 0) break;
-    hash.Update(buf.get(), static_cast<size_t>(n));
-    total += n;
-  }
-  if (hash.HexDigest() != sha256) {
+  CAIRN_ASSIGN_OR_RETURN(BlobInfo info, HashFd(fd.get(), PathOf(sha256)));
+  if (info.sha256 != sha256) {
     return Status(ErrorCode::kIoError, "blob sha256:" + sha256 +
                                            " is corrupt (its bytes no longer match its hash); "
                                            "run `cairn artifacts verify`");
   }
   if (::lseek(fd.get(), 0, SEEK_SET) != 0) return Errno("cannot rewind blob", PathOf(sha256));
-  *size = total;
+  *size = info.size;
   return fd;
 }
 
@@ -247,19 +254,8 @@ Result<BlobCheck> BlobStore::VerifyAll() const {
         check.corrupt.push_back(name);
         continue;
       }
-      auto info = [&] {
-        Sha256 hash;
-        std::unique_ptr<char[]> buf(new char[kChunk]);
-        int64_t size = 0;
-        for (;;) {
-          ssize_t n = ::read(fd, buf.get(), kChunk);
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0) break;
-          hash.Update(buf.get(), static_cast<size_t>(n));
-          size += n;
-        }
-        return BlobInfo{hash.HexDigest(), size};
-      }();
+      auto hashed = HashFd(fd, entry.path());
+      BlobInfo info = hashed.ok() ? *hashed : BlobInfo{};
       ::close(fd);
       ++check.blobs_checked;
       check.bytes_checked += info.size;
