@@ -22,6 +22,9 @@ struct Request {
   std::string path;                                // percent-decoded once
   std::multimap<std::string, std::string> params;  // decoded query parameters
   std::string body;
+  // Set instead of `body` for large uploads: the body was spooled to this file.
+  // A handler may move the file away; the server deletes it afterwards otherwise.
+  std::string body_file;
   std::string match;  // for prefix routes: the part of `path` after the prefix
 
   bool has_param(const std::string& key) const { return params.count(key) > 0; }
@@ -71,6 +74,7 @@ struct ServerOptions {
   size_t max_json_body_bytes = 64u << 20;        // bodies of most routes
   size_t max_body_bytes = size_t{2} << 30;       // PUT bodies under large_body_prefixes
   std::vector<std::string> large_body_prefixes;  // e.g. the artifact upload route
+  std::string spool_directory;  // where large uploads are received (empty: in memory)
 };
 
 class Server {

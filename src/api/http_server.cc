@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
@@ -242,13 +243,11 @@ struct Server::Impl {
     }
   }
 
-  size_t BodyLimitFor(boost::beast::string_view method, boost::beast::string_view target) const {
+  bool IsLargeBodyRoute(boost::beast::string_view method, boost::beast::string_view target) const {
     for (const auto& prefix : options.large_body_prefixes) {
-      if (method == "PUT" && target.starts_with(boost::beast::string_view(prefix))) {
-        return options.max_body_bytes;
-      }
+      if (method == "PUT" && target.starts_with(boost::beast::string_view(prefix))) return true;
     }
-    return options.max_json_body_bytes;
+    return false;
   }
 
   bool SomeoneIsWaiting() {
@@ -256,124 +255,154 @@ struct Server::Impl {
     return !pending.empty();
   }
 
+  using Clock = std::chrono::steady_clock;
+  enum class Fed { kDone, kClosed, kError };
+
+  // Feeds `p` from `buffered` and then the socket until `done(p)`. `started`
+  // says whether any byte of this request has arrived; `deadline` is absolute.
+  template <class Parser, class DoneFn>
+  Fed Feed(Connection& conn, Parser& p, std::string& buffered, bool& started,
+           Clock::time_point& deadline, const DoneFn& done, int& status, std::string& text) {
+    char chunk[64 * 1024];
+    for (;;) {
+      if (done(p)) return Fed::kDone;  // e.g. a request without a body after its header
+      if (!buffered.empty()) {
+        boost::system::error_code ec;
+        size_t used = p.put(boost::asio::buffer(buffered), ec);
+        buffered.erase(0, used);
+        if (ec == bhttp::error::need_more) ec = {};
+        if (ec) {
+          status = ec == bhttp::error::body_limit     ? 413
+                   : ec == bhttp::error::header_limit ? 431
+                                                      : 400;
+          text = ec.message();
+          return Fed::kError;
+        }
+        if (done(p)) return Fed::kDone;
+        if (used > 0 && !buffered.empty()) continue;
+      }
+      if (!started) {
+        conn.idle = true;
+        // Waiting for the next request on a kept-alive connection: give the
+        // worker up if the server is stopping or others are queued for one.
+        if (stopping || (conn.served && SomeoneIsWaiting())) return Fed::kClosed;
+      }
+      ssize_t n = ::recv(conn.fd, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        if (!started) {
+          started = true;
+          conn.idle = false;
+          deadline = Clock::now() + std::chrono::seconds(options.header_timeout_seconds);
+        }
+        buffered.append(chunk, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0) return Fed::kClosed;  // peer closed (mid-request too: nothing to answer)
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        // The receive timeout is the keep-alive timeout: an idle connection
+        // ends here; a request in progress may go on until its deadline.
+        if (!started) return Fed::kClosed;
+        if (Clock::now() < deadline) continue;
+        status = 408;
+        text = "request not received in time";
+        return Fed::kError;
+      }
+      return Fed::kClosed;
+    }
+  }
+
+  void FailRequest(int fd, int status, const std::string& text) {
+    Response res;
+    res.status = status;
+    res.set_content("malformed, oversized or too slow HTTP request: " + text + "\n", "text/plain");
+    SendResponse(fd, res, false, false, false);
+    DrainAndLeave(fd);
+  }
+
   // Serves one connection until it closes, times out, errs or the server stops.
   void Serve(Connection& conn) {
-    using Clock = std::chrono::steady_clock;
     const int fd = conn.fd;
     std::string buffered;  // received, not yet parsed (pipelined requests)
-    char chunk[64 * 1024];
+    auto header_done = [](auto& p) { return p.is_header_done(); };
+    auto message_done = [](auto& p) { return p.is_done(); };
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
       parser.eager(false);  // stop after the header: limits depend on the route
-      bool header_checked = false;
       bool started = !buffered.empty();
       // Absolute deadlines (not per-byte) so a trickling client cannot hold a worker.
       Clock::time_point deadline =
           Clock::now() + std::chrono::seconds(options.header_timeout_seconds);
-      boost::system::error_code ec;
-      int error_status = 0;
-      std::string error_text;
-      for (;;) {
-        if (!buffered.empty()) {
-          size_t used = parser.put(boost::asio::buffer(buffered), ec);
-          buffered.erase(0, used);
-          if (ec == bhttp::error::need_more) ec = {};
-          if (ec) {
-            error_status = ec == bhttp::error::body_limit     ? 413
-                           : ec == bhttp::error::header_limit ? 431
-                                                              : 400;
-            error_text = ec.message();
-            break;
-          }
-          if (parser.is_header_done() && !header_checked) {
-            header_checked = true;
-            auto& head = parser.get();
-            // RFC 9112 6.3: a Transfer-Encoding that does not end in chunked
-            // cannot be framed; refusing it prevents request smuggling.
-            if (head.find(bhttp::field::transfer_encoding) != head.end() && !parser.chunked()) {
-              error_status = 400;
-              error_text = "unsupported Transfer-Encoding (only chunked is accepted)";
-              break;
-            }
-            size_t limit = BodyLimitFor(head.method_string(), head.target());
-            if (parser.content_length() && *parser.content_length() > limit) {
-              error_status = 413;
-              error_text = "request body exceeds " + std::to_string(limit) + " bytes";
-              break;
-            }
-            parser.body_limit(static_cast<std::uint64_t>(limit));
-            uint64_t expected = parser.content_length().value_or(limit);
-            deadline = Clock::now() + std::chrono::seconds(options.request_timeout_seconds) +
-                       std::chrono::seconds(expected / options.min_body_bytes_per_second);
-            if (boost::beast::iequals(head[bhttp::field::expect], "100-continue") &&
-                !parser.is_done()) {
-              static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-              iovec iov{const_cast<char*>(kContinue), sizeof kContinue - 1};
-              if (!SendAll(fd, &iov, 1)) return;
-            }
-            parser.eager(true);
-            if (!parser.is_done() && !buffered.empty()) continue;
-          }
-          if (parser.is_done()) break;
-          if (used > 0 && !buffered.empty()) continue;
-        }
-        if (!started) {
-          conn.idle = true;
-          // Waiting for the next request on a kept-alive connection: give the
-          // worker up if the server is stopping or others are queued for one.
-          if (stopping || (conn.served && SomeoneIsWaiting())) return;
-        }
-        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-        if (n > 0) {
-          if (!started) {
-            started = true;
-            conn.idle = false;
-            deadline = Clock::now() + std::chrono::seconds(options.header_timeout_seconds);
-          }
-          buffered.append(chunk, static_cast<size_t>(n));
-          continue;
-        }
-        if (n == 0) return;  // peer closed (mid-request too: nothing to answer)
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          // The receive timeout is the keep-alive timeout: an idle connection
-          // ends here; a request in progress may go on until its deadline.
-          if (!started) return;
-          if (Clock::now() < deadline) continue;
-          error_status = 408;
-          error_text = "request not received in time";
-          break;
-        }
-        return;
-      }
-      if (error_status) {
-        Response res;
-        res.status = error_status;
-        res.set_content("malformed, oversized or too slow HTTP request: " + error_text + "\n",
-                        "text/plain");
-        SendResponse(fd, res, false, false, false);
-        DrainAndLeave(fd);
-        return;
-      }
+      int status = 0;
+      std::string text;
+      Fed fed = Feed(conn, parser, buffered, started, deadline, header_done, status, text);
+      if (fed == Fed::kClosed) return;
+      if (fed == Fed::kError) return FailRequest(fd, status, text);
       conn.idle = false;
-      auto& msg = parser.get();
+
+      auto& head = parser.get();
+      // RFC 9112 6.3: a Transfer-Encoding that does not end in chunked cannot be
+      // framed; refusing it prevents request smuggling.
+      if (head.find(bhttp::field::transfer_encoding) != head.end() && !parser.chunked()) {
+        return FailRequest(fd, 400, "unsupported Transfer-Encoding (only chunked is accepted)");
+      }
+      const bool large = IsLargeBodyRoute(head.method_string(), head.target());
+      const size_t limit = large ? options.max_body_bytes : options.max_json_body_bytes;
+      if (parser.content_length() && *parser.content_length() > limit) {
+        return FailRequest(fd, 413, "request body exceeds " + std::to_string(limit) + " bytes");
+      }
+      parser.body_limit(static_cast<std::uint64_t>(limit));
+      uint64_t expected = parser.content_length().value_or(limit);
+      deadline = Clock::now() + std::chrono::seconds(options.request_timeout_seconds) +
+                 std::chrono::seconds(expected / options.min_body_bytes_per_second);
+      if (boost::beast::iequals(head[bhttp::field::expect], "100-continue") && !parser.is_done()) {
+        static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        iovec iov{const_cast<char*>(kContinue), sizeof kContinue - 1};
+        if (!SendAll(fd, &iov, 1)) return;
+      }
+
       Request req;
-      req.method = std::string(msg.method_string());
+      req.method = std::string(head.method_string());
       const bool head_only = req.method == "HEAD";
       if (head_only) req.method = "GET";  // answered as GET, without the body
-      std::string target(msg.target());
+      std::string target(head.target());
       size_t q = target.find('?');
       req.path = UrlDecode(target.substr(0, q), false);
       if (q != std::string::npos) ParseQuery(target.substr(q + 1), req.params);
-      req.body = std::move(msg.body());
-      bool keep_alive = msg.keep_alive() && !stopping;
+      const bool http10 = head.version() == 10;
+      bool keep_alive = head.keep_alive();
+
+      if (large && !parser.is_done() && !options.spool_directory.empty()) {
+        // Large uploads go to a spool file next to where they will be stored,
+        // so memory stays bounded and the file can be renamed into place.
+        req.body_file = options.spool_directory + "/upload-" + std::to_string(fd) + "-" +
+                        std::to_string(Clock::now().time_since_epoch().count());
+        bhttp::request_parser<bhttp::file_body> spool(std::move(parser));
+        boost::system::error_code ec;
+        spool.get().body().open(req.body_file.c_str(), boost::beast::file_mode::write_new, ec);
+        if (ec) return FailRequest(fd, 500, "cannot spool the upload: " + ec.message());
+        spool.eager(true);
+        fed = Feed(conn, spool, buffered, started, deadline, message_done, status, text);
+        spool.get().body().close();
+        if (fed != Fed::kDone) {
+          ::unlink(req.body_file.c_str());
+          if (fed == Fed::kError) return FailRequest(fd, status, text);
+          return;
+        }
+      } else {
+        parser.eager(true);
+        fed = Feed(conn, parser, buffered, started, deadline, message_done, status, text);
+        if (fed == Fed::kClosed) return;
+        if (fed == Fed::kError) return FailRequest(fd, status, text);
+        req.body = std::move(parser.get().body());
+      }
+      keep_alive = keep_alive && !stopping;
       Response res;
       Dispatch(req, res);
-      if (!SendResponse(fd, res, keep_alive, head_only, msg.version() == 10) || !keep_alive) {
-        return;
-      }
+      if (!req.body_file.empty()) ::unlink(req.body_file.c_str());  // unless a handler took it
+      if (!SendResponse(fd, res, keep_alive, head_only, http10) || !keep_alive) return;
       conn.served = true;
     }
   }

@@ -81,6 +81,7 @@ int RunServer(const ServerOptions& options) {
   http_options.header_timeout_seconds = options.header_timeout_seconds;
   // Only artifact uploads may be large; JSON bodies keep the default cap.
   http_options.large_body_prefixes = {"/api/2.0/mlflow-artifacts/artifacts/"};
+  http_options.spool_directory = (*artifacts)->SpoolDirectory().string();
   http::Server server(http_options);
   RegisterTrackingRoutes(server, tracking);
   RegisterServiceRoutes(server, **store);

@@ -415,7 +415,8 @@ void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
   const std::string base = "/api/2.0/mlflow-artifacts/artifacts";
   ArtifactStore& store = t.artifacts();
   s.PrefixRoute("PUT", base + "/", [&store](const http::Request& req, http::Response& res) {
-    Status st = store.Put(req.match, req.body);
+    Status st = req.body_file.empty() ? store.Put(req.match, req.body)
+                                      : store.PutSpooled(req.match, req.body_file).status();
     if (!st.ok()) return api::WriteError(res, st);
     api::WriteJson(res, Json::object());
   });

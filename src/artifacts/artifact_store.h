@@ -54,6 +54,11 @@ class ArtifactStore {
   // Stores a local file (streamed, bounded memory) at `path`.
   virtual Result<FileInfo> PutFile(const std::string& path,
                                    const std::filesystem::path& source) = 0;
+  // Stores a file written into SpoolDirectory(), moving it rather than copying.
+  virtual Result<FileInfo> PutSpooled(const std::string& path,
+                                      const std::filesystem::path& spooled) = 0;
+  // Where uploads should be received to be stored by PutSpooled.
+  virtual std::filesystem::path SpoolDirectory() = 0;
 
   // fsck: every entry's blob exists and every blob's bytes match its hash.
   virtual Result<ArtifactCheck> Verify() = 0;

@@ -190,6 +190,19 @@ Result<BlobInfo> BlobStore::PutFile(const fs::path& source) {
   return Commit(*temp, *info);
 }
 
+fs::path BlobStore::TempDirectory() const { return root_ / kTempDir; }
+
+Result<BlobInfo> BlobStore::AdoptFile(const fs::path& file) {
+  if (file.parent_path() != TempDirectory()) {
+    return InvalidParameter("only files in " + TempDirectory().string() + " can be adopted");
+  }
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Errno("cannot open", file);
+  if (::fsync(fd.get()) != 0) return Errno("cannot fsync", file);
+  CAIRN_ASSIGN_OR_RETURN(BlobInfo info, HashFd(fd.get(), file));
+  return Commit(file, info);
+}
+
 bool BlobStore::Contains(const std::string& sha256) const {
   std::error_code ec;
   return IsValidHash(sha256) && fs::is_regular_file(PathOf(sha256), ec);

@@ -45,6 +45,11 @@ class BlobStore {
   Result<BlobInfo> PutBytes(std::string_view data);
   // Streams a file in bounded memory, hashing while it copies.
   Result<BlobInfo> PutFile(const std::filesystem::path& source);
+  // Takes over a file already inside TempDirectory(): fsyncs and hashes it,
+  // then renames it to its content address (no copy).
+  Result<BlobInfo> AdoptFile(const std::filesystem::path& file);
+  // Where files to adopt should be written (same filesystem as the blobs).
+  std::filesystem::path TempDirectory() const;
   // The blob's bytes, verified against its name.
   Result<std::string> Read(const std::string& sha256) const;
   // An open descriptor on the blob, positioned at its start, after its bytes were

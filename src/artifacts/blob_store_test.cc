@@ -67,6 +67,22 @@ TEST_F(BlobStoreTest, PutFileStreamsAndMatchesPutBytes) {
   EXPECT_FALSE(store.PutFile(dir_ / "missing.bin").ok());
 }
 
+TEST_F(BlobStoreTest, AdoptFileMovesASpooledFileIntoPlace) {
+  BlobStore store(dir_);
+  fs::create_directories(store.TempDirectory());
+  fs::path spooled = store.TempDirectory() / "upload-1";
+  std::ofstream(spooled, std::ios::binary) << "spooled bytes";
+  auto b = store.AdoptFile(spooled);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_FALSE(fs::exists(spooled)) << "moved, not copied";
+  EXPECT_EQ(*store.Read(b->sha256), "spooled bytes");
+  // Adopting identical content again keeps one blob and drops the duplicate.
+  std::ofstream(store.TempDirectory() / "upload-2", std::ios::binary) << "spooled bytes";
+  ASSERT_TRUE(store.AdoptFile(store.TempDirectory() / "upload-2").ok());
+  EXPECT_EQ(CountBlobs(), 1u);
+  EXPECT_FALSE(store.AdoptFile(dir_ / "elsewhere").ok()) << "only files in the temp directory";
+}
+
 TEST_F(BlobStoreTest, ReadDetectsCorruptionAndVerifyReportsIt) {
   BlobStore store(dir_);
   auto good = store.PutBytes("good");

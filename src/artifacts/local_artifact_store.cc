@@ -47,6 +47,7 @@ class LocalArtifactStore final : public ArtifactStore {
   Status Init() {
     CAIRN_RETURN_IF_ERROR(EnsureDirectory(tree_));
     CAIRN_RETURN_IF_ERROR(EnsureDirectory(root_ / kBlobs));
+    CAIRN_RETURN_IF_ERROR(EnsureDirectory(blobs_.TempDirectory()));
     std::error_code ec;
     canonical_tree_ = fs::weakly_canonical(tree_, ec);
     if (ec) canonical_tree_ = tree_;
@@ -67,6 +68,16 @@ class LocalArtifactStore final : public ArtifactStore {
     CAIRN_RETURN_IF_ERROR(AtomicWriteFile(entry, EntryText(blob)));
     return FileInfo{*NormalizeRelativePath(path), false, blob.size, blob.sha256};
   }
+
+  Result<FileInfo> PutSpooled(const std::string& path, const fs::path& spooled) override {
+    CAIRN_ASSIGN_OR_RETURN(fs::path entry, ResolveFile(path));
+    std::shared_lock lk(gc_mu_);
+    CAIRN_ASSIGN_OR_RETURN(BlobInfo blob, blobs_.AdoptFile(spooled));
+    CAIRN_RETURN_IF_ERROR(AtomicWriteFile(entry, EntryText(blob)));
+    return FileInfo{*NormalizeRelativePath(path), false, blob.size, blob.sha256};
+  }
+
+  fs::path SpoolDirectory() override { return blobs_.TempDirectory(); }
 
   Result<std::string> Get(const std::string& path) override {
     CAIRN_ASSIGN_OR_RETURN(fs::path entry, Resolve(path));

@@ -175,6 +175,24 @@ class HttpRobustnessTest(ServerTestCase):
         self.assertEqual(status, 400, resp)
 
 
+    def test_large_chunked_upload_streams_to_the_store_and_back(self):
+        data = os.urandom(3 * 1024 * 1024 + 5)
+        path = "/api/2.0/mlflow-artifacts/artifacts/0/upload-test/artifacts/blob.bin"
+        pieces = [data[i:i + 65536] for i in range(0, len(data), 65536)]
+        body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+        req = (f"PUT {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n").encode() + body
+        resp = raw(self.server.port, req, timeout=30)
+        self.assertEqual(status_of(resp), 200, resp[:300])
+        got = self.server.request("GET", path)
+        self.assertEqual(got.status, 200)
+        self.assertEqual(got.body, data, "downloaded bytes differ from the upload")
+        # An upload over the limit of a JSON route is refused before its body is read.
+        resp = raw(self.server.port, (f"POST {API}/runs/search HTTP/1.1\r\nHost: x\r\n"
+                                      "Content-Length: 999999999999\r\n\r\n").encode())
+        self.assertEqual(status_of(resp), 413, resp[:200])
+
+
 class SlowClientTest(unittest.TestCase):
     def test_trickling_clients_cannot_starve_others_or_block_shutdown(self):
         server = CairnServer(extra_args=["--threads", "4", "--header-timeout", "2"])
