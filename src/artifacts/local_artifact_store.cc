@@ -41,8 +41,8 @@ std::optional<BlobInfo> ParseEntry(const std::string& text) {
 
 class LocalArtifactStore final : public ArtifactStore {
  public:
-  explicit LocalArtifactStore(fs::path root)
-      : root_(fs::absolute(std::move(root))), blobs_(root_ / kBlobs), tree_(root_ / kTree) {}
+  explicit LocalArtifactStore(const fs::path& root)
+      : root_(fs::absolute(root)), blobs_(root_ / kBlobs), tree_(root_ / kTree) {}
 
   Status Init() {
     CAIRN_RETURN_IF_ERROR(EnsureDirectory(tree_));
