@@ -69,6 +69,7 @@ struct ServerOptions {
   int header_timeout_seconds = 10;   // from a request's first byte to its complete header
   int request_timeout_seconds = 60;  // for the body, plus time at min_body_bytes_per_second
   uint64_t min_body_bytes_per_second = 1 << 20;
+  int spin_microseconds = 100;      // a lone connection polls this long before sleeping
   int shutdown_grace_seconds = 10;  // Stop() waits this long for requests in flight
   size_t max_header_bytes = 64 * 1024;
   size_t max_json_body_bytes = 64u << 20;        // bodies of most routes

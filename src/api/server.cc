@@ -79,6 +79,7 @@ int RunServer(const ServerOptions& options) {
   http_options.threads = std::max(4, options.threads);
   http_options.keep_alive_seconds = options.keep_alive_seconds;
   http_options.header_timeout_seconds = options.header_timeout_seconds;
+  http_options.spin_microseconds = options.spin_microseconds;
   // Only artifact uploads may be large; JSON bodies keep the default cap.
   http_options.large_body_prefixes = {"/api/2.0/mlflow-artifacts/artifacts/"};
   http_options.spool_directory = (*artifacts)->SpoolDirectory().string();

@@ -13,7 +13,8 @@ struct ServerOptions {
   std::string port_file;  // written (atomically) with the bound port once listening
   int threads = 64;       // HTTP worker threads; each open keep-alive connection holds one
   int keep_alive_seconds = 5;
-  int header_timeout_seconds = 10;  // a request's header must arrive within this  // idle
+  int header_timeout_seconds = 10;  // a request's header must arrive within this
+  int spin_microseconds = 100;      // adaptive busy-poll for a lone connection (0: off)  // idle
                                     // keep-alive connections close after this; bounds shutdown time
   std::string sync_mode = "normal";  // "normal" (survives kill -9) or "full" (survives power loss)
 };

@@ -392,6 +392,12 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   server
+      ->add_option("--spin-us", so.spin_microseconds,
+                   "with a single client connected, poll this many µs for its next request "
+                   "before sleeping (0 turns it off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  server
       ->add_option("--sync", so.sync_mode,
                    "normal: acknowledged writes survive a process crash; full: also power loss")
       ->capture_default_str()
