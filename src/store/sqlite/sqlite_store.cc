@@ -211,6 +211,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const Clock& clock) {
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, options, clock));
   CAIRN_RETURN_IF_ERROR(store->Init());
+  store->checkpointer_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
   return store;
 }
 
@@ -271,7 +272,35 @@ Status SqliteStore::Init() {
 }
 
 // Callers of Write() hold a reference to the store, so none can be queued here.
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lk(checkpoint_mu_);
+    stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  // Fold the WAL into the database on a clean close.
+  if (writer_db_)
+    sqlite3_wal_checkpoint_v2(writer_db_->raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                              nullptr);
+}
+
+void SqliteStore::CheckpointLoop() {
+  std::unique_ptr<Db> db;
+  std::unique_lock lk(checkpoint_mu_);
+  while (!checkpoint_cv_.wait_for(lk, std::chrono::milliseconds(250), [&] { return stopping_; })) {
+    lk.unlock();
+    try {
+      if (!db) db = std::make_unique<Db>(path_, options_.sync_mode, options_.exclusive);
+      int wal_frames = 0, copied = 0;
+      sqlite3_wal_checkpoint_v2(db->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
+                                &copied);
+    } catch (const SqlError&) {
+      db.reset();  // retried on the next tick
+    }
+    lk.lock();
+  }
+}
 
 int SqliteStore::SchemaVersion() {
   int version = 0;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -82,6 +83,13 @@ class SqliteStore final : public MetadataStore {
   std::unique_ptr<Db> writer_db_;  // used only by the leader of the write queue
   std::mutex queue_mu_;
   std::deque<WriteOp*> queue_;
+
+  // Background WAL checkpoints (PASSIVE: never blocks readers or writers).
+  void CheckpointLoop();
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
