@@ -55,26 +55,15 @@ class LocalArtifactStore final : public ArtifactStore {
   }
 
   Status Put(const std::string& path, std::string_view data) override {
-    CAIRN_ASSIGN_OR_RETURN(fs::path entry, ResolveFile(path));
-    std::shared_lock lk(gc_mu_);
-    CAIRN_ASSIGN_OR_RETURN(BlobInfo blob, blobs_.PutBytes(data));
-    return AtomicWriteFile(entry, EntryText(blob));
+    return Store(path, [&] { return blobs_.PutBytes(data); }).status();
   }
 
   Result<FileInfo> PutFile(const std::string& path, const fs::path& source) override {
-    CAIRN_ASSIGN_OR_RETURN(fs::path entry, ResolveFile(path));
-    std::shared_lock lk(gc_mu_);
-    CAIRN_ASSIGN_OR_RETURN(BlobInfo blob, blobs_.PutFile(source));
-    CAIRN_RETURN_IF_ERROR(AtomicWriteFile(entry, EntryText(blob)));
-    return FileInfo{*NormalizeRelativePath(path), false, blob.size, blob.sha256};
+    return Store(path, [&] { return blobs_.PutFile(source); });
   }
 
   Result<FileInfo> PutSpooled(const std::string& path, const fs::path& spooled) override {
-    CAIRN_ASSIGN_OR_RETURN(fs::path entry, ResolveFile(path));
-    std::shared_lock lk(gc_mu_);
-    CAIRN_ASSIGN_OR_RETURN(BlobInfo blob, blobs_.AdoptFile(spooled));
-    CAIRN_RETURN_IF_ERROR(AtomicWriteFile(entry, EntryText(blob)));
-    return FileInfo{*NormalizeRelativePath(path), false, blob.size, blob.sha256};
+    return Store(path, [&] { return blobs_.AdoptFile(spooled); });
   }
 
   fs::path SpoolDirectory() override { return blobs_.TempDirectory(); }
@@ -160,6 +149,17 @@ class LocalArtifactStore final : public ArtifactStore {
   }
 
  private:
+  // Stores a blob with `put_blob`, then points `path` at it. Holding the shared
+  // side of gc_mu_ from blob to entry keeps the collector from taking the blob.
+  Result<FileInfo> Store(const std::string& path,
+                         const std::function<Result<BlobInfo>()>& put_blob) {
+    CAIRN_ASSIGN_OR_RETURN(fs::path entry, ResolveFile(path));
+    std::shared_lock lk(gc_mu_);
+    CAIRN_ASSIGN_OR_RETURN(BlobInfo blob, put_blob());
+    CAIRN_RETURN_IF_ERROR(AtomicWriteFile(entry, EntryText(blob)));
+    return FileInfo{*NormalizeRelativePath(path), false, blob.size, blob.sha256};
+  }
+
   Result<BlobInfo> ReadEntry(const fs::path& entry, const std::string& rel) {
     auto text = ReadFile(entry);
     if (!text.ok()) return text.status();
