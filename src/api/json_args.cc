@@ -7,9 +7,9 @@
 namespace cairn::api {
 
 const Json* Args::Raw(const char* key) const {
-  if (!obj_.is_object()) return nullptr;
-  auto it = obj_.find(key);
-  if (it == obj_.end() || it->is_null()) return nullptr;
+  if (!obj_->is_object()) return nullptr;
+  auto it = obj_->find(key);
+  if (it == obj_->end() || it->is_null()) return nullptr;
   return &*it;
 }
 
@@ -21,12 +21,20 @@ void Args::Invalid(const char* key, const Json& v, const char* expected) {
                         "' supplied: " + expected));
 }
 
+namespace {
+// Proto-JSON accepts ids as strings or integers; both read as text.
+std::optional<std::string> AsText(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  return std::nullopt;
+}
+}  // namespace
+
 std::optional<std::string> Args::OptString(const char* key) {
   const Json* v = Raw(key);
   if (!v) return std::nullopt;
-  if (v->is_string()) return v->get<std::string>();
-  if (v->is_number_unsigned()) return std::to_string(v->get<uint64_t>());
-  if (v->is_number_integer()) return std::to_string(v->get<int64_t>());
+  if (auto text = AsText(*v)) return text;
   Invalid(key, *v, "expected a string");
   return std::nullopt;
 }
@@ -94,16 +102,12 @@ std::vector<std::string> Args::Strings(const char* key) {
   if (!v) return out;
   if (v->is_array()) {
     for (const auto& e : *v) {
-      if (e.is_string()) {
-        out.push_back(e.get<std::string>());
-      } else if (e.is_number_unsigned()) {
-        out.push_back(std::to_string(e.get<uint64_t>()));
-      } else if (e.is_number_integer()) {
-        out.push_back(std::to_string(e.get<int64_t>()));
-      } else {
+      auto text = AsText(e);
+      if (!text) {
         Invalid(key, *v, "expected a list of strings");
         return {};
       }
+      out.push_back(std::move(*text));
     }
     return out;
   }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +19,12 @@ using Json = nlohmann::json;
 
 class Args {
  public:
-  explicit Args(Json obj) : obj_(std::move(obj)) {}
+  // Owns a parsed request body.
+  explicit Args(Json obj)
+      : owned_(std::make_shared<const Json>(std::move(obj))), obj_(owned_.get()) {}
+  // Reads a nested object of a body that outlives it, without copying it
+  // (log-batch reads 1,000 metric objects this way).
+  static Args Of(const Json& nested) { return Args(&nested); }
 
   std::optional<std::string> OptString(const char* key);
   std::string String(const char* key);  // required
@@ -35,8 +41,10 @@ class Args {
   bool ok() const { return status_.ok(); }
 
  private:
+  explicit Args(const Json* view) : obj_(view) {}
   void Invalid(const char* key, const Json& v, const char* expected);
-  Json obj_;
+  std::shared_ptr<const Json> owned_;  // on the heap, so moving Args keeps obj_ valid
+  const Json* obj_;
   Status status_;
 };
 

@@ -94,7 +94,7 @@ std::vector<Tag> ReadTags(Args& args, const char* field) {
     return tags;
   }
   for (const auto& t : *raw) {
-    Args a(t);
+    Args a = Args::Of(t);
     Tag tag{a.String("key"), a.OptString("value").value_or("")};
     if (!a.ok()) {
       args.Fail(InvalidParameter(std::string("in '") + field + "': " + a.status().message()));
@@ -115,7 +115,7 @@ std::vector<Metric> ReadMetrics(Args& args) {
   }
   out.reserve(raw->size());
   for (const auto& m : *raw) {
-    Args a(m);
+    Args a = Args::Of(m);
     Metric metric{a.String("key"), a.Double("value"), a.OptInt("timestamp").value_or(0),
                   a.OptInt("step").value_or(0)};
     if (!a.Raw("timestamp") && a.ok()) {
@@ -318,14 +318,14 @@ void RegisterRunRoutes(api::MlflowRouter& r, TrackingService& t) {
     if (const Json* raw = a.Raw("datasets")) {
       if (!raw->is_array()) return InvalidParameter("'datasets' must be a list");
       for (const auto& d : *raw) {
-        Args da(d);
+        Args da = Args::Of(d);
         DatasetInput in;
         in.tags = ReadTags(da, "tags");
         const Json* ds = da.Raw("dataset");
         if (!ds || !ds->is_object()) {
           return InvalidParameter("each entry of 'datasets' needs a 'dataset' object");
         }
-        Args dsa(*ds);
+        Args dsa = Args::Of(*ds);
         in.dataset = {dsa.String("name"),
                       dsa.String("digest"),
                       dsa.String("source_type"),

@@ -83,8 +83,9 @@ class Commands {
 
   // Sends a request and parses the JSON answer; prints the error and sets the
   // exit code on failure.
-  std::optional<Json> Call(const std::string& method, const std::string& endpoint,
-                           const Json& args) {
+  // Sends a request to `path` and parses the JSON answer; prints the error and
+  // sets the exit code on failure.
+  std::optional<Json> Send(const std::string& method, const std::string& path, const Json& args) {
     ApiClient client(g_.server);
     Result<std::string> body = Status();
     if (method == "GET") {
@@ -96,9 +97,9 @@ class Commands {
           q.emplace(k, v.is_string() ? v.get<std::string>() : v.dump());
         }
       }
-      body = client.Get(kApi + endpoint, q);
+      body = client.Get(path, q);
     } else {
-      body = client.Post(kApi + endpoint, args.dump());
+      body = client.Post(path, args.dump());
     }
     if (!body.ok()) {
       exit_ = client.unreachable() ? kUnreachable : kRefused;
@@ -116,21 +117,14 @@ class Commands {
     return Json::parse(*body, nullptr, false);
   }
 
-  // POSTs to one of Cairn's own endpoints (outside the MLflow prefix).
-  std::optional<Json> CallCairn(const std::string& path, const Json& args) {
-    ApiClient client(g_.server);
-    auto body = client.Post(path, args.dump());
-    if (!body.ok()) {
-      exit_ = client.unreachable() ? kUnreachable : kRefused;
-      std::cerr << "error: " << body.status().message() << " ("
-                << ErrorCodeName(body.status().code()) << ")\n";
-      return std::nullopt;
-    }
-    return Json::parse(*body, nullptr, false);
+  // An MLflow endpoint, e.g. "runs/get".
+  std::optional<Json> Call(const std::string& method, const std::string& endpoint,
+                           const Json& args) {
+    return Send(method, kApi + endpoint, args);
   }
 
   void ArtifactsVerify() {
-    auto r = CallCairn("/api/2.0/cairn/artifacts/verify", Json::object());
+    auto r = Send("POST", "/api/2.0/cairn/artifacts/verify", Json::object());
     if (!r) return;
     bool ok = r->value("ok", false);
     if (!ok) exit_ = kRefused;
@@ -148,7 +142,7 @@ class Commands {
   }
 
   void ArtifactsGc(int64_t grace) {
-    auto r = CallCairn("/api/2.0/cairn/artifacts/gc", {{"grace_seconds", grace}});
+    auto r = Send("POST", "/api/2.0/cairn/artifacts/gc", {{"grace_seconds", grace}});
     if (!r) return;
     if (g_.json) return Emit(*r);
     std::cout << "removed " << (*r)["removed_blobs"].dump() << " unreferenced blobs ("

@@ -88,7 +88,6 @@ class TrackingService {
   Result<std::string> RunArtifactStorePath(const std::string& run_id, const std::string& path);
 
   ArtifactStore& artifacts() { return artifacts_; }
-  MetadataStore& store() { return store_; }
 
  private:
   Result<std::string> RunArtifactRoot(const std::string& run_id);
