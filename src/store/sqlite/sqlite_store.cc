@@ -11,15 +11,10 @@
 #include "store/migrations.h"
 #include "store/sql_search.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_tx.h"
 
 namespace cairn::sqlite {
 namespace {
-
-// An expected failure raised inside a transaction; rolls back that request only.
-struct StatusError {
-  Status status;
-};
-[[noreturn]] void Fail(Status s) { throw StatusError{std::move(s)}; }
 
 Status FromSqlError(const SqlError& e) {
   if (e.code == SQLITE_FULL || e.code == SQLITE_IOERR) {

@@ -65,14 +65,19 @@ class SqliteStore final : public MetadataStore {
                                                            std::optional<int64_t> end_step,
                                                            int64_t max_results) override;
 
+  // Transactions for the sibling stores of this backend (assets, registry),
+  // which keep their tables in the same database file. `fn` may throw
+  // StatusError (sqlite_tx.h) to fail the request; that rolls back its work only.
+  // Runs `fn` inside the next group commit and waits until it is durable.
+  Status Write(const std::function<void(Db&)>& fn);
+  // Runs `fn` on a pooled read connection, in one snapshot.
+  Status Read(const std::function<void(Db&)>& fn);
+  const Clock& clock() const { return clock_; }
+
  private:
   struct WriteOp;
   SqliteStore(std::string path, StoreOptions options, const Clock& clock);
   Status Init();
-  // Runs `fn` inside the next group commit and waits until it is durable.
-  Status Write(const std::function<void(Db&)>& fn);
-  // Runs `fn` on a pooled read connection, turning thrown errors into a Status.
-  Status Read(const std::function<void(Db&)>& fn);
   // Commits `batch` on writer_db_; only the current leader calls it.
   void CommitBatch(const std::vector<WriteOp*>& batch);
 
