@@ -141,7 +141,7 @@ void MlflowRouter::Install(http::Server& server) {
     res.set_header("Server-Timing", timing);
   };
   // One prefix route per verb and prefix, then a hash lookup of the endpoint.
-  for (const char* prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}) {
+  for (const std::string& prefix : prefixes_) {
     for (const char* method : {"GET", "POST", "PATCH", "DELETE"}) {
       server.PrefixRoute(method, prefix, dispatch);
     }

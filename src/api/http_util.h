@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "api/http.h"
 #include "api/json_args.h"
@@ -30,15 +31,20 @@ Args ParseArgs(const http::Request& req);
 
 using JsonHandler = std::function<Result<Json>(Args&)>;
 
-// MLflow's routes, served at "/api/2.0/mlflow/<path>" and "/ajax-api/2.0/mlflow/<path>".
+// JSON routes under path prefixes: by default MLflow's, served at
+// "/api/2.0/mlflow/<path>" and "/ajax-api/2.0/mlflow/<path>"; Cairn's own API
+// uses {"/api/2.0/cairn/"}. Exact routes registered on the server win over it.
 class MlflowRouter {
  public:
+  MlflowRouter() = default;
+  explicit MlflowRouter(std::vector<std::string> prefixes) : prefixes_(std::move(prefixes)) {}
   void Add(const char* method, const std::string& path, JsonHandler handler);
   // Registers the dispatchers; the route table is shared with them, so routes
   // may be added until the server starts.
   void Install(http::Server& server);
 
  private:
+  std::vector<std::string> prefixes_ = {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"};
   std::shared_ptr<std::unordered_map<std::string, JsonHandler>> table_ =
       std::make_shared<std::unordered_map<std::string, JsonHandler>>();
 };

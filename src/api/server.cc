@@ -7,12 +7,16 @@
 #include <iostream>
 #include <thread>
 
+#include "api/asset_routes.h"
 #include "api/http_util.h"
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
+#include "assets/asset_service.h"
+#include "assets/hash_cache.h"
 #include "core/fs.h"
 #include "core/version.h"
 #include "store/migrations.h"
+#include "store/sqlite/sqlite_asset_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tracking/tracking_service.h"
 
@@ -74,6 +78,12 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   TrackingService tracking(**store, **artifacts);
+  sqlite::SqliteAssetStore asset_store(**store);
+  // The server's own hash cache serves datastore registrations; without one
+  // (unwritable workspace) they only rehash.
+  auto hash_cache = HashCache::Open(ws / "hash-cache.db");
+  AssetService assets(asset_store, **store, **artifacts,
+                      hash_cache.ok() ? hash_cache->get() : nullptr);
 
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);
@@ -81,10 +91,12 @@ int RunServer(const ServerOptions& options) {
   http_options.header_timeout_seconds = options.header_timeout_seconds;
   http_options.spin_microseconds = options.spin_microseconds;
   // Only artifact uploads may be large; JSON bodies keep the default cap.
-  http_options.large_body_prefixes = {"/api/2.0/mlflow-artifacts/artifacts/"};
+  http_options.large_body_prefixes = {"/api/2.0/mlflow-artifacts/artifacts/",
+                                      "/api/2.0/cairn/blobs/"};
   http_options.spool_directory = (*artifacts)->SpoolDirectory().string();
   http::Server server(http_options);
   RegisterTrackingRoutes(server, tracking);
+  RegisterAssetRoutes(server, assets);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);

@@ -411,10 +411,25 @@ void SendArtifact(http::Response& res, ArtifactStore& store, const std::string& 
   res.file = std::make_shared<http::FileBody>(fd->release(), size);
 }
 
+// Versioned assets keep their immutable files under "assets/" on the same
+// store; the proxy may read them but never write or delete them.
+Status RefuseReservedPath(const std::string& path) {
+  auto clean = NormalizeRelativePath(path);
+  if (!clean.ok()) return clean.status();
+  if (*clean == "assets" || clean->rfind("assets/", 0) == 0) {
+    return Status(ErrorCode::kPermissionDenied,
+                  "'" + path +
+                      "' is inside assets/, where versioned assets live; they are "
+                      "immutable and cannot be written or deleted through the artifact proxy");
+  }
+  return Status::Ok();
+}
+
 void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
   const std::string base = "/api/2.0/mlflow-artifacts/artifacts";
   ArtifactStore& store = t.artifacts();
   s.PrefixRoute("PUT", base + "/", [&store](const http::Request& req, http::Response& res) {
+    if (Status st = RefuseReservedPath(req.match); !st.ok()) return api::WriteError(res, st);
     Status st = req.body_file.empty() ? store.Put(req.match, req.body)
                                       : store.PutSpooled(req.match, req.body_file).status();
     if (!st.ok()) return api::WriteError(res, st);
@@ -424,6 +439,7 @@ void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
     SendArtifact(res, store, req.match, req.match);
   });
   s.PrefixRoute("DELETE", base + "/", [&store](const http::Request& req, http::Response& res) {
+    if (Status st = RefuseReservedPath(req.match); !st.ok()) return api::WriteError(res, st);
     Status st = store.Delete(req.match);
     if (!st.ok()) return api::WriteError(res, st);
     api::WriteJson(res, Json::object());

@@ -60,6 +60,20 @@ class ArtifactStore {
   // Where uploads should be received to be stored by PutSpooled.
   virtual std::filesystem::path SpoolDirectory() = 0;
 
+  // Content-addressed uploads: a blob is stored first (deduplicated by hash)
+  // and given paths afterwards with LinkBlob. A blob without a path is young
+  // garbage: CollectGarbage spares it for its grace period.
+  // Stores a file written into SpoolDirectory(), refusing it unless its
+  // SHA-256 is `expected_sha256`.
+  virtual Result<BlobInfo> PutBlobSpooled(const std::filesystem::path& spooled,
+                                          const std::string& expected_sha256) = 0;
+  // Stores a local file as a blob (streamed, bounded memory).
+  virtual Result<BlobInfo> PutBlobFile(const std::filesystem::path& source) = 0;
+  virtual bool HasBlob(const std::string& sha256) = 0;
+  // Points `path` at an existing blob without copying bytes; NOT_FOUND when the
+  // blob is missing (never uploaded, or collected), INVALID when sizes differ.
+  virtual Status LinkBlob(const std::string& path, const BlobInfo& blob) = 0;
+
   // fsck: every entry's blob exists and every blob's bytes match its hash.
   virtual Result<ArtifactCheck> Verify() = 0;
   // Removes blobs no entry references and that are older than `grace`.

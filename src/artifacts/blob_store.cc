@@ -99,6 +99,13 @@ Result<BlobInfo> HashFd(int fd, const fs::path& what) {
 
 }  // namespace
 
+Result<BlobInfo> HashFileContents(const fs::path& file) {
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Errno("cannot open", file);
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  return HashFd(fd.get(), file);
+}
+
 BlobStore::BlobStore(fs::path root) : root_(std::move(root)) {}
 
 bool BlobStore::IsValidHash(std::string_view h) {
@@ -192,7 +199,7 @@ Result<BlobInfo> BlobStore::PutFile(const fs::path& source) {
 
 fs::path BlobStore::TempDirectory() const { return root_ / kTempDir; }
 
-Result<BlobInfo> BlobStore::AdoptFile(const fs::path& file) {
+Result<BlobInfo> BlobStore::AdoptFile(const fs::path& file, std::string_view expected_sha256) {
   if (file.parent_path() != TempDirectory()) {
     return InvalidParameter("only files in " + TempDirectory().string() + " can be adopted");
   }
@@ -200,6 +207,14 @@ Result<BlobInfo> BlobStore::AdoptFile(const fs::path& file) {
   if (fd.get() < 0) return Errno("cannot open", file);
   if (::fsync(fd.get()) != 0) return Errno("cannot fsync", file);
   CAIRN_ASSIGN_OR_RETURN(BlobInfo info, HashFd(fd.get(), file));
+  if (!expected_sha256.empty() && info.sha256 != expected_sha256) {
+    std::error_code ec;
+    fs::remove(file, ec);
+    return InvalidParameter("uploaded bytes hash to sha256:" + info.sha256 +
+                            ", not sha256:" + std::string(expected_sha256) +
+                            "; the upload was corrupted or "
+                            "named wrongly, send it again");
+  }
   return Commit(file, info);
 }
 

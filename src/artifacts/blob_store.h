@@ -38,6 +38,9 @@ struct BlobCollection {
   int64_t removed_temp_files = 0;
 };
 
+// SHA-256 and size of a local file, streamed in bounded memory.
+Result<BlobInfo> HashFileContents(const std::filesystem::path& file);
+
 class BlobStore {
  public:
   explicit BlobStore(std::filesystem::path root);
@@ -46,8 +49,10 @@ class BlobStore {
   // Streams a file in bounded memory, hashing while it copies.
   Result<BlobInfo> PutFile(const std::filesystem::path& source);
   // Takes over a file already inside TempDirectory(): fsyncs and hashes it,
-  // then renames it to its content address (no copy).
-  Result<BlobInfo> AdoptFile(const std::filesystem::path& file);
+  // then renames it to its content address (no copy). With `expected_sha256`,
+  // a file whose hash differs is deleted and refused (INVALID_PARAMETER_VALUE).
+  Result<BlobInfo> AdoptFile(const std::filesystem::path& file,
+                             std::string_view expected_sha256 = {});
   // Where files to adopt should be written (same filesystem as the blobs).
   std::filesystem::path TempDirectory() const;
   // The blob's bytes, verified against its name.

@@ -68,6 +68,38 @@ class LocalArtifactStore final : public ArtifactStore {
 
   fs::path SpoolDirectory() override { return blobs_.TempDirectory(); }
 
+  Result<BlobInfo> PutBlobSpooled(const fs::path& spooled,
+                                  const std::string& expected_sha256) override {
+    if (!BlobStore::IsValidHash(expected_sha256)) {
+      return InvalidParameter("'" + expected_sha256 + "' is not a SHA-256 (64 lowercase hex)");
+    }
+    return blobs_.AdoptFile(spooled, expected_sha256);
+  }
+
+  Result<BlobInfo> PutBlobFile(const fs::path& source) override { return blobs_.PutFile(source); }
+
+  bool HasBlob(const std::string& sha256) override {
+    return BlobStore::IsValidHash(sha256) && blobs_.Contains(sha256);
+  }
+
+  Status LinkBlob(const std::string& path, const BlobInfo& blob) override {
+    return Store(path,
+                 [&]() -> Result<BlobInfo> {
+                   if (!HasBlob(blob.sha256)) {
+                     return NotFound("blob sha256:" + blob.sha256 + " for '" + path +
+                                     "' is not in the store; upload it first");
+                   }
+                   CAIRN_ASSIGN_OR_RETURN(int64_t size, blobs_.Size(blob.sha256));
+                   if (size != blob.size) {
+                     return InvalidParameter("'" + path + "' says " + std::to_string(blob.size) +
+                                             " bytes but blob sha256:" + blob.sha256 + " has " +
+                                             std::to_string(size));
+                   }
+                   return blob;
+                 })
+        .status();
+  }
+
   Result<std::string> Get(const std::string& path) override {
     CAIRN_ASSIGN_OR_RETURN(fs::path entry, Resolve(path));
     std::error_code ec;

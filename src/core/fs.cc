@@ -41,6 +41,7 @@ UniqueFd::~UniqueFd() {
 }
 
 Status EnsureDirectory(const fs::path& dir) {
+  if (dir.empty()) return Status::Ok();  // the current directory
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status(ErrorCode::kIoError, "cannot create " + dir.string() + ": " + ec.message());
@@ -78,7 +79,8 @@ Status AtomicWriteFile(const fs::path& path, std::string_view data) {
     return st;
   }
   // The rename is durable only once the directory entry is on disk.
-  return FsyncPath(path.parent_path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  fs::path dir = path.parent_path();
+  return FsyncPath(dir.empty() ? fs::path(".") : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 Result<std::string> ReadFile(const fs::path& path) {

@@ -87,6 +87,49 @@ CREATE TABLE input_tags (
   value TEXT NOT NULL,
   PRIMARY KEY (input_uuid, name));
 )SQL",
+      // 2: versioned assets (data, environments, code), datastores, lineage
+      R"SQL(
+CREATE TABLE asset_versions (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  version_number BIGINT,
+  seq BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  description TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  file_count BIGINT NOT NULL,
+  source TEXT NOT NULL,
+  storage_path TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  archived SMALLINT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  PRIMARY KEY (kind, name, version));
+CREATE INDEX asset_versions_by_seq ON asset_versions (kind, name, seq);
+CREATE INDEX asset_versions_by_hash ON asset_versions (kind, content_hash);
+CREATE TABLE asset_tags (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (kind, name, version, key)){{WITHOUT_ROWID}};
+CREATE TABLE datastores (
+  name TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  root TEXT NOT NULL,
+  description TEXT NOT NULL,
+  creation_time BIGINT NOT NULL);
+CREATE TABLE lineage_edges (
+  src TEXT NOT NULL,
+  dst TEXT NOT NULL,
+  relation TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  PRIMARY KEY (src, dst, relation)){{WITHOUT_ROWID}};
+CREATE INDEX lineage_edges_by_dst ON lineage_edges (dst, src, relation);
+)SQL",
   };
   return kMigrations;
 }

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "core/ids.h"
+#include "store/asset_ref.h"
 #include "store/migrations.h"
 #include "store/sql_search.h"
 #include "store/sqlite/sqlite_db.h"
@@ -40,6 +41,35 @@ Status RunOp(Db& db, const std::function<void(Db&)>& fn, const char* then) {
   } catch (const std::exception& e) {
     return InternalError(e.what());
   }
+}
+
+// MLflow's log-inputs lands in the lineage graph too: dataset -> run, and,
+// when the dataset's source names a Cairn data version ("azureml:flights:3",
+// "azureml:flights@latest", as Azure ML writes it), data version -> dataset.
+void RecordInputLineage(Db& db, const Dataset& d, const std::string& run_id, int64_t now) {
+  const std::string dataset = "dataset:" + d.name + "@" + d.digest;
+  auto edge = [&](const std::string& src, const std::string& dst) {
+    db.Prepare(
+          "INSERT INTO lineage_edges (src, dst, relation, creation_time) VALUES (?1, ?2, "
+          "'input', ?3) ON CONFLICT DO NOTHING")
+        .BindAll(src, dst, now)
+        .Exec();
+  };
+  edge(dataset, "run:" + run_id);
+  size_t at = d.source.find("azureml:");
+  if (at == std::string::npos || d.source.compare(at, 10, "azureml://") == 0) return;
+  size_t end = d.source.find_first_of("\"' ,}", at);
+  auto ref = ParseAssetRef(d.source.substr(at, end == std::string::npos ? end : end - at));
+  if (!ref.ok()) return;
+  auto s = ref->label.empty()
+               ? db.Prepare(
+                     "SELECT version FROM asset_versions WHERE kind = 'data' AND name = ?1 AND "
+                     "version = ?2")
+               : db.Prepare(
+                     "SELECT version FROM asset_versions WHERE kind = 'data' AND name = ?1 AND "
+                     "archived = 0 AND ?2 = '' ORDER BY seq DESC LIMIT 1");
+  s.BindAll(ref->name, ref->version);
+  if (s.Step()) edge("data:" + ref->name + ":" + s.Text(0), dataset);
 }
 
 constexpr const char* kRunNameTag = "mlflow.runName";
@@ -802,6 +832,7 @@ Status SqliteStore::LogInputs(const std::string& run_id, const std::vector<Datas
             .BindAll(input_uuid, t.key, t.value)
             .Exec();
       }
+      RecordInputLineage(db, d, run_id, clock_.NowMillis());
     }
   });
 }

@@ -1,0 +1,105 @@
+// AssetService: versioned, immutable, content-addressed assets - data versions
+// (Azure ML data-asset semantics), code snapshots and environments - on the
+// artifact store, the datastores their paths resolve through, and the lineage
+// graph that links them to runs and models. Content arrives either as blobs a
+// client uploaded first (the manifest names them by hash, so identical files
+// are sent and stored once) or from a datastore the server reads itself.
+// Never sees HTTP. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "artifacts/artifact_store.h"
+#include "assets/manifest.h"
+#include "core/status.h"
+#include "store/asset_store.h"
+#include "store/metadata_store.h"
+
+namespace cairn {
+
+class HashCache;
+
+struct NewDataVersion {
+  std::string name;
+  std::string version;  // empty: next number
+  std::string type;     // uri_file | uri_folder; empty: from the content
+  std::string description;
+  std::vector<Tag> tags;
+  std::string source;               // where the client read it (recorded only)
+  std::vector<ManifestFile> files;  // uploaded content, or
+  std::string datastore_uri;        // content the server reads from a datastore
+  std::string created_by;
+};
+
+struct NewCodeSnapshot {
+  std::vector<ManifestFile> files;
+  std::string source;    // the snapshotted directory
+  std::string git_json;  // {"commit","branch","remote","dirty"} or "" outside git
+  std::string created_by;
+};
+
+// A lineage answer: the edges found walking each way from `root`.
+struct LineageGraph {
+  std::string root;
+  std::vector<LineageEdge> upstream;
+  std::vector<LineageEdge> downstream;
+  bool truncated = false;
+};
+
+class AssetService {
+ public:
+  AssetService(AssetStore& assets, MetadataStore& tracking, ArtifactStore& artifacts,
+               HashCache* server_hash_cache);
+
+  // Content-addressed upload: which of these blobs the store lacks.
+  Result<std::vector<std::string>> MissingBlobs(const std::vector<std::string>& sha256s);
+  // Stores one uploaded blob, refused unless its bytes hash to `sha256`. The
+  // bytes arrive spooled to a file (large uploads) or in memory.
+  Result<BlobInfo> PutBlob(const std::string& sha256, const std::string& spooled_file,
+                           std::string_view body);
+
+  Result<AssetStore::Created> CreateData(NewDataVersion data);
+  Result<AssetStore::Created> CreateCodeSnapshot(NewCodeSnapshot code);
+
+  // "name:version", "name@latest", optionally "azureml:"-prefixed.
+  Result<AssetVersion> Resolve(const std::string& kind, const std::string& ref);
+  Result<Page<AssetVersion>> List(const std::string& kind, const std::string& name,
+                                  bool include_archived, int64_t max_results,
+                                  const std::string& page_token);
+  Result<AssetVersion> SetArchived(const std::string& kind, const std::string& ref, bool archived);
+  Result<AssetVersion> GetCode(const std::string& hash);
+
+  // Every file of an asset version (recursive), paths relative to the asset.
+  Result<std::vector<FileInfo>> ListFiles(const AssetVersion& asset);
+  // One file of an asset version, for streaming.
+  Result<UniqueFd> OpenFile(const AssetVersion& asset, const std::string& path, int64_t* size);
+
+  Status CreateDatastore(const DatastoreInfo& datastore);
+  Result<DatastoreInfo> GetDatastore(const std::string& name);
+  Result<std::vector<DatastoreInfo>> ListDatastores();
+
+  // Canonical entity id for user input: "data:flights@latest" -> "data:flights:3",
+  // a bare "flights:3" is a data version; checks the entity exists.
+  Result<std::string> CanonicalEntity(const std::string& text);
+  Status Link(const std::string& from, const std::string& to, const std::string& relation);
+  Result<LineageGraph> Lineage(const std::string& entity, bool upstream, bool downstream,
+                               int depth);
+
+ private:
+  Result<AssetStore::Created> Register(AssetVersion asset, const std::vector<ManifestFile>& files);
+  Result<std::vector<ManifestFile>> IngestFromDatastore(const std::string& uri);
+
+  AssetStore& assets_;
+  MetadataStore& tracking_;
+  ArtifactStore& artifacts_;
+  HashCache* hash_cache_;
+};
+
+// Where an asset's files live on the artifact store: content-addressed, so two
+// versions with the same content share one directory.
+std::string AssetStoragePath(const std::string& kind, const std::string& content_hash);
+
+}  // namespace cairn
