@@ -30,7 +30,7 @@ class SnapshotFilesTest : public ::testing::Test {
   void Link(const std::string& rel, const fs::path& target) {
     fs::create_symlink(target, root_ / rel);
   }
-  std::vector<std::string> Paths() {
+  std::vector<std::string> ListedPaths() {
     auto files = ListSnapshotFiles(root_);
     EXPECT_TRUE(files.ok()) << files.status().ToString();
     std::vector<std::string> out;
@@ -59,7 +59,7 @@ TEST_F(SnapshotFilesTest, ListsRegularFilesSortedWithStat) {
   Write("a/b", "x");
   Write("a-b", "yy");
   Write("a/c/d.py", "print()");
-  EXPECT_EQ(Paths(), (Paths{"a-b", "a/b", "a/c/d.py", "b.txt"}));
+  EXPECT_EQ(ListedPaths(), (Paths{"a-b", "a/b", "a/c/d.py", "b.txt"}));
 
   auto files = ListSnapshotFiles(root_);
   ASSERT_TRUE(files.ok());
@@ -81,8 +81,8 @@ TEST_F(SnapshotFilesTest, HonoursAllThreeIgnoreFilesInOrder) {
   Write("secret.txt", "");
   Write("data/big.bin", "");
   Write("main.py", "");
-  EXPECT_EQ(Paths(), (Paths{".amlignore", ".cairnignore", ".gitignore", "keep.log", "main.py",
-                            "secret.txt"}));
+  EXPECT_EQ(ListedPaths(), (Paths{".amlignore", ".cairnignore", ".gitignore", "keep.log", "main.py",
+                                  "secret.txt"}));
 }
 
 TEST_F(SnapshotFilesTest, NestedIgnoreFilesApplyToTheirSubtree) {
@@ -98,8 +98,8 @@ TEST_F(SnapshotFilesTest, NestedIgnoreFilesApplyToTheirSubtree) {
   Write("sub/important.tmp", "");
   Write("sub/deeper/y.tmp", "");
   Write("x.tmp", "");
-  EXPECT_EQ(Paths(), (Paths{".gitignore", "cache", "sub/.gitignore", "sub/important.tmp",
-                            "sub/top-only.txt", "x.tmp"}));
+  EXPECT_EQ(ListedPaths(), (Paths{".gitignore", "cache", "sub/.gitignore", "sub/important.tmp",
+                                  "sub/top-only.txt", "x.tmp"}));
 }
 
 TEST_F(SnapshotFilesTest, NoReincludeInsideAnExcludedDirectory) {
@@ -107,7 +107,7 @@ TEST_F(SnapshotFilesTest, NoReincludeInsideAnExcludedDirectory) {
   Write("logs/keep.txt", "");
   Write("out/keep.txt", "");
   Write("out/drop.txt", "");
-  EXPECT_EQ(Paths(), (Paths{".gitignore", "out/keep.txt"}));
+  EXPECT_EQ(ListedPaths(), (Paths{".gitignore", "out/keep.txt"}));
 }
 
 TEST_F(SnapshotFilesTest, SkipsGitDirectoriesAndSpecialFiles) {
@@ -115,14 +115,14 @@ TEST_F(SnapshotFilesTest, SkipsGitDirectoriesAndSpecialFiles) {
   Write("vendor/lib/.git", "gitdir: ../../.git/modules/lib\n");
   Write("vendor/lib/lib.c", "");
   ASSERT_EQ(::mkfifo((root_ / "fifo").c_str(), 0600), 0);
-  EXPECT_EQ(Paths(), (Paths{"vendor/lib/lib.c"}));
+  EXPECT_EQ(ListedPaths(), (Paths{"vendor/lib/lib.c"}));
 }
 
 TEST_F(SnapshotFilesTest, SymlinkInsideTheRootIsSnapshottedAsItsTarget) {
   Write("real/data.txt", "content");
   Link("alias.txt", "real/data.txt");
   Link("real-alias", "real");
-  EXPECT_EQ(Paths(), (Paths{"alias.txt", "real-alias/data.txt", "real/data.txt"}));
+  EXPECT_EQ(ListedPaths(), (Paths{"alias.txt", "real-alias/data.txt", "real/data.txt"}));
   auto files = ListSnapshotFiles(root_);
   ASSERT_TRUE(files.ok());
   EXPECT_EQ(files->front().source, fs::canonical(root_ / "real/data.txt"));
@@ -144,7 +144,7 @@ TEST_F(SnapshotFilesTest, RefusesSymlinkLeavingTheRoot) {
 TEST_F(SnapshotFilesTest, IgnoredOutsideSymlinkIsNotAnError) {
   Link("escape", base_);
   Write(".cairnignore", "escape\n");
-  EXPECT_EQ(Paths(), (Paths{".cairnignore"}));
+  EXPECT_EQ(ListedPaths(), (Paths{".cairnignore"}));
 }
 
 TEST_F(SnapshotFilesTest, RefusesSymlinkLoops) {
@@ -167,7 +167,7 @@ TEST_F(SnapshotFilesTest, RefusesNamesThatAreNotSafeRelativePaths) {
   Write("dir/bad\\name.txt", "");
   ExpectRefused("dir/bad\\name.txt");
   Write(".gitignore", "bad*\n");
-  EXPECT_EQ(Paths(), (Paths{".gitignore"}));
+  EXPECT_EQ(ListedPaths(), (Paths{".gitignore"}));
 }
 
 TEST_F(SnapshotFilesTest, RootMustBeAnExistingDirectory) {
