@@ -1,7 +1,6 @@
 #include "artifacts/blob_store.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +9,7 @@
 
 #include "core/fs.h"
 #include "core/ids.h"
+#include "core/sha256.h"
 
 namespace cairn {
 namespace fs = std::filesystem;
@@ -18,30 +18,6 @@ namespace {
 
 constexpr size_t kChunk = 1 << 20;
 constexpr const char* kTempDir = "tmp";
-
-// Incremental SHA-256 over OpenSSL's EVP interface.
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
-  }
-  void Update(const void* data, size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
-  std::string HexDigest() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    static const char* kHex = "0123456789abcdef";
-    std::string out(len * 2, '0');
-    for (unsigned i = 0; i < len; ++i) {
-      out[2 * i] = kHex[md[i] >> 4];
-      out[2 * i + 1] = kHex[md[i] & 15];
-    }
-    return out;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
 
 Status Errno(const std::string& what, const fs::path& p) {
   return Status(ErrorCode::kIoError, what + " " + p.string() + ": " + std::strerror(errno));
@@ -82,19 +58,8 @@ Result<BlobInfo> CopyHashing(int out, const fs::path& temp,
 
 // SHA-256 and length of everything readable from `fd`, in bounded memory.
 Result<BlobInfo> HashFd(int fd, const fs::path& what) {
-  Sha256 hash;
-  std::unique_ptr<char[]> buf(new char[kChunk]);
-  BlobInfo info;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.get(), kChunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Errno("cannot read", what);
-    if (n == 0) break;
-    hash.Update(buf.get(), static_cast<size_t>(n));
-    info.size += n;
-  }
-  info.sha256 = hash.HexDigest();
-  return info;
+  CAIRN_ASSIGN_OR_RETURN(Sha256AndSize digest, Sha256OfFd(fd, what));
+  return BlobInfo{std::move(digest.sha256), digest.size};
 }
 
 }  // namespace
@@ -239,9 +204,7 @@ Result<std::string> BlobStore::Read(const std::string& sha256) const {
                                            " is missing from the artifact store; run `cairn "
                                            "artifacts verify`");
   }
-  Sha256 hash;
-  hash.Update(bytes->data(), bytes->size());
-  if (hash.HexDigest() != sha256) {
+  if (Sha256Hex(*bytes) != sha256) {
     return Status(ErrorCode::kIoError, "blob sha256:" + sha256 +
                                            " is corrupt (its bytes no longer match its hash); "
                                            "run `cairn artifacts verify`");
