@@ -13,27 +13,6 @@
 
 namespace cairn {
 
-std::string ManifestText(std::vector<ManifestEntry> entries) {
-  // Ties on path (a caller's mistake) still sort the same way for any input order.
-  std::sort(entries.begin(), entries.end(), [](const ManifestEntry& a, const ManifestEntry& b) {
-    return std::tie(a.path, a.sha256, a.size) < std::tie(b.path, b.sha256, b.size);
-  });
-  std::string text;
-  for (const ManifestEntry& e : entries) {
-    text += e.sha256;
-    text += ' ';
-    text += std::to_string(e.size);
-    text += ' ';
-    text += e.path;
-    text += '\n';
-  }
-  return text;
-}
-
-std::string ManifestHash(const std::vector<ManifestEntry>& entries) {
-  return Sha256Hex(ManifestText(entries));
-}
-
 Result<std::string> Sha256OfFile(const std::filesystem::path& file) {
   UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {

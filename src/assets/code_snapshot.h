@@ -8,26 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "assets/manifest.h"
 #include "core/status.h"
 
 namespace cairn {
 
-struct ManifestEntry {
-  std::string path;    // relative, "/"-separated; NormalizeRelativePath-clean (no newline)
-  std::string sha256;  // of the file's bytes, 64 lowercase hex chars
-  int64_t size = 0;
-};
-
 struct CodeSnapshotManifest {
-  std::vector<ManifestEntry> files;  // sorted by path
-  std::string hash;                  // ManifestHash(files)
+  std::vector<ManifestFile> files;  // sorted by path
+  std::string hash;                 // ManifestHash(files)
 };
-
-// The manifest text: one line "<sha256> <size> <path>\n" per entry, sorted by
-// path (byte order). Paths hold no newline, so the text is unambiguous.
-std::string ManifestText(std::vector<ManifestEntry> entries);
-// SHA-256 (hex) of ManifestText(entries); independent of the input order.
-std::string ManifestHash(const std::vector<ManifestEntry>& entries);
 
 // SHA-256 (hex) of a file's bytes, streamed with a 1 MiB buffer.
 Result<std::string> Sha256OfFile(const std::filesystem::path& file);

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 const std::string kHashA(64, 'a');
 const std::string kHashB(64, 'b');
 
-std::vector<ManifestEntry> SampleEntries() {
+std::vector<ManifestFile> SampleEntries() {
   return {{"src/train.py", kHashA, 10}, {"README.md", kHashB, 3}, {"src/data.py", kHashA, 7}};
 }
 
@@ -27,10 +27,10 @@ TEST(CodeSnapshot, ManifestTextIsCanonical) {
 }
 
 TEST(CodeSnapshot, ManifestHashIgnoresInputOrder) {
-  std::vector<ManifestEntry> entries = SampleEntries();
+  std::vector<ManifestFile> entries = SampleEntries();
   std::string expected = ManifestHash(entries);
   std::sort(entries.begin(), entries.end(),
-            [](const ManifestEntry& a, const ManifestEntry& b) { return a.path > b.path; });
+            [](const ManifestFile& a, const ManifestFile& b) { return a.path > b.path; });
   EXPECT_EQ(ManifestHash(entries), expected);
   std::rotate(entries.begin(), entries.begin() + 1, entries.end());
   EXPECT_EQ(ManifestHash(entries), expected);
@@ -39,14 +39,14 @@ TEST(CodeSnapshot, ManifestHashIgnoresInputOrder) {
 TEST(CodeSnapshot, ManifestHashChangesWithAnyField) {
   const std::string base = ManifestHash(SampleEntries());
   auto changed = [&](auto mutate) {
-    std::vector<ManifestEntry> entries = SampleEntries();
+    std::vector<ManifestFile> entries = SampleEntries();
     mutate(entries[1]);
     return ManifestHash(entries);
   };
-  EXPECT_NE(changed([](ManifestEntry& e) { e.sha256[63] = 'c'; }), base);
-  EXPECT_NE(changed([](ManifestEntry& e) { e.path = "readme.md"; }), base);
-  EXPECT_NE(changed([](ManifestEntry& e) { e.size = 4; }), base);
-  std::vector<ManifestEntry> fewer = SampleEntries();
+  EXPECT_NE(changed([](ManifestFile& e) { e.sha256[63] = 'c'; }), base);
+  EXPECT_NE(changed([](ManifestFile& e) { e.path = "readme.md"; }), base);
+  EXPECT_NE(changed([](ManifestFile& e) { e.size = 4; }), base);
+  std::vector<ManifestFile> fewer = SampleEntries();
   fewer.pop_back();
   EXPECT_NE(ManifestHash(fewer), base);
 }

@@ -27,11 +27,6 @@ Result<FileStamp> StampFile(const fs::path& file) {
   return s;
 }
 
-Result<std::string> Sha256OfFile(const fs::path& file) {
-  CAIRN_ASSIGN_OR_RETURN(BlobInfo info, HashFileContents(file));
-  return info.sha256;
-}
-
 HashCache::HashCache(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
 HashCache::~HashCache() = default;
 

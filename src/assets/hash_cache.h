@@ -54,7 +54,4 @@ class HashCache {
 // $XDG_CACHE_HOME/cairn, else ~/.cache/cairn; file "hashes.db".
 std::filesystem::path DefaultHashCachePath();
 
-// Streams a file through SHA-256 (bounded memory); lowercase hex.
-Result<std::string> Sha256OfFile(const std::filesystem::path& file);
-
 }  // namespace cairn

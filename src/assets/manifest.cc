@@ -1,14 +1,14 @@
 #include "assets/manifest.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <memory>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 #include "artifacts/blob_store.h"
 #include "artifacts/path_safety.h"
+#include "core/sha256.h"
 
 namespace cairn {
 namespace {
@@ -20,25 +20,25 @@ void SortByPath(std::vector<ManifestFile>& files) {
 
 }  // namespace
 
-std::string ManifestHash(std::vector<ManifestFile> files) {
-  SortByPath(files);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::string line;
+std::string ManifestText(std::vector<ManifestFile> files) {
+  // Ties on path (a caller's mistake) still sort the same way for any input order.
+  std::sort(files.begin(), files.end(), [](const ManifestFile& a, const ManifestFile& b) {
+    return std::tie(a.path, a.sha256, a.size) < std::tie(b.path, b.sha256, b.size);
+  });
+  std::string text;
   for (const ManifestFile& f : files) {
-    line = f.sha256 + " " + std::to_string(f.size) + " " + f.path + "\n";
-    EVP_DigestUpdate(ctx.get(), line.data(), line.size());
+    text += f.sha256;
+    text += ' ';
+    text += std::to_string(f.size);
+    text += ' ';
+    text += f.path;
+    text += '\n';
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[md[i] >> 4];
-    hex += kHex[md[i] & 15];
-  }
-  return hex;
+  return text;
+}
+
+std::string ManifestHash(const std::vector<ManifestFile>& files) {
+  return Sha256Hex(ManifestText(files));
 }
 
 Result<std::vector<ManifestFile>> CheckManifest(std::vector<ManifestFile> files) {

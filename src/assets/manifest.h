@@ -17,10 +17,12 @@ struct ManifestFile {
   int64_t size = 0;
 };
 
-// SHA-256 (hex) of the canonical manifest text: one "<sha256> <size> <path>\n"
-// line per file, sorted by path. Independent of the input order; changes when
-// any byte, size or path does.
-std::string ManifestHash(std::vector<ManifestFile> files);
+// The canonical manifest text: one "<sha256> <size> <path>\n" line per file,
+// sorted by path (byte order). Paths hold no newline, so it is unambiguous.
+std::string ManifestText(std::vector<ManifestFile> files);
+// SHA-256 (hex) of ManifestText: independent of the input order; changes when
+// any byte, size or path does. Names data versions and code snapshots.
+std::string ManifestHash(const std::vector<ManifestFile>& files);
 
 // Validates a manifest from a client: every path normalized (no traversal), no
 // duplicates, valid hashes, sizes >= 0. Returns the files sorted by path.
