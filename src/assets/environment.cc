@@ -342,14 +342,14 @@ class YamlReader {
     if (!value.IsMap()) {
       return Error(mark, "python must be a mapping with " + std::string(kAllowedPythonKeys));
     }
-    bool has_list = false;
-    bool has_file = false;
+    if (value["requirements"] && value["requirements_file"]) {
+      return Error(mark, "python: give either requirements or requirements_file, not both");
+    }
     for (auto it = value.begin(); it != value.end(); ++it) {
       const YAML::Mark key_mark = it->first.Mark();
       const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
       const YAML::Node& v = it->second;
       if (key == "requirements") {
-        has_list = true;
         CAIRN_ASSIGN_OR_RETURN(spec->python_requirements,
                                StringList(v, key_mark, "python.requirements"));
         for (size_t i = 0; i < spec->python_requirements.size(); ++i) {
@@ -358,7 +358,6 @@ class YamlReader {
                                             spec->python_requirements[i])));
         }
       } else if (key == "requirements_file") {
-        has_file = true;
         CAIRN_ASSIGN_OR_RETURN(std::string file, String(v, key_mark, "python.requirements_file"));
         CAIRN_ASSIGN_OR_RETURN(spec->python_requirements, RequirementsFile(file, key_mark));
       } else if (key == "system_site_packages") {
@@ -371,9 +370,6 @@ class YamlReader {
         return Error(key_mark, "unknown key 'python." + key + "'; allowed keys are " +
                                    std::string(kAllowedPythonKeys));
       }
-    }
-    if (has_list && has_file) {
-      return Error(mark, "python: give either requirements or requirements_file, not both");
     }
     return Status::Ok();
   }
