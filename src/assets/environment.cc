@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "assets/asset_names.h"
 #include "core/fs.h"
+#include "store/asset_ref.h"
 
 namespace cairn {
 namespace fs = std::filesystem;

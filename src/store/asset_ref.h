@@ -12,8 +12,10 @@
 
 namespace cairn {
 
-// Azure ML's asset-name rule: starts with a letter or digit; letters, digits,
-// '_', '-', '.'; at most 255 characters.
+// Azure ML's asset-name rule, for error messages.
+inline constexpr std::string_view kAssetNamePattern = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$";
+// True when `name` matches kAssetNamePattern: starts with a letter or digit;
+// letters, digits, '_', '-', '.'; at most 255 characters.
 bool IsValidAssetName(std::string_view name);
 // A version: letters, digits, '_', '-', '.'; at most 64 characters.
 bool IsValidAssetVersion(std::string_view version);
