@@ -2,6 +2,7 @@
 
 #include "api/http_util.h"
 #include "assets/asset_service.h"
+#include "assets/environment_builder.h"
 
 namespace cairn {
 namespace {
@@ -195,6 +196,28 @@ void RegisterAssetRoutes(http::Server& server, AssetService& s) {
     return Json{{"asset", AssetJson(c.asset)}, {"created", c.created}};
   });
   AddVersionedRoutes(r, s, kDataAsset, "data");
+
+  r.Add("POST", "environment/create", [&s](Args& a) -> Result<Json> {
+    const Json* spec = a.Raw("spec");
+    std::string created_by = a.OptString("created_by").value_or("");
+    if (!spec || !spec->is_object()) {
+      a.Fail(InvalidParameter("environment/create needs 'spec', the environment as a JSON object"));
+    }
+    if (!a.ok()) return a.status();
+    CAIRN_ASSIGN_OR_RETURN(AssetStore::Created c, s.CreateEnvironment(spec->dump(), created_by));
+    return Json{{"asset", AssetJson(c.asset)}, {"created", c.created}};
+  });
+  AddVersionedRoutes(r, s, kEnvironmentAsset, "environments");
+  r.Add("POST", "environment/build", [&s](Args& a) -> Result<Json> {
+    std::string ref = a.String("ref");
+    if (!a.ok()) return a.status();
+    CAIRN_ASSIGN_OR_RETURN(MaterializedEnvironment env, s.BuildEnvironment(ref));
+    return Json{{"root", env.root.string()},
+                {"python", env.python.string()},
+                {"hash", env.hash},
+                {"cache_hit", env.cache_hit},
+                {"log", env.log.string()}};
+  });
 
   r.Add("POST", "code/create", [&s](Args& a) -> Result<Json> {
     NewCodeSnapshot c;

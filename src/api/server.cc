@@ -12,6 +12,7 @@
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
 #include "assets/asset_service.h"
+#include "assets/environment_builder.h"
 #include "assets/hash_cache.h"
 #include "core/fs.h"
 #include "core/version.h"
@@ -82,8 +83,9 @@ int RunServer(const ServerOptions& options) {
   // The server's own hash cache serves datastore registrations; without one
   // (unwritable workspace) they only rehash.
   auto hash_cache = HashCache::Open(ws / "hash-cache.db");
+  EnvironmentBuilder environments(ws / "envs", options.python);
   AssetService assets(asset_store, **store, **artifacts,
-                      hash_cache.ok() ? hash_cache->get() : nullptr);
+                      hash_cache.ok() ? hash_cache->get() : nullptr, &environments);
 
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);

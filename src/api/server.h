@@ -17,6 +17,7 @@ struct ServerOptions {
   int spin_microseconds = 100;      // adaptive busy-poll for a lone connection (0: off)  // idle
                                     // keep-alive connections close after this; bounds shutdown time
   std::string sync_mode = "normal";  // "normal" (survives kill -9) or "full" (survives power loss)
+  std::string python = "python3";    // the interpreter environments are built with
 };
 
 // Blocks until a termination signal; returns the process exit code.

@@ -1,9 +1,13 @@
 #include "assets/asset_service.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 #include "artifacts/path_safety.h"
 #include "assets/datastore.h"
+#include "assets/environment.h"
+#include "assets/environment_builder.h"
 #include "assets/hash_cache.h"
 #include "core/fs.h"
 #include "core/ids.h"
@@ -49,8 +53,12 @@ std::string AssetStoragePath(const std::string& kind, const std::string& content
 }
 
 AssetService::AssetService(AssetStore& assets, MetadataStore& tracking, ArtifactStore& artifacts,
-                           HashCache* server_hash_cache)
-    : assets_(assets), tracking_(tracking), artifacts_(artifacts), hash_cache_(server_hash_cache) {}
+                           HashCache* server_hash_cache, EnvironmentBuilder* environments)
+    : assets_(assets),
+      tracking_(tracking),
+      artifacts_(artifacts),
+      hash_cache_(server_hash_cache),
+      environments_(environments) {}
 
 Result<std::vector<std::string>> AssetService::MissingBlobs(
     const std::vector<std::string>& sha256s) {
@@ -167,6 +175,41 @@ Result<AssetStore::Created> AssetService::CreateCodeSnapshot(NewCodeSnapshot cod
   a.spec = code.git_json.empty() ? "{}" : code.git_json;
   a.created_by = code.created_by;
   return Register(std::move(a), code.files);
+}
+
+Result<AssetStore::Created> AssetService::CreateEnvironment(const std::string& spec_json,
+                                                            const std::string& created_by) {
+  auto json = nlohmann::json::parse(spec_json, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    return InvalidParameter("an environment spec must be a JSON object");
+  }
+  CAIRN_ASSIGN_OR_RETURN(EnvironmentSpec spec, EnvironmentFromJson(json));
+  CAIRN_RETURN_IF_ERROR(ValidateEnvironment(spec));
+  if (spec.name.empty()) return InvalidParameter("an environment needs a name");
+  AssetVersion a;
+  a.kind = kEnvironmentAsset;
+  a.name = spec.name;
+  a.version = spec.version;
+  a.type = !spec.image.empty() ? "image" : !spec.conda_file.empty() ? "conda" : "python";
+  a.description = spec.description;
+  for (const auto& [k, v] : spec.tags) a.tags.push_back({k, v});
+  CAIRN_RETURN_IF_ERROR(CheckTags(a.tags));
+  a.content_hash = EnvironmentContentHash(spec);
+  // The stored spec is the environment's definition; name and version live in
+  // the row, so the same content under another name stays comparable.
+  a.spec = ToJson(spec).dump();
+  a.created_by = created_by;
+  return assets_.CreateAssetVersion(a);
+}
+
+Result<MaterializedEnvironment> AssetService::BuildEnvironment(const std::string& ref) {
+  if (!environments_) {
+    return Status(ErrorCode::kInvalidState, "this server does not build environments");
+  }
+  CAIRN_ASSIGN_OR_RETURN(AssetVersion v, Resolve(kEnvironmentAsset, ref));
+  auto json = nlohmann::json::parse(v.spec, nullptr, false);
+  CAIRN_ASSIGN_OR_RETURN(EnvironmentSpec spec, EnvironmentFromJson(json));
+  return environments_->Materialize(spec);
 }
 
 Result<AssetStore::Created> AssetService::Register(AssetVersion asset,

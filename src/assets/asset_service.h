@@ -21,6 +21,8 @@
 namespace cairn {
 
 class HashCache;
+class EnvironmentBuilder;
+struct MaterializedEnvironment;
 
 struct NewDataVersion {
   std::string name;
@@ -51,8 +53,10 @@ struct LineageGraph {
 
 class AssetService {
  public:
+  // `environments` builds Python environments locally (may be null: then
+  // environments are recorded but not built).
   AssetService(AssetStore& assets, MetadataStore& tracking, ArtifactStore& artifacts,
-               HashCache* server_hash_cache);
+               HashCache* server_hash_cache, EnvironmentBuilder* environments = nullptr);
 
   // Content-addressed upload: which of these blobs the store lacks.
   Result<std::vector<std::string>> MissingBlobs(const std::vector<std::string>& sha256s);
@@ -63,6 +67,13 @@ class AssetService {
 
   Result<AssetStore::Created> CreateData(NewDataVersion data);
   Result<AssetStore::Created> CreateCodeSnapshot(NewCodeSnapshot code);
+  // An environment from its spec as JSON (environment.h's JSON form). Its
+  // version's content hash covers what determines the build, so the same spec
+  // under two names shares one built environment.
+  Result<AssetStore::Created> CreateEnvironment(const std::string& spec_json,
+                                                const std::string& created_by);
+  // Materializes an environment version locally (cached by content hash).
+  Result<MaterializedEnvironment> BuildEnvironment(const std::string& ref);
 
   // "name:version", "name@latest", optionally "azureml:"-prefixed.
   Result<AssetVersion> Resolve(const std::string& kind, const std::string& ref);
@@ -96,6 +107,7 @@ class AssetService {
   MetadataStore& tracking_;
   ArtifactStore& artifacts_;
   HashCache* hash_cache_;
+  EnvironmentBuilder* environments_;
 };
 
 // Where an asset's files live on the artifact store: content-addressed, so two

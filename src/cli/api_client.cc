@@ -1,6 +1,9 @@
 #include "cli/api_client.h"
 
 #include <httplib.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
@@ -65,6 +68,66 @@ Result<std::string> ApiClient::Get(const std::string& path,
                                    const std::multimap<std::string, std::string>& query) {
   httplib::Params params(query.begin(), query.end());
   return Interpret(impl_->client.Get(path, params, httplib::Headers{}), base_url_, unreachable_);
+}
+
+Result<std::string> ApiClient::PutFile(const std::string& path, const std::string& file) {
+  std::FILE* in = std::fopen(file.c_str(), "rb");
+  if (!in) return Status(ErrorCode::kIoError, "cannot read " + file);
+  std::fseek(in, 0, SEEK_END);
+  size_t size = static_cast<size_t>(std::ftell(in));
+  std::fseek(in, 0, SEEK_SET);
+  auto res = impl_->client.Put(
+      path, size,
+      [in](size_t offset, size_t length, httplib::DataSink& sink) {
+        char buf[1 << 16];
+        size_t want = std::min(length, sizeof buf);
+        size_t n = std::fread(buf, 1, want, in);
+        if (n == 0) return false;
+        return sink.write(buf, n);
+      },
+      "application/octet-stream");
+  std::fclose(in);
+  return Interpret(res, base_url_, unreachable_);
+}
+
+Status ApiClient::Download(const std::string& path,
+                           const std::multimap<std::string, std::string>& query,
+                           const std::string& dest) {
+  std::string temp = dest + ".cairn-part";
+  std::FILE* out = std::fopen(temp.c_str(), "wb");
+  if (!out) return Status(ErrorCode::kIoError, "cannot write " + temp);
+  std::string error_body;
+  int status = 0;
+  httplib::Params params(query.begin(), query.end());
+  auto res = impl_->client.Get(
+      path, params, httplib::Headers{},
+      [&](const httplib::Response& r) {
+        status = r.status;
+        return true;
+      },
+      [&](const char* data, size_t n) {
+        if (status != 200) {
+          error_body.append(data, n);
+          return true;
+        }
+        return std::fwrite(data, 1, n, out) == n;
+      });
+  bool flushed = std::fflush(out) == 0 && ::fsync(fileno(out)) == 0;
+  std::fclose(out);
+  if (!res || res->status != 200 || !flushed) {
+    std::remove(temp.c_str());
+    if (res && res->status != 200) {
+      res->body = error_body;
+      return Interpret(res, base_url_, unreachable_).status();
+    }
+    if (!res) return Interpret(res, base_url_, unreachable_).status();
+    return Status(ErrorCode::kIoError, "cannot write " + dest);
+  }
+  if (std::rename(temp.c_str(), dest.c_str()) != 0) {
+    std::remove(temp.c_str());
+    return Status(ErrorCode::kIoError, "cannot move the download onto " + dest);
+  }
+  return Status::Ok();
 }
 
 Result<std::string> ApiClient::Post(const std::string& path, const std::string& json_body) {

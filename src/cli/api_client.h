@@ -21,6 +21,12 @@ class ApiClient {
                           const std::multimap<std::string, std::string>& query);
   // POST a JSON body text; returns the JSON body text.
   Result<std::string> Post(const std::string& path, const std::string& json_body);
+  // PUT a local file as the body, streamed in chunks (bounded memory).
+  Result<std::string> PutFile(const std::string& path, const std::string& file);
+  // GET into a local file: written to a temp file next to it and renamed into
+  // place only when the whole body arrived.
+  Status Download(const std::string& path, const std::multimap<std::string, std::string>& query,
+                  const std::string& dest);
   const std::string& base_url() const { return base_url_; }
   // True when the last failure was a transport error (no HTTP response at all).
   bool unreachable() const { return unreachable_; }

@@ -13,6 +13,8 @@
 
 #include "api/server.h"
 #include "cli/api_client.h"
+#include "cli/asset_commands.h"
+#include "cli/cli_context.h"
 #include "core/version.h"
 
 namespace cairn {
@@ -21,57 +23,6 @@ namespace {
 using Json = nlohmann::json;
 constexpr const char* kApi = "/api/2.0/mlflow/";
 
-enum Exit { kOk = 0, kRefused = 1, kUsage = 2, kUnreachable = 3 };
-
-struct Globals {
-  std::string server;
-  bool json = false;
-};
-
-// Prints rows as an aligned table with a header.
-void PrintTable(const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(header.size());
-  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size() && i < width.size(); ++i) {
-      width[i] = std::max(width[i], std::min<size_t>(r[i].size(), 48));
-    }
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string out;
-    for (size_t i = 0; i < cells.size(); ++i) {
-      std::string c = cells[i].size() > 48 ? cells[i].substr(0, 45) + "..." : cells[i];
-      out += c;
-      if (i + 1 < cells.size()) out += std::string(width[i] - c.size() + 2, ' ');
-    }
-    std::cout << out << "\n";
-  };
-  line(header);
-  for (const auto& r : rows) line(r);
-  if (rows.empty()) std::cout << "(none)\n";
-}
-
-std::string FormatTime(const Json& ms) {
-  if (!ms.is_number()) return "-";
-  std::time_t secs = static_cast<std::time_t>(ms.get<int64_t>() / 1000);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  std::ostringstream ss;
-  ss << std::put_time(&tm, "%Y-%m-%d %H:%M:%S");
-  return ss.str();
-}
-
-std::string FormatValue(const Json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) {
-    std::ostringstream ss;
-    ss << std::setprecision(6) << v.get<double>();
-    return ss.str();
-  }
-  return v.dump();
-}
-
 int64_t NowMillis() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -79,42 +30,10 @@ int64_t NowMillis() {
 
 class Commands {
  public:
-  explicit Commands(Globals& g) : g_(g) {}
+  explicit Commands(CliContext& g) : g_(g) {}
 
-  // Sends a request and parses the JSON answer; prints the error and sets the
-  // exit code on failure.
-  // Sends a request to `path` and parses the JSON answer; prints the error and
-  // sets the exit code on failure.
   std::optional<Json> Send(const std::string& method, const std::string& path, const Json& args) {
-    ApiClient client(g_.server);
-    Result<std::string> body = Status();
-    if (method == "GET") {
-      std::multimap<std::string, std::string> q;
-      for (auto& [k, v] : args.items()) {
-        if (v.is_array()) {
-          for (auto& e : v) q.emplace(k, e.is_string() ? e.get<std::string>() : e.dump());
-        } else {
-          q.emplace(k, v.is_string() ? v.get<std::string>() : v.dump());
-        }
-      }
-      body = client.Get(path, q);
-    } else {
-      body = client.Post(path, args.dump());
-    }
-    if (!body.ok()) {
-      exit_ = client.unreachable() ? kUnreachable : kRefused;
-      if (g_.json) {
-        std::cout << Json{{"error_code", ErrorCodeName(body.status().code())},
-                          {"message", body.status().message()}}
-                         .dump()
-                  << "\n";
-      } else {
-        std::cerr << "error: " << body.status().message() << " ("
-                  << ErrorCodeName(body.status().code()) << ")\n";
-      }
-      return std::nullopt;
-    }
-    return Json::parse(*body, nullptr, false);
+    return g_.Send(method, path, args);
   }
 
   // An MLflow endpoint, e.g. "runs/get".
@@ -127,7 +46,7 @@ class Commands {
     auto r = Send("POST", "/api/2.0/cairn/artifacts/verify", Json::object());
     if (!r) return;
     bool ok = r->value("ok", false);
-    if (!ok) exit_ = kRefused;
+    if (!ok) g_.exit = kRefused;
     if (g_.json) return Emit(*r);
     std::cout << "checked " << (*r)["files_checked"].dump() << " artifact files and "
               << (*r)["blobs_checked"].dump() << " blobs (" << (*r)["bytes_checked"].dump()
@@ -160,7 +79,7 @@ class Commands {
     return (*r)["experiment"]["experiment_id"].get<std::string>();
   }
 
-  void Emit(const Json& j) { std::cout << j.dump(2) << "\n"; }
+  void Emit(const Json& j) { g_.Emit(j); }
 
   void ExperimentList(const std::string& view, const std::string& filter, int64_t max) {
     Json args = {{"view_type", view}, {"max_results", max}};
@@ -326,7 +245,7 @@ class Commands {
       size_t eq = t.find('=');
       if (eq == std::string::npos || eq == 0) {
         std::cerr << "error: --tag expects KEY=VALUE, got '" << t << "'\n";
-        exit_ = kUsage;
+        g_.exit = kUsage;
         return false;
       }
       out.push_back({{"key", t.substr(0, eq)}, {"value", t.substr(eq + 1)}});
@@ -334,11 +253,10 @@ class Commands {
     return true;
   }
 
-  int exit_code() const { return exit_; }
+  int exit_code() const { return g_.exit; }
 
  private:
-  Globals& g_;
-  int exit_ = kOk;
+  CliContext& g_;
 };
 
 std::string DefaultServer() {
@@ -354,7 +272,7 @@ int RunCli(int argc, char** argv) {
       "MLflow-compatible API)",
       "cairn"};
   app.require_subcommand(1);
-  Globals g;
+  CliContext g;
   g.server = DefaultServer();
   app.add_option("--server", g.server, "Cairn server URL (env CAIRN_URL)")->capture_default_str();
   app.add_flag("--json", g.json, "print JSON instead of tables");
@@ -391,6 +309,8 @@ int RunCli(int argc, char** argv) {
                    "before sleeping (0 turns it off)")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
+  server->add_option("--python", so.python, "Python interpreter that builds environments (venvs)")
+      ->capture_default_str();
   server
       ->add_option("--sync", so.sync_mode,
                    "normal: acknowledged writes survive a process crash; full: also power loss")
@@ -499,6 +419,8 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   gc->callback([&] { cmd.ArtifactsGc(grace); });
+
+  AddAssetCommands(app, g);
 
   try {
     app.parse(argc, argv);
