@@ -8,11 +8,14 @@
 #include <thread>
 
 #include "api/http_util.h"
+#include "api/registry_routes.h"
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
 #include "core/fs.h"
 #include "core/version.h"
+#include "registry/registry_service.h"
 #include "store/migrations.h"
+#include "store/sqlite/sqlite_registry_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tracking/tracking_service.h"
 
@@ -74,6 +77,8 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   TrackingService tracking(**store, **artifacts);
+  sqlite::SqliteRegistryStore registry_store(**store);
+  RegistryService registry(registry_store, **store, **artifacts);
 
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);
@@ -84,7 +89,10 @@ int RunServer(const ServerOptions& options) {
   http_options.large_body_prefixes = {"/api/2.0/mlflow-artifacts/artifacts/"};
   http_options.spool_directory = (*artifacts)->SpoolDirectory().string();
   http::Server server(http_options);
-  RegisterTrackingRoutes(server, tracking);
+  api::MlflowRouter router;
+  RegisterTrackingRoutes(server, router, tracking);
+  RegisterRegistryRoutes(server, router, registry);
+  router.Install(server);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);
