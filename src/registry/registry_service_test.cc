@@ -9,6 +9,7 @@
 
 #include "artifacts/artifact_store.h"
 #include "core/ids.h"
+#include "store/migrations.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_registry_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -460,6 +461,44 @@ TEST_F(RegistryServiceTest, DeletingAModelEmitsOneEventPerVersionAndOneForTheMod
   EXPECT_EQ(events[before + 1].subject, "models/m:2");
   EXPECT_EQ(events[before + 2].subject, "models/m");
   for (size_t i = before; i < events.size(); ++i) EXPECT_EQ(events[i].type, "ModelDeleted");
+}
+
+// A workspace written before the registry existed (schema 1) gains the registry
+// tables on open and keeps its runs, which can then be registered.
+TEST(RegistryMigrationTest, ASchemaOneWorkspaceUpgrades) {
+  fs::path dir = fs::temp_directory_path() / ("cairn_registry_upgrade_" + NewRunId());
+  ASSERT_TRUE(fs::create_directories(dir));
+  std::string db_path = (dir / "cairn.db").string();
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &raw), SQLITE_OK);
+    std::string sql = MigrationSql(0, SqliteDialect()) +
+                      "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                      "INSERT INTO schema_version (version) VALUES (1);"
+                      "INSERT INTO experiments VALUES (0, 'Default', 'mlflow-artifacts:/0', "
+                      "'active', 1, 1);"
+                      "INSERT INTO runs VALUES ('r1', 0, 'old', 'u', 'FINISHED', 1, 2, 'active', "
+                      "'mlflow-artifacts:/0/r1/artifacts', NULL);";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+    sqlite3_close(raw);
+  }
+  {
+    auto store = sqlite::SqliteStore::Open(db_path, StoreOptions{});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->SchemaVersion(), LatestSchemaVersion());
+    auto artifacts = OpenLocalArtifactStore(dir / "artifacts");
+    ASSERT_TRUE(artifacts.ok());
+    sqlite::SqliteRegistryStore registry_store(**store);
+    RegistryService service(registry_store, **store, **artifacts);
+    ASSERT_TRUE(service.CreateRegisteredModel("m", "", {}).ok());
+    ModelVersionRequest req{"m", "runs:/r1/model", "r1", "", "", {}};
+    auto v = service.CreateModelVersion(req);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_EQ(v->storage_location, "mlflow-artifacts:/0/r1/artifacts/model");
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 }  // namespace
