@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/ids.h"
+#include "store/registry_events.h"
 #include "store/registry_search.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_tx.h"
