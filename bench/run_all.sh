@@ -4,11 +4,13 @@
 #   BENCH_RUNS=100000  runs in the search/startup workspace
 #   BENCH_SECONDS=5    duration of each wrk measurement
 #   BENCH_ROUNDS=3     alternating baseline/subject rounds for the wrk figures
+#   BENCH_MODELS=10000 registered models (10 versions each) in the registry workspace
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build-release}"
 BIN="$BUILD/cairn"
 TB="$BUILD/bench/tracking_bench"
+RB="$BUILD/bench/registry_bench"
 RUNS="${BENCH_RUNS:-100000}"
 SECS="${BENCH_SECONDS:-5}"
 WORK="$(mktemp -d /tmp/cairn-bench.XXXXXX)"
@@ -57,3 +59,6 @@ start_server "$WORK/full"
 stop_servers
 mkdir -p "$WORK/empty2"
 "$TB" startup "$BIN" "$WORK/full" "$WORK/empty2" 5093
+
+echo "model registry: ${BENCH_MODELS:-10000} models x 10 versions..."
+"$RB" "$WORK/registry" "${BENCH_MODELS:-10000}" 10 2>/dev/null

@@ -4,7 +4,21 @@
 #include <charconv>
 #include <chrono>
 
+#include "artifacts/artifact_store.h"
+
 namespace cairn::api {
+
+void SendArtifact(http::Response& res, ArtifactStore& store, const std::string& store_path,
+                  const std::string& display_path) {
+  int64_t size = 0;
+  auto fd = store.Open(store_path, &size);
+  if (!fd.ok()) return WriteError(res, fd.status());
+  std::string name = display_path.substr(display_path.rfind('/') + 1);
+  res.status = 200;
+  res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  res.content_type = "application/octet-stream";
+  res.file = std::make_shared<http::FileBody>(fd->release(), size);
+}
 
 int HttpStatusFor(ErrorCode code) {
   switch (code) {

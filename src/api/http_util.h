@@ -14,11 +14,19 @@
 #include "api/json_args.h"
 #include "core/status.h"
 
+namespace cairn {
+class ArtifactStore;
+}
+
 namespace cairn::api {
 
 int HttpStatusFor(ErrorCode code);
 void WriteError(http::Response& res, const Status& status);
 void WriteJson(http::Response& res, const Json& body);
+// Streams the artifact at `store_path` (verified first, bounded memory) as a
+// download named after the last segment of `display_path`.
+void SendArtifact(http::Response& res, ArtifactStore& store, const std::string& store_path,
+                  const std::string& display_path);
 
 // Deepest nesting of arrays/objects in a JSON text (strings skipped); requests
 // nesting deeper than kMaxJsonDepth are refused before parsing.

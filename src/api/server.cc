@@ -9,6 +9,7 @@
 
 #include "api/asset_routes.h"
 #include "api/http_util.h"
+#include "api/registry_routes.h"
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
 #include "assets/asset_service.h"
@@ -16,8 +17,10 @@
 #include "assets/hash_cache.h"
 #include "core/fs.h"
 #include "core/version.h"
+#include "registry/registry_service.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_asset_store.h"
+#include "store/sqlite/sqlite_registry_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tracking/tracking_service.h"
 
@@ -86,6 +89,8 @@ int RunServer(const ServerOptions& options) {
   EnvironmentBuilder environments(ws / "envs", options.python);
   AssetService assets(asset_store, **store, **artifacts,
                       hash_cache.ok() ? hash_cache->get() : nullptr, &environments);
+  sqlite::SqliteRegistryStore registry_store(**store);
+  RegistryService registry(registry_store, **store, **artifacts);
 
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);
@@ -97,7 +102,10 @@ int RunServer(const ServerOptions& options) {
                                       "/api/2.0/cairn/blobs/"};
   http_options.spool_directory = (*artifacts)->SpoolDirectory().string();
   http::Server server(http_options);
-  RegisterTrackingRoutes(server, tracking);
+  api::MlflowRouter router;
+  RegisterTrackingRoutes(server, router, tracking);
+  RegisterRegistryRoutes(server, router, registry);
+  router.Install(server);
   RegisterAssetRoutes(server, assets);
   RegisterServiceRoutes(server, **store);
 

@@ -398,19 +398,6 @@ void RegisterRunRoutes(api::MlflowRouter& r, TrackingService& t) {
   });
 }
 
-// Streams a stored artifact (verified first, bounded memory).
-void SendArtifact(http::Response& res, ArtifactStore& store, const std::string& store_path,
-                  const std::string& display_path) {
-  int64_t size = 0;
-  auto fd = store.Open(store_path, &size);
-  if (!fd.ok()) return api::WriteError(res, fd.status());
-  std::string name = display_path.substr(display_path.rfind('/') + 1);
-  res.status = 200;
-  res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
-  res.content_type = "application/octet-stream";
-  res.file = std::make_shared<http::FileBody>(fd->release(), size);
-}
-
 // Versioned assets keep their immutable files under "assets/" on the same
 // store; the proxy may read them but never write or delete them.
 Status RefuseReservedPath(const std::string& path) {
@@ -436,7 +423,7 @@ void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
     api::WriteJson(res, Json::object());
   });
   s.PrefixRoute("GET", base + "/", [&store](const http::Request& req, http::Response& res) {
-    SendArtifact(res, store, req.match, req.match);
+    api::SendArtifact(res, store, req.match, req.match);
   });
   s.PrefixRoute("DELETE", base + "/", [&store](const http::Request& req, http::Response& res) {
     if (Status st = RefuseReservedPath(req.match); !st.ok()) return api::WriteError(res, st);
@@ -468,7 +455,7 @@ void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
     if (!a.ok()) return api::WriteError(res, a.status());
     auto store_path = t.RunArtifactStorePath(id, path);
     if (!store_path.ok()) return api::WriteError(res, store_path.status());
-    SendArtifact(res, t.artifacts(), *store_path, path);
+    api::SendArtifact(res, t.artifacts(), *store_path, path);
   });
 }
 
@@ -503,11 +490,10 @@ void RegisterArtifactAdminRoutes(http::Server& s, ArtifactStore& store) {
 
 }  // namespace
 
-void RegisterTrackingRoutes(http::Server& server, TrackingService& tracking) {
-  api::MlflowRouter router;
+void RegisterTrackingRoutes(http::Server& server, api::MlflowRouter& router,
+                            TrackingService& tracking) {
   RegisterExperimentRoutes(router, tracking);
   RegisterRunRoutes(router, tracking);
-  router.Install(server);
   RegisterArtifactProxyRoutes(server, tracking);
   RegisterArtifactAdminRoutes(server, tracking.artifacts());
 }

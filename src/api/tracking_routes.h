@@ -7,8 +7,14 @@ namespace cairn {
 namespace http {
 class Server;
 }
+namespace api {
+class MlflowRouter;
+}
 class TrackingService;
 
-void RegisterTrackingRoutes(http::Server& server, TrackingService& tracking);
+// Adds the REST endpoints to `router` (installed by the caller, once, after
+// every module added its endpoints) and the artifact routes to `server`.
+void RegisterTrackingRoutes(http::Server& server, api::MlflowRouter& router,
+                            TrackingService& tracking);
 
 }  // namespace cairn

@@ -130,6 +130,64 @@ CREATE TABLE lineage_edges (
   PRIMARY KEY (src, dst, relation)){{WITHOUT_ROWID}};
 CREATE INDEX lineage_edges_by_dst ON lineage_edges (dst, src, relation);
 )SQL",
+      // 3: model registry (registered models, versions, tags, aliases) and the
+      // events outbox its changes write in the same transaction.
+      R"SQL(
+CREATE TABLE registered_models (
+  model_id BIGINT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL,
+  next_version BIGINT NOT NULL);
+CREATE INDEX registered_models_by_updated ON registered_models (last_updated_time, name);
+CREATE INDEX registered_models_by_creation ON registered_models (creation_time, name);
+CREATE TABLE registered_model_tags (
+  model_id BIGINT NOT NULL REFERENCES registered_models (model_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)){{WITHOUT_ROWID}};
+CREATE INDEX registered_model_tags_by_key_value ON registered_model_tags (key, value, model_id);
+CREATE TABLE model_versions (
+  model_id BIGINT NOT NULL REFERENCES registered_models (model_id),
+  version BIGINT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL,
+  description TEXT NOT NULL,
+  source TEXT NOT NULL,
+  storage_location TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  run_link TEXT NOT NULL,
+  current_stage TEXT NOT NULL,
+  status TEXT NOT NULL,
+  PRIMARY KEY (model_id, version));
+CREATE INDEX model_versions_by_run ON model_versions (run_id, model_id, version);
+CREATE INDEX model_versions_by_stage ON model_versions (model_id, current_stage, version);
+CREATE INDEX model_versions_by_updated ON model_versions (last_updated_time, model_id, version);
+CREATE TABLE model_version_tags (
+  model_id BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, version, key),
+  FOREIGN KEY (model_id, version) REFERENCES model_versions (model_id, version)){{WITHOUT_ROWID}};
+CREATE INDEX model_version_tags_by_key_value ON model_version_tags (key, value, model_id, version);
+CREATE TABLE registered_model_aliases (
+  model_id BIGINT NOT NULL REFERENCES registered_models (model_id),
+  alias TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  PRIMARY KEY (model_id, alias),
+  FOREIGN KEY (model_id, version) REFERENCES model_versions (model_id, version)){{WITHOUT_ROWID}};
+CREATE INDEX registered_model_aliases_by_version ON registered_model_aliases (model_id, version);
+CREATE TABLE outbox (
+  event_id BIGINT PRIMARY KEY,
+  type TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  data TEXT NOT NULL,
+  delivered_time BIGINT);
+CREATE INDEX outbox_by_delivery ON outbox (delivered_time, event_id);
+)SQL",
   };
   return kMigrations;
 }

@@ -147,6 +147,53 @@ const std::set<std::string> kRunNumericAttrs = {"start_time", "end_time"};
 const std::set<std::string> kExperimentStringAttrs = {"name", "lifecycle_stage"};
 const std::set<std::string> kExperimentNumericAttrs = {"creation_time", "last_update_time",
                                                        "experiment_id"};
+const std::set<std::string> kModelStringAttrs = {"name"};
+const std::set<std::string> kModelNumericAttrs = {"creation_timestamp", "last_updated_timestamp"};
+const std::set<std::string> kVersionStringAttrs = {"name", "run_id", "source_path"};
+const std::set<std::string> kVersionNumericAttrs = {"version_number", "creation_timestamp",
+                                                    "last_updated_timestamp"};
+
+const std::set<std::string>& StringAttributes(SearchTarget target) {
+  switch (target) {
+    case SearchTarget::kRuns:
+      return kRunStringAttrs;
+    case SearchTarget::kExperiments:
+      return kExperimentStringAttrs;
+    case SearchTarget::kRegisteredModels:
+      return kModelStringAttrs;
+    case SearchTarget::kModelVersions:
+      return kVersionStringAttrs;
+  }
+  return kRunStringAttrs;
+}
+
+const std::set<std::string>& NumericAttributes(SearchTarget target) {
+  switch (target) {
+    case SearchTarget::kRuns:
+      return kRunNumericAttrs;
+    case SearchTarget::kExperiments:
+      return kExperimentNumericAttrs;
+    case SearchTarget::kRegisteredModels:
+      return kModelNumericAttrs;
+    case SearchTarget::kModelVersions:
+      return kVersionNumericAttrs;
+  }
+  return kRunNumericAttrs;
+}
+
+const char* TargetName(SearchTarget target) {
+  switch (target) {
+    case SearchTarget::kRuns:
+      return "runs";
+    case SearchTarget::kExperiments:
+      return "experiments";
+    case SearchTarget::kRegisteredModels:
+      return "registered models";
+    case SearchTarget::kModelVersions:
+      return "model versions";
+  }
+  return "runs";
+}
 
 Result<Identifier> ResolveIdentifier(const std::string& raw, SearchTarget target, const Lexer& lex,
                                      size_t pos) {
@@ -179,15 +226,19 @@ Result<Identifier> ResolveIdentifier(const std::string& raw, SearchTarget target
                               "'; expected one of metrics, params, tags, attributes, datasets");
   }
   bool runs = target == SearchTarget::kRuns;
+  bool registry =
+      target == SearchTarget::kRegisteredModels || target == SearchTarget::kModelVersions;
   if (!runs && (id.type == EntityType::kMetric || id.type == EntityType::kParam ||
                 id.type == EntityType::kDataset)) {
-    return lex.Error(pos, "experiments can be searched by attributes and tags only");
+    return lex.Error(
+        pos, std::string(TargetName(target)) + " can be searched by attributes and tags only");
   }
   if (id.type == EntityType::kAttribute) {
     if (runs && (key == "created" || key == "Created")) id.key = "start_time";
     if (runs && key == "run_name") id.key = "run_name";
-    const auto& strings = runs ? kRunStringAttrs : kExperimentStringAttrs;
-    const auto& numbers = runs ? kRunNumericAttrs : kExperimentNumericAttrs;
+    if (registry && key == "timestamp") id.key = "last_updated_timestamp";
+    const auto& strings = StringAttributes(target);
+    const auto& numbers = NumericAttributes(target);
     if (numbers.count(id.key)) {
       id.numeric_attribute = true;
     } else if (!strings.count(id.key)) {

@@ -1,6 +1,7 @@
 // Parser for MLflow's search grammar: filter strings such as
 //   metrics.auc > 0.9 AND params.model = 'xgb' AND tags."mlflow.user" LIKE 'a%'
-// and order_by entries such as "metrics.auc DESC". Produces the store's
+// and order_by entries such as "metrics.auc DESC", for runs, experiments and
+// the model registry (registered models, model versions). Produces the store's
 // Clause/OrderKey values or INVALID_PARAMETER_VALUE saying what to fix. Pure.
 #pragma once
 
@@ -13,7 +14,7 @@
 
 namespace cairn {
 
-enum class SearchTarget { kRuns, kExperiments };
+enum class SearchTarget { kRuns, kExperiments, kRegisteredModels, kModelVersions };
 
 Result<std::vector<Clause>> ParseFilter(std::string_view filter, SearchTarget target);
 Result<OrderKey> ParseOrderBy(std::string_view order_by, SearchTarget target);

@@ -389,5 +389,37 @@ TEST(SearchOrderBy, Errors) {
   }
 }
 
+TEST(SearchFilter, RegistryTargets) {
+  const auto models = SearchTarget::kRegisteredModels;
+  const auto versions = SearchTarget::kModelVersions;
+  Clause c = One("name ILIKE '%churn%'", models);
+  EXPECT_EQ(c.type, EntityType::kAttribute);
+  EXPECT_EQ(c.key, "name");
+  EXPECT_EQ(c.op, Comparator::kILike);
+  c = One("tags.team = 'risk'", models);
+  EXPECT_EQ(c.type, EntityType::kTag);
+  c = One("version_number >= 3", versions);
+  EXPECT_TRUE(c.numeric);
+  EXPECT_EQ(c.number, 3);
+  c = One("run_id IN ('a', 'b')", versions);
+  EXPECT_EQ(c.values, (std::vector<std::string>{"a", "b"}));
+  c = One("source_path = 'runs:/x/model'", versions);
+  EXPECT_EQ(c.key, "source_path");
+  ExpectInvalid("run_id = 'a'", models);
+  ExpectInvalid("version_number = 1", models);
+  ExpectInvalid("metrics.acc > 1", models);
+  ExpectInvalid("params.a = 'b'", versions);
+  ExpectInvalid("version_number = 'one'", versions);
+  ExpectInvalid("current_stage = 'None'", versions);
+  auto order = ParseOrderBy("timestamp DESC", models);
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(order->key, "last_updated_timestamp");
+  EXPECT_FALSE(order->ascending);
+  auto bad = ParseFilter("stage = 'x'", versions);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("version_number"), std::string::npos)
+      << bad.status().message();
+}
+
 }  // namespace
 }  // namespace cairn

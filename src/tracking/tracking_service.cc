@@ -10,8 +10,8 @@
 
 namespace cairn {
 namespace {
-
 constexpr const char* kArtifactScheme = "mlflow-artifacts:";
+}  // namespace
 
 Result<int64_t> DecodePageToken(const std::string& token) {
   if (token.empty()) return int64_t{0};
@@ -37,6 +37,8 @@ Result<int64_t> DecodePageToken(const std::string& token) {
   if (digits == 0) return bad();
   return offset;
 }
+
+namespace {
 
 Result<int64_t> CheckMaxResults(std::optional<int64_t> requested, int64_t fallback) {
   int64_t n = requested.value_or(fallback);
