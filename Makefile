@@ -17,7 +17,7 @@ demo:
 	@scripts/demo.sh
 
 test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+	@cd $(BUILD_DIR) && ctest -j2 --output-on-failure --timeout 600
 
 bench:
 	@scripts/setup.sh bench
