@@ -309,12 +309,17 @@ void RegisterAssetRoutes(http::Server& server, AssetService& s) {
   });
   r.Install(server);
 
-  server.PrefixRoute("PUT", "/api/2.0/cairn/blobs/",
-                     [&s](const http::Request& req, http::Response& res) {
-                       auto blob = s.PutBlob(req.match, req.body_file, req.body);
-                       if (!blob.ok()) return api::WriteError(res, blob.status());
-                       api::WriteJson(res, {{"sha256", blob->sha256}, {"size", blob->size}});
-                     });
+  // PUT blobs/<sha256> is checked against the name; PUT blobs (no name) is
+  // stored under whatever the bytes hash to, for clients that hash while they
+  // send instead of reading a large file twice.
+  auto put_blob = [&s](const http::Request& req, http::Response& res) {
+    BlobInfo received{req.body_sha256, req.body_size};
+    auto blob = s.PutBlob(req.match, req.body_file, received, req.body);
+    if (!blob.ok()) return api::WriteError(res, blob.status());
+    api::WriteJson(res, {{"sha256", blob->sha256}, {"size", blob->size}});
+  };
+  server.PrefixRoute("PUT", "/api/2.0/cairn/blobs/", put_blob);
+  server.Route("PUT", "/api/2.0/cairn/blobs", put_blob);
   AddDownloadRoute(server, s, kDataAsset);
   AddDownloadRoute(server, s, kCodeAsset);
 }

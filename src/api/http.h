@@ -25,6 +25,10 @@ struct Request {
   // Set instead of `body` for large uploads: the body was spooled to this file.
   // A handler may move the file away; the server deletes it afterwards otherwise.
   std::string body_file;
+  // For a spooled body: its SHA-256 (hex) and size, computed while it was
+  // received, so content-addressed stores need not read it again.
+  std::string body_sha256;
+  int64_t body_size = 0;
   std::string match;  // for prefix routes: the part of `path` after the prefix
 
   bool has_param(const std::string& key) const { return params.count(key) > 0; }

@@ -11,9 +11,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <atomic>
-#include <boost/beast/http/file_body.hpp>
+
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
@@ -29,11 +30,66 @@
 #include <tuple>
 
 #include "api/http.h"
+#include "core/sha256.h"
 
 namespace cairn::http {
 namespace bhttp = boost::beast::http;
 
 namespace {
+
+// A Beast body for spooled uploads: writes the bytes to a file and hashes them
+// on the way, and starts the kernel's writeback every few MiB so the fsync
+// that makes the upload durable finds little left to do.
+struct SpoolBody {
+  struct value_type {
+    int fd = -1;
+    std::shared_ptr<Sha256> hash = std::make_shared<Sha256>();
+    uint64_t written = 0;
+    uint64_t flushed = 0;
+  };
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    explicit reader(bhttp::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<std::uint64_t>&, boost::system::error_code& ec) { ec = {}; }
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
+      std::size_t total = 0;
+      for (auto it = boost::asio::buffer_sequence_begin(buffers);
+           it != boost::asio::buffer_sequence_end(buffers); ++it) {
+        const char* p = static_cast<const char*>(it->data());
+        std::size_t n = it->size();
+        body_.hash->Update(p, n);
+        while (n > 0) {
+          ssize_t w = ::write(body_.fd, p, n);
+          if (w < 0 && errno == EINTR) continue;
+          if (w < 0) {
+            ec = boost::system::error_code(errno, boost::system::system_category());
+            return total;
+          }
+          p += w;
+          n -= static_cast<std::size_t>(w);
+          total += static_cast<std::size_t>(w);
+          body_.written += static_cast<uint64_t>(w);
+        }
+      }
+      constexpr uint64_t kWriteback = 8 << 20;
+      if (body_.written - body_.flushed >= kWriteback) {
+        ::sync_file_range(body_.fd, static_cast<off64_t>(body_.flushed),
+                          static_cast<off64_t>(body_.written - body_.flushed),
+                          SYNC_FILE_RANGE_WRITE);
+        body_.flushed = body_.written;
+      }
+      ec = {};
+      return total;
+    }
+    void finish(boost::system::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
 
 const char* Reason(int status) {
   switch (status) {
@@ -398,13 +454,17 @@ struct Server::Impl {
         // so memory stays bounded and the file can be renamed into place.
         req.body_file = options.spool_directory + "/upload-" + std::to_string(fd) + "-" +
                         std::to_string(Clock::now().time_since_epoch().count());
-        bhttp::request_parser<bhttp::file_body> spool(std::move(parser));
-        boost::system::error_code ec;
-        spool.get().body().open(req.body_file.c_str(), boost::beast::file_mode::write_new, ec);
-        if (ec) return FailRequest(fd, 500, "cannot spool the upload: " + ec.message());
+        bhttp::request_parser<SpoolBody> spool(std::move(parser));
+        int spool_fd = ::open(req.body_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (spool_fd < 0) {
+          return FailRequest(fd, 500, std::string("cannot spool the upload: ") + strerror(errno));
+        }
+        spool.get().body().fd = spool_fd;
         spool.eager(true);
         fed = Feed(conn, spool, buffered, started, deadline, message_done, status, text);
-        spool.get().body().close();
+        ::close(spool_fd);
+        req.body_sha256 = spool.get().body().hash->HexDigest();
+        req.body_size = static_cast<int64_t>(spool.get().body().written);
         if (fed != Fed::kDone) {
           ::unlink(req.body_file.c_str());
           if (fed == Fed::kError) return FailRequest(fd, status, text);

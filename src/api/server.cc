@@ -99,7 +99,7 @@ int RunServer(const ServerOptions& options) {
   http_options.spin_microseconds = options.spin_microseconds;
   // Only artifact uploads may be large; JSON bodies keep the default cap.
   http_options.large_body_prefixes = {"/api/2.0/mlflow-artifacts/artifacts/",
-                                      "/api/2.0/cairn/blobs/"};
+                                      "/api/2.0/cairn/blobs"};
   http_options.spool_directory = (*artifacts)->SpoolDirectory().string();
   http::Server server(http_options);
   api::MlflowRouter router;

@@ -417,8 +417,10 @@ void RegisterArtifactProxyRoutes(http::Server& s, TrackingService& t) {
   ArtifactStore& store = t.artifacts();
   s.PrefixRoute("PUT", base + "/", [&store](const http::Request& req, http::Response& res) {
     if (Status st = RefuseReservedPath(req.match); !st.ok()) return api::WriteError(res, st);
-    Status st = req.body_file.empty() ? store.Put(req.match, req.body)
-                                      : store.PutSpooled(req.match, req.body_file).status();
+    BlobInfo received{req.body_sha256, req.body_size};
+    Status st = req.body_file.empty()
+                    ? store.Put(req.match, req.body)
+                    : store.PutSpooled(req.match, req.body_file, &received).status();
     if (!st.ok()) return api::WriteError(res, st);
     api::WriteJson(res, Json::object());
   });

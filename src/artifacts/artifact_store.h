@@ -55,8 +55,10 @@ class ArtifactStore {
   virtual Result<FileInfo> PutFile(const std::string& path,
                                    const std::filesystem::path& source) = 0;
   // Stores a file written into SpoolDirectory(), moving it rather than copying.
-  virtual Result<FileInfo> PutSpooled(const std::string& path,
-                                      const std::filesystem::path& spooled) = 0;
+  // `received` is the hash and size computed while the file was received (or
+  // null: the store hashes it).
+  virtual Result<FileInfo> PutSpooled(const std::string& path, const std::filesystem::path& spooled,
+                                      const BlobInfo* received = nullptr) = 0;
   // Where uploads should be received to be stored by PutSpooled.
   virtual std::filesystem::path SpoolDirectory() = 0;
 
@@ -65,8 +67,10 @@ class ArtifactStore {
   // garbage: CollectGarbage spares it for its grace period.
   // Stores a file written into SpoolDirectory(), refusing it unless its
   // SHA-256 is `expected_sha256`.
+  // An empty `expected_sha256` accepts whatever the bytes hash to.
   virtual Result<BlobInfo> PutBlobSpooled(const std::filesystem::path& spooled,
-                                          const std::string& expected_sha256) = 0;
+                                          const std::string& expected_sha256,
+                                          const BlobInfo* received = nullptr) = 0;
   // Stores a local file as a blob (streamed, bounded memory).
   virtual Result<BlobInfo> PutBlobFile(const std::filesystem::path& source) = 0;
   virtual bool HasBlob(const std::string& sha256) = 0;

@@ -1,6 +1,7 @@
 #include "artifacts/blob_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -164,14 +165,22 @@ Result<BlobInfo> BlobStore::PutFile(const fs::path& source) {
 
 fs::path BlobStore::TempDirectory() const { return root_ / kTempDir; }
 
-Result<BlobInfo> BlobStore::AdoptFile(const fs::path& file, std::string_view expected_sha256) {
+Result<BlobInfo> BlobStore::AdoptFile(const fs::path& file, std::string_view expected_sha256,
+                                      const BlobInfo* received) {
   if (file.parent_path() != TempDirectory()) {
     return InvalidParameter("only files in " + TempDirectory().string() + " can be adopted");
   }
   UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Errno("cannot open", file);
   if (::fsync(fd.get()) != 0) return Errno("cannot fsync", file);
-  CAIRN_ASSIGN_OR_RETURN(BlobInfo info, HashFd(fd.get(), file));
+  BlobInfo info;
+  struct stat st {};
+  if (received && IsValidHash(received->sha256) && ::fstat(fd.get(), &st) == 0 &&
+      st.st_size == received->size) {
+    info = *received;
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(info, HashFd(fd.get(), file));
+  }
   if (!expected_sha256.empty() && info.sha256 != expected_sha256) {
     std::error_code ec;
     fs::remove(file, ec);

@@ -51,8 +51,11 @@ class BlobStore {
   // Takes over a file already inside TempDirectory(): fsyncs and hashes it,
   // then renames it to its content address (no copy). With `expected_sha256`,
   // a file whose hash differs is deleted and refused (INVALID_PARAMETER_VALUE).
+  // `received`: the hash and size the caller computed while writing the file
+  // itself (an upload hashed as it arrived), trusted instead of rereading it.
   Result<BlobInfo> AdoptFile(const std::filesystem::path& file,
-                             std::string_view expected_sha256 = {});
+                             std::string_view expected_sha256 = {},
+                             const BlobInfo* received = nullptr);
   // Where files to adopt should be written (same filesystem as the blobs).
   std::filesystem::path TempDirectory() const;
   // The blob's bytes, verified against its name.

@@ -62,18 +62,19 @@ class LocalArtifactStore final : public ArtifactStore {
     return Store(path, [&] { return blobs_.PutFile(source); });
   }
 
-  Result<FileInfo> PutSpooled(const std::string& path, const fs::path& spooled) override {
-    return Store(path, [&] { return blobs_.AdoptFile(spooled); });
+  Result<FileInfo> PutSpooled(const std::string& path, const fs::path& spooled,
+                              const BlobInfo* received) override {
+    return Store(path, [&] { return blobs_.AdoptFile(spooled, {}, received); });
   }
 
   fs::path SpoolDirectory() override { return blobs_.TempDirectory(); }
 
-  Result<BlobInfo> PutBlobSpooled(const fs::path& spooled,
-                                  const std::string& expected_sha256) override {
-    if (!BlobStore::IsValidHash(expected_sha256)) {
+  Result<BlobInfo> PutBlobSpooled(const fs::path& spooled, const std::string& expected_sha256,
+                                  const BlobInfo* received) override {
+    if (!expected_sha256.empty() && !BlobStore::IsValidHash(expected_sha256)) {
       return InvalidParameter("'" + expected_sha256 + "' is not a SHA-256 (64 lowercase hex)");
     }
-    return blobs_.AdoptFile(spooled, expected_sha256);
+    return blobs_.AdoptFile(spooled, expected_sha256, received);
   }
 
   Result<BlobInfo> PutBlobFile(const fs::path& source) override { return blobs_.PutFile(source); }

@@ -79,11 +79,11 @@ Result<std::vector<std::string>> AssetService::MissingBlobs(
 }
 
 Result<BlobInfo> AssetService::PutBlob(const std::string& sha256, const std::string& spooled_file,
-                                       std::string_view body) {
-  if (!BlobStore::IsValidHash(sha256)) {
+                                       const BlobInfo& received, std::string_view body) {
+  if (!sha256.empty() && !BlobStore::IsValidHash(sha256)) {
     return InvalidParameter("'" + sha256 + "' is not a SHA-256 (64 lowercase hex characters)");
   }
-  if (!spooled_file.empty()) return artifacts_.PutBlobSpooled(spooled_file, sha256);
+  if (!spooled_file.empty()) return artifacts_.PutBlobSpooled(spooled_file, sha256, &received);
   // Small bodies arrive in memory: spool them so there is one path to a blob.
   std::filesystem::path temp = artifacts_.SpoolDirectory() / ("upload-" + NewRunId());
   CAIRN_RETURN_IF_ERROR(AtomicWriteFile(temp, body));

@@ -60,10 +60,11 @@ class AssetService {
 
   // Content-addressed upload: which of these blobs the store lacks.
   Result<std::vector<std::string>> MissingBlobs(const std::vector<std::string>& sha256s);
-  // Stores one uploaded blob, refused unless its bytes hash to `sha256`. The
-  // bytes arrive spooled to a file (large uploads) or in memory.
+  // Stores one uploaded blob, refused unless its bytes hash to `sha256` (empty:
+  // named by whatever they hash to). The bytes arrive spooled to a file (large
+  // uploads, with the hash computed while receiving them) or in memory.
   Result<BlobInfo> PutBlob(const std::string& sha256, const std::string& spooled_file,
-                           std::string_view body);
+                           const BlobInfo& received, std::string_view body);
 
   Result<AssetStore::Created> CreateData(NewDataVersion data);
   Result<AssetStore::Created> CreateCodeSnapshot(NewCodeSnapshot code);

@@ -1,11 +1,16 @@
 #include "cli/api_client.h"
 
+#include <fcntl.h>
 #include <httplib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
+
+#include "core/fs.h"
+#include "core/sha256.h"
 
 namespace cairn {
 
@@ -70,23 +75,32 @@ Result<std::string> ApiClient::Get(const std::string& path,
   return Interpret(impl_->client.Get(path, params, httplib::Headers{}), base_url_, unreachable_);
 }
 
-Result<std::string> ApiClient::PutFile(const std::string& path, const std::string& file) {
-  std::FILE* in = std::fopen(file.c_str(), "rb");
-  if (!in) return Status(ErrorCode::kIoError, "cannot read " + file);
-  std::fseek(in, 0, SEEK_END);
-  size_t size = static_cast<size_t>(std::ftell(in));
-  std::fseek(in, 0, SEEK_SET);
+Result<std::string> ApiClient::PutFile(const std::string& path, const std::string& file,
+                                       std::string* sha256_out) {
+  UniqueFd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (in.get() < 0 || ::fstat(in.get(), &st) != 0) {
+    return Status(ErrorCode::kIoError, "cannot read " + file);
+  }
+  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  Sha256 hash;
+  std::unique_ptr<char[]> buf(new char[1 << 20]);
+  bool read_failed = false;
   auto res = impl_->client.Put(
-      path, size,
-      [in](size_t offset, size_t length, httplib::DataSink& sink) {
-        char buf[1 << 16];
-        size_t want = std::min(length, sizeof buf);
-        size_t n = std::fread(buf, 1, want, in);
-        if (n == 0) return false;
-        return sink.write(buf, n);
+      path, static_cast<size_t>(st.st_size),
+      [&](size_t offset, size_t length, httplib::DataSink& sink) {
+        ssize_t n = ::pread(in.get(), buf.get(), std::min<size_t>(length, 1 << 20),
+                            static_cast<off_t>(offset));
+        if (n <= 0) {
+          read_failed = true;
+          return false;
+        }
+        if (sha256_out) hash.Update(buf.get(), static_cast<size_t>(n));
+        return sink.write(buf.get(), static_cast<size_t>(n));
       },
       "application/octet-stream");
-  std::fclose(in);
+  if (read_failed) return Status(ErrorCode::kIoError, "cannot read " + file + " while sending it");
+  if (sha256_out) *sha256_out = hash.HexDigest();
   return Interpret(res, base_url_, unreachable_);
 }
 

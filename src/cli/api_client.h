@@ -21,8 +21,10 @@ class ApiClient {
                           const std::multimap<std::string, std::string>& query);
   // POST a JSON body text; returns the JSON body text.
   Result<std::string> Post(const std::string& path, const std::string& json_body);
-  // PUT a local file as the body, streamed in chunks (bounded memory).
-  Result<std::string> PutFile(const std::string& path, const std::string& file);
+  // PUT a local file as the body, streamed in chunks (bounded memory). With
+  // `sha256_out`, the bytes sent are hashed on the way (one read of the file).
+  Result<std::string> PutFile(const std::string& path, const std::string& file,
+                              std::string* sha256_out = nullptr);
   // GET into a local file: written to a temp file next to it and renamed into
   // place only when the whole body arrived.
   Status Download(const std::string& path, const std::multimap<std::string, std::string>& query,

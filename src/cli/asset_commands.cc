@@ -82,37 +82,55 @@ Result<std::vector<LocalFile>> CollectLocalFiles(const fs::path& path, bool* is_
 }
 
 // Hashes the files (answering from the hash cache when unchanged), asks the
-// server which blobs it lacks and uploads just those. Returns the manifest.
+// server which blobs it lacks and uploads just those. A large file the cache
+// does not know is not read twice: it is hashed while it is sent (the server
+// names the blob by the hash it computes, and both hashes must agree).
 Result<std::vector<ManifestFile>> Upload(CliContext& ctx, const std::vector<LocalFile>& files) {
+  constexpr int64_t kHashWhileSendingAbove = 16 << 20;
   auto cache = HashCache::Open(DefaultHashCachePath());
-  int64_t total = 0;
-  for (const LocalFile& f : files) total += f.size;
-  std::vector<ManifestFile> manifest;
-  {
-    Progress progress(ctx, "hashing", total);
-    for (const LocalFile& f : files) {
-      CAIRN_ASSIGN_OR_RETURN(FileStamp stamp, StampFile(f.source));
-      std::string sha;
-      if (cache.ok()) {
-        CAIRN_ASSIGN_OR_RETURN(sha, (*cache)->Sha256(f.source, stamp));
+  std::vector<ManifestFile> manifest(files.size());
+  std::vector<FileStamp> stamps(files.size());
+  std::vector<size_t> streamed;  // indexes of files to hash while sending
+  int64_t to_hash = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    CAIRN_ASSIGN_OR_RETURN(stamps[i], StampFile(files[i].source));
+    manifest[i] = {files[i].path, "", stamps[i].size};
+    if (cache.ok()) {
+      if (auto known = (*cache)->Lookup(files[i].source, stamps[i])) manifest[i].sha256 = *known;
+    }
+    if (manifest[i].sha256.empty()) {
+      if (stamps[i].size > kHashWhileSendingAbove) {
+        streamed.push_back(i);
       } else {
-        CAIRN_ASSIGN_OR_RETURN(BlobInfo b, HashFileContents(f.source));
-        sha = b.sha256;
+        to_hash += stamps[i].size;
       }
-      manifest.push_back({f.path, sha, stamp.size});
-      progress.Add(stamp.size);
     }
   }
-  std::map<std::string, const LocalFile*> by_hash;
-  for (size_t i = 0; i < files.size(); ++i) by_hash.emplace(manifest[i].sha256, &files[i]);
-  std::vector<std::string> missing;
-  const size_t kBatch = 10000;
+  {
+    Progress progress(ctx, "hashing", to_hash);
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (!manifest[i].sha256.empty() || stamps[i].size > kHashWhileSendingAbove) continue;
+      if (cache.ok()) {
+        CAIRN_ASSIGN_OR_RETURN(manifest[i].sha256, (*cache)->Sha256(files[i].source, stamps[i]));
+      } else {
+        CAIRN_ASSIGN_OR_RETURN(BlobInfo b, HashFileContents(files[i].source));
+        manifest[i].sha256 = b.sha256;
+      }
+      progress.Add(stamps[i].size);
+    }
+  }
+  std::map<std::string, size_t> by_hash;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!manifest[i].sha256.empty()) by_hash.emplace(manifest[i].sha256, i);
+  }
   std::vector<std::string> hashes;
   for (auto& [h, _] : by_hash) hashes.push_back(h);
+  std::vector<std::string> missing;
+  ApiClient client(ctx.server);
+  const size_t kBatch = 10000;
   for (size_t i = 0; i < hashes.size(); i += kBatch) {
     Json batch(std::vector<std::string>(hashes.begin() + i,
                                         hashes.begin() + std::min(hashes.size(), i + kBatch)));
-    ApiClient client(ctx.server);
     auto body =
         client.Post(std::string(kCairnApi) + "blobs/missing", Json{{"sha256", batch}}.dump());
     if (!body.ok()) return body.status();
@@ -123,16 +141,39 @@ Result<std::vector<ManifestFile>> Upload(CliContext& ctx, const std::vector<Loca
     for (const auto& h : answer["missing"]) missing.push_back(h.get<std::string>());
   }
   int64_t upload_bytes = 0;
-  for (const auto& h : missing) upload_bytes += by_hash[h]->size;
+  for (const auto& h : missing) upload_bytes += stamps[by_hash[h]].size;
+  for (size_t i : streamed) upload_bytes += stamps[i].size;
   Progress progress(ctx, "uploading", upload_bytes);
-  ApiClient client(ctx.server);
   for (const auto& h : missing) {
-    const LocalFile* f = by_hash[h];
-    auto put = client.PutFile(std::string(kCairnApi) + "blobs/" + h, f->source.string());
+    const LocalFile& f = files[by_hash[h]];
+    auto put = client.PutFile(std::string(kCairnApi) + "blobs/" + h, f.source.string());
     if (!put.ok()) {
-      return Status(put.status().code(), "uploading " + f->path + ": " + put.status().message());
+      return Status(put.status().code(), "uploading " + f.path + ": " + put.status().message());
     }
-    progress.Add(f->size);
+    progress.Add(f.size);
+  }
+  for (size_t i : streamed) {
+    const LocalFile& f = files[i];
+    std::string sent_hash;
+    auto put = client.PutFile(std::string(kCairnApi) + "blobs", f.source.string(), &sent_hash);
+    if (!put.ok()) {
+      return Status(put.status().code(), "uploading " + f.path + ": " + put.status().message());
+    }
+    Json stored = Json::parse(*put, nullptr, false);
+    std::string server_hash = stored.is_object() ? stored.value("sha256", "") : "";
+    if (server_hash != sent_hash) {
+      return Status(ErrorCode::kIoError, "uploading " + f.path +
+                                             ": the server stored sha256:" + server_hash +
+                                             " but the bytes sent hash to sha256:" + sent_hash +
+                                             "; was the file changed? send it again");
+    }
+    manifest[i].sha256 = sent_hash;
+    auto after = StampFile(f.source);
+    if (cache.ok() && after.ok() && after->size == stamps[i].size &&
+        after->mtime_ns == stamps[i].mtime_ns && after->ctime_ns == stamps[i].ctime_ns) {
+      (*cache)->Remember(f.source, stamps[i], sent_hash);
+    }
+    progress.Add(f.size);
   }
   return manifest;
 }
