@@ -102,7 +102,7 @@ class TestRoundTrip(AssetsTestCase):
                                  prefix=CAIRN), "data/create again")
         self.assertFalse(again["created"])
         self.err(srv.post("/data/create", {"name": name, "version": "1", "files": manifest[:1]},
-                          prefix=CAIRN), 409, "RESOURCE_ALREADY_EXISTS", "changed content")
+                          prefix=CAIRN), 400, "RESOURCE_ALREADY_EXISTS", "changed content")
 
         listed = self.ok(srv.get("/data/files", {"ref": f"{name}:1"}, prefix=CAIRN),
                          "data/files")["files"]
@@ -286,10 +286,17 @@ class TestArtifactProxyOverAssets(AssetsTestCase):
         for method, target in (("PUT", path), ("PUT", f"{ARTIFACTS_API}/assets/data/new.bin"),
                                ("PUT", f"{ARTIFACTS_API}/assets"), ("DELETE", path),
                                ("DELETE", f"{ARTIFACTS_API}/assets"),
-                               ("DELETE", f"{ARTIFACTS_API}//assets/data")):
+                               ("DELETE", f"{ARTIFACTS_API}/assets/{asset['storage_path'][7:]}/"),
+                               ("PUT", f"{ARTIFACTS_API}/assets//data/x")):
             r = srv.request(method, target, body=b"overwrite" if method == "PUT" else None)
             self.assertEqual(r.status, 403, f"{method} {target}: {r}")
             self.assertEqual((r.json or {}).get("error_code"), "PERMISSION_DENIED", r)
+        # Other spellings are refused as malformed before they could name assets/.
+        for method, target in (("DELETE", f"{ARTIFACTS_API}//assets/data"),
+                               ("PUT", f"{ARTIFACTS_API}/x/../{asset['storage_path']}/f.csv"),
+                               ("DELETE", f"{ARTIFACTS_API}/%2e/assets")):
+            r = srv.request(method, target, body=b"overwrite" if method == "PUT" else None)
+            self.assertIn(r.status, (400, 403), f"{method} {target}: {r}")
         r = srv.request("GET", path)
         self.assertEqual(r.body, b"asset bytes", "the asset changed through the proxy")
         r = srv.request("GET", f"{CAIRN}/data/download",
