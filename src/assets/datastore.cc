@@ -42,7 +42,7 @@ class LocalDatastore final : public Datastore {
         fs::path target = fs::weakly_canonical(it->path(), e2);
         if (e2 || !Within(root_, target)) {
           return InvalidParameter("datastore '" + name_ +
-                                  "': " + fs::relative(it->path(), root_).string() +
+                                  "': " + it->path().lexically_relative(root_).string() +
                                   " is a symlink leading outside the datastore");
         }
         if (fs::is_directory(target, e2)) it.disable_recursion_pending();
@@ -50,13 +50,14 @@ class LocalDatastore final : public Datastore {
       } else if (!it->is_regular_file(e2)) {
         continue;  // directories are walked; sockets, fifos and devices skipped
       }
-      std::string rel = fs::relative(it->path(), root_).generic_string();
+      // Lexically: fs::relative would resolve a followed link and name its target.
+      std::string rel = it->path().lexically_relative(root_).generic_string();
       auto clean = NormalizeRelativePath(rel);
       if (!clean.ok()) {
         return InvalidParameter("datastore '" + name_ + "': cannot register '" + rel +
                                 "': " + clean.status().message());
       }
-      out.push_back({*clean, fs::relative(it->path(), start).generic_string(),
+      out.push_back({*clean, it->path().lexically_relative(start).generic_string(),
                      static_cast<int64_t>(fs::file_size(it->path(), e2))});
     }
     if (ec)

@@ -19,7 +19,8 @@ contains() {  # contains NAME NEEDLE (in $OUT)
     FAILS=$((FAILS+1)); echo "FAIL $1: output lacks '$2'"; echo "$OUT" | head -20; fi
 }
 
-"$BIN" server --workspace "$WORK/ws" --port 0 --port-file "$WORK/port" >"$WORK/server.log" 2>&1 &
+"$BIN" server --workspace "$WORK/ws" --port 0 --port-file "$WORK/port" --python /usr/bin/python3 \
+  >"$WORK/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 200); do [[ -s "$WORK/port" ]] && break; sleep 0.05; done
 [[ -s "$WORK/port" ]] || { echo "server did not start"; cat "$WORK/server.log"; exit 1; }
@@ -90,6 +91,163 @@ contains "json ok false" '"ok": false'
 check "experiment delete" 0 "$BIN" experiment delete cli-exp
 check "deleted hidden" 0 "$BIN" experiment list
 if grep -qF "cli-exp" <<<"$OUT"; then FAILS=$((FAILS+1)); echo "FAIL: deleted experiment still listed"; else PASSES=$((PASSES+1)); fi
+# ---- versioned assets: data, code, datastores, lineage, environments ----------------------------
+# The CLI's hash cache lives in the test's temp dir, never in the user's ~/.cache.
+export CAIRN_CACHE_DIR="$WORK/cli-cache"
+jsonok() {  # jsonok NAME PYTHON_EXPR_ON_j (in $OUT): the output parses as JSON and the check holds
+  if /usr/bin/python3 -c 'import json,sys; j=json.loads(sys.stdin.read()); sys.exit(0 if eval(sys.argv[1]) else 1)' "$2" <<<"$OUT"; then
+    PASSES=$((PASSES+1)); else FAILS=$((FAILS+1)); echo "FAIL $1: JSON check '$2' failed"; echo "$OUT" | head -20; fi
+}
+lacks() {  # lacks NAME NEEDLE (in $OUT)
+  if grep -qF -- "$2" <<<"$OUT"; then FAILS=$((FAILS+1)); echo "FAIL $1: output has '$2'"; echo "$OUT" | head -20
+  else PASSES=$((PASSES+1)); fi
+}
+mkdir -p "$WORK/data/folder/sub"
+printf 'a,b\n1,2\n' > "$WORK/data/flights.csv"
+printf 'x\n1\n' > "$WORK/data/folder/part-0.csv"
+printf 'x\n2\n' > "$WORK/data/folder/sub/part-1.csv"
+check "data create --path FILE" 0 "$BIN" data create --name flights --path "$WORK/data/flights.csv"
+contains "data create registered v1" "registered data flights:1"
+check "data create same content again" 0 "$BIN" data create --name flights --version 1 --path "$WORK/data/flights.csv"
+contains "data create unchanged" "unchanged data flights:1"
+printf 'a,b\n9,9\n' > "$WORK/data/changed.csv"
+check "data create immutable conflict" 1 "$BIN" data create --name flights --version 1 --path "$WORK/data/changed.csv"
+contains "immutable message" "RESOURCE_ALREADY_EXISTS"
+check "data create --path DIR --json" 0 "$BIN" --json data create --name flights --path "$WORK/data/folder" --tag team=ml
+jsonok "folder is v2 uri_folder" 'j["created"] and j["asset"]["version"]=="2" and j["asset"]["type"]=="uri_folder" and j["asset"]["file_count"]==2 and j["asset"]["tags"]=={"team":"ml"}'
+check "data create missing --path" 2 "$BIN" data create --name flights
+check "data create missing local path" 2 "$BIN" data create --name flights --path "$WORK/data/absent.csv"
+cat > "$WORK/data/data.yml" <<'YML'
+$schema: https://azuremlschemas.azureedge.net/latest/data.schema.json
+name: trips
+version: 3
+type: uri_folder
+description: trips from yaml
+path: ./folder
+tags:
+  source: yaml
+YML
+check "data create -f data.yml" 0 "$BIN" data create -f "$WORK/data/data.yml"
+contains "yaml version kept" "registered data trips:3"
+printf 'name: bad\npath: ./folder\nunknown: 1\n' > "$WORK/data/bad.yml"
+check "data create -f with unknown field" 2 "$BIN" data create -f "$WORK/data/bad.yml"
+contains "yaml error names the line" "bad.yml:3:"
+check "data list" 0 "$BIN" data list
+contains "list has flights" "flights"
+contains "list has trips" "trips"
+check "data list --name --json" 0 "$BIN" --json data list --name flights
+jsonok "versions newest first" '[a["version"] for a in j["assets"]]==["2","1"]'
+check "data show" 0 "$BIN" data show trips@latest
+contains "show version" "data trips:3"
+contains "show description" "trips from yaml"
+contains "show file" "sub/part-1.csv"
+check "data show --json azureml ref" 0 "$BIN" --json data show azureml:flights:1
+jsonok "show json files" '[f["path"] for f in j["files"]]==["flights.csv"]'
+check "data show unknown" 1 "$BIN" data show flights:99
+contains "unknown version message" "RESOURCE_DOES_NOT_EXIST"
+check "data download" 0 "$BIN" data download trips:3 -o "$WORK/dl-trips"
+contains "download count" "(2 file(s))"
+if cmp -s "$WORK/data/folder/sub/part-1.csv" "$WORK/dl-trips/sub/part-1.csv"; then PASSES=$((PASSES+1)); else FAILS=$((FAILS+1)); echo "FAIL download: bytes differ"; fi
+check "data archive" 0 "$BIN" data archive flights:2
+contains "archive says" "archived data flights:2"
+check "latest skips archived" 0 "$BIN" --json data show flights@latest
+jsonok "latest is v1" 'j["asset"]["version"]=="1"'
+check "archive needs exact version" 1 "$BIN" data archive flights@latest
+check "data restore" 0 "$BIN" data restore flights:2
+check "latest after restore" 0 "$BIN" --json data show flights@latest
+jsonok "latest is v2 again" 'j["asset"]["version"]=="2"'
+check "data archive usage" 2 "$BIN" data archive
+# An unusable hash cache only costs a rehash.
+printf 'not a dir' > "$WORK/cache-file"
+check "data create without a usable hash cache" 0 env CAIRN_CACHE_DIR="$WORK/cache-file/sub" "$BIN" data create --name nocache --path "$WORK/data/flights.csv"
+contains "registered without cache" "registered data nocache:1"
+
+# Code snapshots honour .gitignore and .amlignore.
+mkdir -p "$WORK/proj/src" "$WORK/proj/logs"
+printf 'print(1)\n' > "$WORK/proj/train.py"
+printf 'X = 1\n' > "$WORK/proj/src/util.py"
+printf 'noise\n' > "$WORK/proj/logs/run.log"
+printf 'secret\n' > "$WORK/proj/creds.env"
+printf 'logs/\n' > "$WORK/proj/.gitignore"
+printf '*.env\n' > "$WORK/proj/.amlignore"
+check "code snapshot" 0 "$BIN" code snapshot "$WORK/proj"
+CODE="$(tail -1 <<<"$OUT")"
+if [[ "$CODE" =~ ^[0-9a-f]{64}$ ]]; then PASSES=$((PASSES+1)); else FAILS=$((FAILS+1)); echo "FAIL code snapshot prints a hash, got '$CODE'"; fi
+check "code snapshot again, same hash" 0 "$BIN" code snapshot "$WORK/proj"
+contains "same content same hash" "$CODE"
+check "code show" 0 "$BIN" code show "$CODE"
+contains "code has train.py" "train.py"
+contains "code has src/util.py" "src/util.py"
+lacks "gitignored file left out" "run.log"
+lacks "amlignored file left out" "creds.env"
+check "code show --json" 0 "$BIN" --json code show "$CODE"
+jsonok "code json files" 'sorted(f["path"] for f in j["files"]) == [".amlignore", ".gitignore", "src/util.py", "train.py"]'
+check "code download" 0 "$BIN" code download "$CODE" -o "$WORK/dl-code"
+if cmp -s "$WORK/proj/src/util.py" "$WORK/dl-code/src/util.py" && [[ ! -e "$WORK/dl-code/creds.env" ]]; then PASSES=$((PASSES+1)); else FAILS=$((FAILS+1)); echo "FAIL code download content"; fi
+check "code show bad hash" 1 "$BIN" code show not-a-hash
+check "code snapshot of a file" 2 "$BIN" code snapshot "$WORK/proj/train.py"
+
+# Datastores.
+mkdir -p "$WORK/lake/daily"
+printf 'd1\n' > "$WORK/lake/daily/2024-01-01.csv"
+check "datastore create" 0 "$BIN" datastore create --name lake --path "$WORK/lake" -d "the lake"
+contains "datastore uri hint" "azureml://datastores/lake/paths/"
+check "datastore create duplicate" 1 "$BIN" datastore create --name lake --path "$WORK/lake"
+check "datastore create missing dir" 1 "$BIN" datastore create --name gone --path "$WORK/no-such-dir"
+check "datastore create usage" 2 "$BIN" datastore create --name x
+check "datastore list" 0 "$BIN" datastore list
+contains "datastore listed" "lake"
+check "datastore show --json" 0 "$BIN" --json datastore show lake
+jsonok "datastore json" 'j["datastore"]["name"]=="lake" and j["datastore"]["type"]=="local"'
+check "data from datastore" 0 "$BIN" data create --name daily --path azureml://datastores/lake/paths/daily
+contains "datastore data registered" "registered data daily:1"
+check "datastore traversal refused" 1 "$BIN" data create --name esc --path 'azureml://datastores/lake/paths/../..'
+
+# Lineage.
+check "run for lineage" 0 "$BIN" run create -e Default --name lineage
+LRUN="$OUT"
+check "lineage link data -> run" 0 "$BIN" lineage link flights:1 "run:$LRUN"
+check "lineage link @latest -> run" 0 "$BIN" lineage link data:trips@latest "run:$LRUN"
+check "lineage link run -> model" 0 "$BIN" lineage link "run:$LRUN" model:churn:1 --relation produced
+check "lineage link model -> deployment" 0 "$BIN" lineage link model:churn:1 deployment:web/blue --relation deployed
+check "lineage link unknown data" 1 "$BIN" lineage link flights:99 "run:$LRUN"
+contains "unknown end message" "RESOURCE_DOES_NOT_EXIST"
+check "lineage link usage" 2 "$BIN" lineage link flights:1
+check "lineage show upstream" 0 "$BIN" lineage show model:churn:1 --upstream
+contains "upstream has the run" "<- run:$LRUN"
+contains "upstream has trips canonical" "data:trips:3"
+lacks "upstream only" "deployment:web/blue"
+check "lineage show downstream depth 1" 0 "$BIN" --json lineage show flights:1 --downstream --depth 1
+jsonok "depth 1 stops at the run" 'j["entity"]=="data:flights:1" and [e["to"] for e in j["downstream"]]==["run:'"$LRUN"'"] and "upstream" not in j'
+check "lineage show downstream depth 3" 0 "$BIN" --json lineage show flights:1 --downstream --depth 3
+jsonok "depth 3 reaches the deployment" 'sorted(e["to"] for e in j["downstream"])==sorted(["run:'"$LRUN"'","model:churn:1","deployment:web/blue"])'
+check "lineage show both" 0 "$BIN" lineage show "run:$LRUN"
+contains "both: upstream" "upstream:"
+contains "both: downstream" "-> model:churn:1"
+
+# Environments: the second build of the same spec is a cache hit.
+cat > "$WORK/env.yml" <<'YML'
+$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json
+name: cli-env
+version: 1
+description: system python in a venv
+python:
+  system_site_packages: true
+variables:
+  MODE: test
+YML
+check "environment create" 0 "$BIN" environment create -f "$WORK/env.yml"
+contains "environment registered" "registered environment cli-env:1"
+check "environment create again" 0 "$BIN" environment create -f "$WORK/env.yml"
+contains "environment unchanged" "unchanged environment cli-env:1"
+check "environment build" 0 "$BIN" environment build cli-env:1
+contains "first build builds" "built: "
+check "environment build again" 0 "$BIN" environment build cli-env@latest
+contains "second build cached" "cached: "
+check "environment show --json" 0 "$BIN" --json environment show cli-env:1
+jsonok "environment spec" 'j["asset"]["spec"]["variables"]=={"MODE":"test"}'
+check "environment build unknown" 1 "$BIN" environment build cli-env:9
+check "data list no server" 3 "$BIN" --server http://127.0.0.1:1 data list
 check "unreachable server" 3 "$BIN" --server http://127.0.0.1:1 experiment list
 
 echo "cli: $PASSES passed, $FAILS failed"
