@@ -60,7 +60,7 @@ class AssetServiceTest : public ::testing::Test {
   // returns the manifest entry naming it at `path`.
   ManifestFile Upload(const std::string& path, const std::string& content) {
     std::string sha = Sha256Hex(content);
-    auto blob = service_->PutBlob(sha, "", content);
+    auto blob = service_->PutBlob(sha, "", {}, content);
     EXPECT_TRUE(blob.ok()) << blob.status().ToString();
     return {path, sha, static_cast<int64_t>(content.size())};
   }
@@ -299,7 +299,7 @@ TEST_F(AssetServiceTest, MissingBlobIsNamed) {
 
 TEST_F(AssetServiceTest, PutBlobRefusesBytesThatDoNotMatchTheirHash) {
   std::string claimed = Sha256Hex("what the client promised");
-  auto r = service_->PutBlob(claimed, "", "something else");
+  auto r = service_->PutBlob(claimed, "", {}, "something else");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kInvalidParameterValue);
   EXPECT_FALSE(artifacts_->HasBlob(claimed));
@@ -308,7 +308,7 @@ TEST_F(AssetServiceTest, PutBlobRefusesBytesThatDoNotMatchTheirHash) {
   // Nor is a name that is not a hash taken as one.
   for (const std::string& bad : {std::string("../../etc/passwd"), std::string("abc"),
                                  std::string(64, 'G'), claimed.substr(0, 63) + "/"}) {
-    auto b = service_->PutBlob(bad, "", "x");
+    auto b = service_->PutBlob(bad, "", {}, "x");
     ASSERT_FALSE(b.ok()) << bad;
     EXPECT_EQ(b.status().code(), ErrorCode::kInvalidParameterValue);
   }
