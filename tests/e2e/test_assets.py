@@ -122,6 +122,19 @@ class TestRoundTrip(AssetsTestCase):
                                    prefix=CAIRN), "missing after bad PUT")["missing"]
         self.assertEqual(sorted(missing), sorted([bogus, sha256(b"delivered")]))
 
+    def test_unnamed_put_is_stored_under_the_hash_of_its_bytes(self):
+        # Large enough to be spooled (hashed while it arrives), and a small one
+        # that arrives in memory: both are named by their content.
+        for data in (os.urandom(3 << 20) + b"tail", b"small body"):
+            r = self.server.request("PUT", f"{CAIRN}/blobs", body=data)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json, {"sha256": sha256(data), "size": len(data)})
+            missing = self.ok(self.server.post("/blobs/missing", {"sha256": [sha256(data)]},
+                                               prefix=CAIRN), "missing")["missing"]
+            self.assertEqual(missing, [])
+        asset = self.create_data(uniq("unnamed"), {"f.bin": b"small body"})
+        self.assertEqual(asset["size_bytes"], len(b"small body"))
+
     def test_manifest_naming_a_missing_blob_is_refused(self):
         h = sha256(uuid.uuid4().bytes)
         body = self.err(self.server.post("/data/create", {
