@@ -372,6 +372,17 @@ class Run:
         self.client.call("POST", "runs/set-tag",
                          {"run_id": self.run_id, "key": str(key), "value": str(value)})
 
+    def log_input(self, name, digest, source, source_type="local", context="training"):
+        """Records a dataset the run consumed (MLflow's runs/log-inputs). When
+        `source` names a Cairn data version ("azureml:flights:3" or
+        "azureml:flights@latest"), the lineage graph links that version too."""
+        self.client.call("POST", "runs/log-inputs", {
+            "run_id": self.run_id,
+            "datasets": [{
+                "tags": [{"key": "mlflow.data.context", "value": str(context)}],
+                "dataset": {"name": str(name), "digest": str(digest),
+                            "source_type": str(source_type), "source": str(source)}}]})
+
     def log_batch(self, metrics=None, params=None, tags=None, step=0):
         """Log many values in as few runs/log-batch requests as MLflow allows.
 

@@ -8,7 +8,10 @@ run each, and prints which run scored best.
     /usr/bin/python3 examples/quickstart/train.py [EXPERIMENT_NAME]
 
 The server comes from CAIRN_URL (or MLFLOW_TRACKING_URI), default
-http://127.0.0.1:5050. Needs only Debian's python3-sklearn; tracking goes
+http://127.0.0.1:5050. With CAIRN_DATA=path/to.csv (features, then the target
+as the last column) it trains on that file instead, and with CAIRN_DATA_REF
+(e.g. azureml:breast-cancer:1) each run records it as its input, so the data
+version's lineage shows every run trained on it. Needs only Debian's python3-sklearn; tracking goes
 through clients/python/cairn_client.py, so MLflow need not be installed.
 """
 
@@ -54,8 +57,20 @@ def training_curve(X_train, y_train, C):
 def main():
     experiment = sys.argv[1] if len(sys.argv) > 1 else "quickstart"
     data = load_breast_cancer()
+    X, y = data.data, data.target
+    csv_path, data_ref = os.environ.get("CAIRN_DATA"), os.environ.get("CAIRN_DATA_REF")
+    digest = None
+    if csv_path:
+        import csv
+        import hashlib
+        with open(csv_path, newline="") as f:
+            rows = list(csv.reader(f))[1:]
+        X = [[float(v) for v in r[:-1]] for r in rows]
+        y = [int(r[-1]) for r in rows]
+        with open(csv_path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()[:16]
     X_train, X_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=0.25, random_state=SEED, stratify=data.target)
+        X, y, test_size=0.25, random_state=SEED, stratify=y)
 
     client = Client()
     experiment_id = client.get_or_create_experiment(experiment)
@@ -69,6 +84,8 @@ def main():
         with client.start_run(experiment_id, run_name="logreg-C%g" % C, tags=tags) as run:
             run.log_params({"C": C, "solver": SOLVER, "max_iter": MAX_ITER, "seed": SEED,
                             "n_train": len(X_train), "n_test": len(X_test)})
+            if data_ref and digest:
+                run.log_input("breast-cancer", digest, json.dumps({"uri": data_ref}))
 
             model = make_pipeline(StandardScaler(),
                                   LogisticRegression(C=C, solver=SOLVER, max_iter=MAX_ITER))
