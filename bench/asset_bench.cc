@@ -10,20 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "store/sqlite/sqlite_asset_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 using namespace cairn;
-using Steady = std::chrono::steady_clock;
+using bench::Ms;
+using bench::Percentile;
+using bench::Steady;
 
 namespace {
-
-double Ms(Steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
-}
 
 // The graph of a busy workspace: `runs` runs, each consuming 3 of 1,000 data
 // versions, one of 200 code snapshots and one of 20 environments (5 edges per
@@ -76,15 +72,7 @@ int Populate(const std::string& workspace, int edges) {
 int Query(int port, int n) {
   httplib::Client c("127.0.0.1", port);
   c.set_keep_alive(true);
-  auto time = [&](auto fn) {
-    std::vector<double> out;
-    for (int i = 0; i < n; ++i) {
-      auto t0 = Steady::now();
-      fn(i);
-      out.push_back(Ms(Steady::now() - t0));
-    }
-    return out;
-  };
+  auto time = [&](auto fn) { return bench::TimeCalls(n, fn); };
   auto base = time([&](int) { c.Get("/health"); });
   size_t edges_seen = 0;
   auto impact = time([&](int i) {

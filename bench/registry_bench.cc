@@ -15,32 +15,17 @@
 #include <vector>
 
 #include "artifacts/artifact_store.h"
+#include "bench_util.h"
 #include "registry/registry_service.h"
 #include "store/sqlite/sqlite_registry_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 using namespace cairn;
-using Steady = std::chrono::steady_clock;
+using bench::Ms;
+using bench::Percentile;
+using bench::Steady;
 
 namespace {
-
-double Ms(Steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-template <typename F>
-std::vector<double> Time(int n, F fn) {
-  std::vector<double> out;
-  for (int i = 0; i < n; ++i) {
-    auto t0 = Steady::now();
-    fn(i);
-    out.push_back(Ms(Steady::now() - t0));
-  }
-  return out;
-}
 
 void Report(const char* what, const std::vector<double>& v, const std::vector<double>& base) {
   double p50 = Percentile(v, 0.5), b50 = Percentile(base, 0.5);
@@ -98,11 +83,11 @@ int RunBenchmark(const std::string& workspace, int models, int versions, int ite
   std::printf("populated %d registered models x %d versions in %.1f s\n", models, versions,
               Ms(Steady::now() - t0) / 1000);
 
-  auto base = Time(iterations * 4, [&](int i) {
+  auto base = bench::TimeCalls(iterations * 4, [&](int i) {
     Must(service.GetRegisteredModel(ModelName((i * 7919) % models)));
   });
   size_t got = 0;
-  auto lat = Time(iterations, [&](int i) {
+  auto lat = bench::TimeCalls(iterations, [&](int i) {
     SearchRequest req;
     req.filter = "name LIKE 'model-0" + std::to_string(i % 10) + "%'";
     req.order_by = {"last_updated_timestamp DESC"};
@@ -110,7 +95,7 @@ int RunBenchmark(const std::string& workspace, int models, int versions, int ite
   });
   Report("registered-models/search LIKE prefix + order", lat, base);
   std::printf("  (returned %zu models per page, each with its latest versions)\n", got);
-  lat = Time(iterations, [&](int i) {
+  lat = bench::TimeCalls(iterations, [&](int i) {
     SearchRequest req;
     req.filter = "name ILIKE '%" + std::to_string(100 + i % 800) + "%'";
     req.order_by = {"name DESC"};
@@ -118,7 +103,7 @@ int RunBenchmark(const std::string& workspace, int models, int versions, int ite
   });
   Report("registered-models/search ILIKE %x% + order", lat, base);
   std::printf("  (returned %zu models per page)\n", got);
-  lat = Time(iterations, [&](int i) {
+  lat = bench::TimeCalls(iterations, [&](int i) {
     SearchRequest req;
     req.filter = "name = '" + ModelName((i * 104729) % models) + "'";
     req.order_by = {"version_number DESC"};
@@ -126,7 +111,7 @@ int RunBenchmark(const std::string& workspace, int models, int versions, int ite
   });
   Report("model-versions/search name = + order", lat, base);
   std::printf("  (returned %zu versions per page)\n", got);
-  lat = Time(iterations, [&](int i) {
+  lat = bench::TimeCalls(iterations, [&](int i) {
     SearchRequest req;
     req.filter = "run_id = 'r" + std::to_string((i * 104729) % models) + "'";
     got = Must(service.SearchModelVersions(req)).items.size();

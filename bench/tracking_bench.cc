@@ -22,31 +22,21 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "store/sqlite/sqlite_store.h"
 
 using namespace cairn;
-using Steady = std::chrono::steady_clock;
+using bench::Ms;
+using bench::Percentile;
+using bench::Steady;
 using Json = nlohmann::json;
 
 namespace {
 
-double Ms(Steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
 // Times `n` calls of `fn` and returns their latencies in milliseconds.
 template <typename F>
 std::vector<double> Time(int n, F fn) {
-  std::vector<double> out;
-  for (int i = 0; i < n; ++i) {
-    auto t0 = Steady::now();
-    fn();
-    out.push_back(Ms(Steady::now() - t0));
-  }
-  return out;
+  return bench::TimeCalls(n, [&](int) { fn(); });
 }
 
 void Report(const char* what, const std::vector<double>& v, const std::vector<double>& base) {

@@ -322,6 +322,21 @@ class ServerTestCase(unittest.TestCase):
                               f"{what}: error body lacks a string 'message': {body}")
         return body
 
+    def files_outside_workspace(self, marker):
+        """Files named `marker` outside the workspace: a traversal aims at the temp root that
+        holds the workspace, so that is walked, and the top level of /tmp is checked too."""
+        hits = []
+        ws = os.path.realpath(self.server.workspace)
+        for top in (self.server.root, "/tmp"):
+            for dirpath, dirs, files in os.walk(top):
+                if os.path.realpath(dirpath) == ws:
+                    dirs[:] = []
+                    continue
+                hits += [os.path.join(dirpath, f) for f in files + dirs if marker in f]
+                if top == "/tmp":
+                    break  # only the top level of /tmp
+        return hits
+
 
 def now_ms():
     return int(time.time() * 1000)

@@ -56,21 +56,6 @@ class AssetsTestCase(ServerTestCase):
             f.write(SECRET)
         return path
 
-    def escaped(self, marker):
-        """Files named `marker` anywhere under the temp root outside the workspace, or at the
-        top level of /tmp."""
-        hits = []
-        ws = os.path.realpath(self.server.workspace)
-        for top in (self.server.root, "/tmp"):
-            for dirpath, dirs, files in os.walk(top):
-                if os.path.realpath(dirpath) == ws:
-                    dirs[:] = []
-                    continue
-                hits += [os.path.join(dirpath, f) for f in files + dirs if marker in f]
-                if top == "/tmp":
-                    break
-        return hits
-
 
 class TestRoundTrip(AssetsTestCase):
 
@@ -213,7 +198,7 @@ class TestAssetPathSafety(AssetsTestCase):
                                                      "files": [dict(blob, path=path)]}),
                                    ("/code/create", {"files": [dict(blob, path=path)]})):
                 status, resp = srv.post(endpoint, body, prefix=CAIRN)
-                hits = self.escaped(marker)
+                hits = self.files_outside_workspace(marker)
                 if hits:
                     problems.append(f"SECURITY: {endpoint} path {path!r} wrote {hits}")
                 if status != 400 or (resp or {}).get("error_code") != "INVALID_PARAMETER_VALUE":
@@ -232,7 +217,7 @@ class TestAssetPathSafety(AssetsTestCase):
             marker = uniq("pwned")
             path = f"{CAIRN}/blobs/" + tmpl.format(m=marker)
             r = srv.request("PUT", path, body=b"evil")
-            hits = self.escaped(marker)
+            hits = self.files_outside_workspace(marker)
             if hits:
                 problems.append(f"SECURITY: PUT {path} wrote {hits}")
             if r.status not in (400, 404):

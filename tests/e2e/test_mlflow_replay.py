@@ -664,21 +664,6 @@ class TestArtifactPathSafety(MlflowApiTestCase):
     """Path traversal through the artifact endpoints (MLflow's CVE history): each must be 400
     and must not create or read anything outside the artifact store."""
 
-    def escaped(self, marker):
-        """Files named `marker` outside the workspace (the traversal targets the temp root that
-        contains the workspace, and the top level of /tmp is checked as well)."""
-        hits = []
-        ws = os.path.realpath(self.server.workspace)
-        for top in (self.server.root, "/tmp"):
-            for dirpath, dirs, files in os.walk(top):
-                if os.path.realpath(dirpath) == ws:
-                    dirs[:] = []
-                    continue
-                hits += [os.path.join(dirpath, f) for f in files + dirs if marker in f]
-                if top == "/tmp":
-                    break  # only the top level of /tmp
-        return hits
-
     def test_traversal_on_put(self):
         srv = self.server
         rid = self.create_run(self.create_experiment(uniq("trav")))["info"]["run_id"]
@@ -696,7 +681,7 @@ class TestArtifactPathSafety(MlflowApiTestCase):
             marker = uniq("pwned")
             path = ARTIFACTS_API + path_tmpl.format(m=marker)
             r = srv.request("PUT", path, body=b"evil")
-            hits = self.escaped(marker)
+            hits = self.files_outside_workspace(marker)
             if hits:
                 problems.append(f"SECURITY: PUT {path} ({label}) wrote outside the workspace: "
                                 f"{hits} (HTTP {r.status})")
