@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "core/ids.h"
 #include "store/asset_ref.h"
+#include "store/paging.h"
 
 namespace cairn {
 namespace {
@@ -29,21 +30,6 @@ Status CheckTags(const std::vector<Tag>& tags) {
     }
   }
   return Status::Ok();
-}
-
-Result<int64_t> DecodeOffset(const std::string& token) {
-  if (token.empty()) return 0;
-  auto text = Base64Decode(token);
-  int64_t offset = -1;
-  if (text && !text->empty() && text->size() < 19 &&
-      text->find_first_not_of("0123456789") == std::string::npos) {
-    offset = std::stoll(*text);
-  }
-  if (offset < 0) {
-    return InvalidParameter("invalid page_token '" + token +
-                            "'; pass the next_page_token of the previous response unchanged");
-  }
-  return offset;
 }
 
 }  // namespace
@@ -279,13 +265,11 @@ Result<Page<AssetVersion>> AssetService::List(const std::string& kind, const std
   q.name = name;
   q.include_archived = include_archived;
   q.max_results = max_results;
-  CAIRN_ASSIGN_OR_RETURN(q.offset, DecodeOffset(page_token));
+  CAIRN_ASSIGN_OR_RETURN(q.offset, DecodePageToken(page_token));
   if (max_results < 1 || max_results > 1000) {
     return InvalidParameter("max_results must be between 1 and 1000");
   }
-  CAIRN_ASSIGN_OR_RETURN(Page<AssetVersion> page, assets_.ListAssetVersions(q));
-  if (!page.next_page_token.empty()) page.next_page_token = Base64Encode(page.next_page_token);
-  return page;
+  return assets_.ListAssetVersions(q);
 }
 
 Result<AssetVersion> AssetService::SetArchived(const std::string& kind, const std::string& ref,

@@ -12,6 +12,7 @@
 #include "artifacts/artifact_store.h"
 #include "core/clock.h"
 #include "store/metadata_store.h"
+#include "store/paging.h"
 
 namespace cairn {
 
@@ -30,8 +31,6 @@ struct ArtifactListing {
 
 // "mlflow-artifacts:/0/abc/artifacts" -> "0/abc/artifacts"; error for other schemes.
 Result<std::string> ArtifactUriToPath(const std::string& uri);
-// The offset in an MLflow page token (base64 of {"offset": N}); 0 for "".
-Result<int64_t> DecodePageToken(const std::string& token);
 // Parses a view type given as a name ("ACTIVE_ONLY") or its proto number ("1").
 Result<ViewType> ParseViewType(const std::string& text);
 

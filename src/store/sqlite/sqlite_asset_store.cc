@@ -4,6 +4,7 @@
 #include <deque>
 #include <set>
 
+#include "store/paging.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_tx.h"
@@ -155,13 +156,11 @@ Result<Page<AssetVersion>> SqliteAssetStore::ListAssetVersions(const AssetQuery&
     const int64_t limit = std::clamp<int64_t>(query.max_results, 1, 1000);
     const int64_t archived_ok = query.include_archived ? 1 : 0;
     auto read = [&](Stmt& s) {
+      size_t got = 0;
       while (s.Step()) {
-        if (static_cast<int64_t>(page.items.size()) == limit) {
-          page.next_page_token = std::to_string(query.offset + limit);
-          break;
-        }
-        page.items.push_back(ReadAsset(db, s));
+        if (++got <= static_cast<size_t>(limit)) page.items.push_back(ReadAsset(db, s));
       }
+      page.next_page_token = NextPageToken(query.offset, got, limit);
     };
     if (!query.name.empty()) {
       auto s = db.Prepare(std::string("SELECT ") + kAssetColumns +

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/ids.h"
+#include "store/paging.h"
 #include "store/registry_events.h"
 #include "store/registry_search.h"
 #include "store/sqlite/sqlite_db.h"
@@ -158,17 +159,6 @@ void TouchModel(Db& db, int64_t model_id, int64_t now) {
       .Exec();
 }
 
-void BindValues(Stmt& s, const std::vector<SqlValue>& values) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    std::visit([&](const auto& v) { s.Bind(static_cast<int>(i + 1), v); }, values[i]);
-  }
-}
-
-std::string NextPageToken(int64_t offset, size_t got, int64_t page_size) {
-  if (static_cast<int64_t>(got) <= page_size) return "";
-  return Base64Encode("{\"offset\": " + std::to_string(offset + page_size) + "}");
-}
-
 }  // namespace
 
 // ---- registered models ------------------------------------------------------------------------
@@ -274,7 +264,7 @@ Result<Page<RegisteredModel>> SqliteRegistryStore::SearchRegisteredModels(
   CAIRN_RETURN_IF_ERROR(store_.Read([&](Db& db) {
     SqlQuery q = BuildRegisteredModelSearchSql(query, SqliteDialect());
     auto s = db.PrepareOnce(q.sql);
-    BindValues(s, q.params);
+    BindSqlValues(s, q.params);
     std::vector<int64_t> ids;
     while (s.Step()) ids.push_back(s.Int(0));
     page.next_page_token = NextPageToken(query.offset, ids.size(), query.max_results);
@@ -480,7 +470,7 @@ Result<Page<ModelVersion>> SqliteRegistryStore::SearchModelVersions(const Regist
   CAIRN_RETURN_IF_ERROR(store_.Read([&](Db& db) {
     SqlQuery q = BuildModelVersionSearchSql(query, SqliteDialect());
     auto s = db.PrepareOnce(q.sql);
-    BindValues(s, q.params);
+    BindSqlValues(s, q.params);
     std::vector<std::pair<int64_t, int64_t>> keys;
     while (s.Step()) keys.emplace_back(s.Int(0), s.Int(1));
     page.next_page_token = NextPageToken(query.offset, keys.size(), query.max_results);

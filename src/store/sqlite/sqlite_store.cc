@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "store/asset_ref.h"
 #include "store/migrations.h"
+#include "store/paging.h"
 #include "store/sql_search.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_tx.h"
@@ -195,17 +196,6 @@ Run LoadRun(Db& db, RunInfo info) {
     }
   }
   return run;
-}
-
-void BindSqlValues(Stmt& s, const std::vector<SqlValue>& values) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    std::visit([&](const auto& v) { s.Bind(static_cast<int>(i + 1), v); }, values[i]);
-  }
-}
-
-std::string NextPageToken(int64_t offset, size_t got, int64_t page_size) {
-  if (static_cast<int64_t>(got) <= page_size) return "";
-  return Base64Encode("{\"offset\": " + std::to_string(offset + page_size) + "}");
 }
 
 void UpsertRunTag(Db& db, const std::string& run_id, const Tag& t) {

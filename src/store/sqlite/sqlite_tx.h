@@ -5,8 +5,12 @@
 #pragma once
 
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "core/status.h"
+#include "store/sql_search.h"
+#include "store/sqlite/sqlite_db.h"
 
 namespace cairn::sqlite {
 
@@ -14,5 +18,12 @@ struct StatusError {
   Status status;
 };
 [[noreturn]] inline void Fail(Status s) { throw StatusError{std::move(s)}; }
+
+// Binds a built query's parameters to ?1..?N.
+inline void BindSqlValues(Stmt& s, const std::vector<SqlValue>& values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::visit([&](const auto& v) { s.Bind(static_cast<int>(i + 1), v); }, values[i]);
+  }
+}
 
 }  // namespace cairn::sqlite
