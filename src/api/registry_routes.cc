@@ -1,5 +1,7 @@
 #include "api/registry_routes.h"
 
+#include <algorithm>
+
 #include "api/http_util.h"
 #include "registry/registry_service.h"
 
@@ -16,7 +18,12 @@ Json TagList(const std::vector<Tag>& tags) {
   return a;
 }
 
-Json VersionJson(const ModelVersion& v) {
+// Tags under "cairn." are the server's own (model type, MLmodel, parent...):
+// MLflow clients get versions exactly as MLflow's server would show them, and
+// Cairn's routes show everything.
+bool IsSystemTag(const Tag& t) { return t.key.rfind(kCairnTagPrefix, 0) == 0; }
+
+Json FullVersionJson(const ModelVersion& v) {
   Json j = {{"name", v.name},
             {"version", std::to_string(v.version)},
             {"creation_timestamp", v.creation_timestamp},
@@ -30,6 +37,13 @@ Json VersionJson(const ModelVersion& v) {
   if (!v.tags.empty()) j["tags"] = TagList(v.tags);
   if (!v.aliases.empty()) j["aliases"] = v.aliases;
   return j;
+}
+
+Json VersionJson(const ModelVersion& v) {
+  if (std::none_of(v.tags.begin(), v.tags.end(), IsSystemTag)) return FullVersionJson(v);
+  ModelVersion shown = v;
+  std::erase_if(shown.tags, IsSystemTag);
+  return FullVersionJson(shown);
 }
 
 Json ModelJson(const RegisteredModel& m) {
@@ -348,7 +362,20 @@ void RegisterCairnModelRoutes(api::MlflowRouter& r, RegistryService& s) {
       return model.status();
     }
     auto v = files.empty() ? s.CreateModelVersion(req) : s.CreateModelVersionFromFiles(req, files);
-    return Wrap("model_version", v, VersionJson);
+    return Wrap("model_version", v, FullVersionJson);
+  });
+  r.Add("GET", "get", [&s](Args& a) -> Result<Json> {
+    std::string name = a.String("name");
+    auto version = a.OptString("version");
+    auto alias = a.OptString("alias");
+    if (!a.ok()) return a.status();
+    if (version.has_value() == alias.has_value()) {
+      return InvalidParameter("models/get takes name and either version or alias");
+    }
+    return Wrap(
+        "model_version",
+        version ? s.GetModelVersion(name, *version) : s.GetModelVersionByAlias(name, *alias),
+        FullVersionJson);
   });
   r.Add("GET", "files", [&s](Args& a) -> Result<Json> {
     std::string name = a.String("name");

@@ -228,11 +228,10 @@ class ModelCommands {
     std::vector<std::vector<std::string>> rows;
     for (const auto& v : r->value("model_versions", Json::array())) {
       rows.push_back({v["version"], v["current_stage"],
-                      JoinStrings(v.value("aliases", Json::array())),
-                      TagValue(v, "cairn.model_type"), v.value("run_id", ""),
+                      JoinStrings(v.value("aliases", Json::array())), v.value("run_id", ""),
                       FormatTime(v["creation_timestamp"])});
     }
-    PrintTable({"VERSION", "STAGE", "ALIASES", "TYPE", "RUN", "CREATED"}, rows);
+    PrintTable({"VERSION", "STAGE", "ALIASES", "RUN", "CREATED"}, rows);
   }
 
   void Show(const std::string& ref_text) {
@@ -492,11 +491,9 @@ class ModelCommands {
   }
 
   Result<Json> GetVersion(const ModelRef& ref) {
-    Result<Json> r = ref.alias.empty()
-                         ? Request("GET", std::string(kMlflowApi) + "model-versions/get",
-                                   {{"name", ref.name}, {"version", ref.version}})
-                         : Request("GET", std::string(kMlflowApi) + "registered-models/alias",
-                                   {{"name", ref.name}, {"alias", ref.alias}});
+    Result<Json> r = Request("GET", std::string(kCairnApi) + "models/get",
+                             ref.alias.empty() ? Json{{"name", ref.name}, {"version", ref.version}}
+                                               : Json{{"name", ref.name}, {"alias", ref.alias}});
     if (!r.ok()) return r.status();
     return (*r)["model_version"];
   }

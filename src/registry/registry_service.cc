@@ -28,6 +28,11 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 
 Status ValidateRegistryTag(const Tag& tag) {
   CAIRN_RETURN_IF_ERROR(ValidateEntityName(tag.key, "tag"));
+  if (tag.key.rfind(kCairnTagPrefix, 0) == 0) {
+    return InvalidParameter("Tag key '" + tag.key +
+                            "' is reserved: keys starting with 'cairn.' are set by the server "
+                            "(use --parent, --converted, --quantized, --type instead).");
+  }
   if (tag.value.size() > kMaxRegistryTagValueLength) {
     return InvalidParameter("Tag value for key '" + tag.key + "' has " +
                             std::to_string(tag.value.size()) + " characters; at most " +

@@ -44,7 +44,9 @@ struct ModelVersionRequest {
   bool record_model_type = false;
 };
 
-// Tags Cairn writes on model versions.
+// Tags Cairn writes on model versions. Clients cannot set "cairn." tags, and
+// the MLflow API does not show them (so MLflow clients see MLflow's answers).
+inline constexpr const char* kCairnTagPrefix = "cairn.";
 inline constexpr const char* kMLmodelTag = "cairn.mlmodel";  // MLmodelToJson, as JSON text
 inline constexpr const char* kModelTypeTag = "cairn.model_type";
 inline constexpr const char* kParentTag = "cairn.parent";
