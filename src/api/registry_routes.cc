@@ -1,5 +1,7 @@
 #include "api/registry_routes.h"
 
+#include <algorithm>
+
 #include "api/http_util.h"
 #include "registry/registry_service.h"
 
@@ -16,7 +18,12 @@ Json TagList(const std::vector<Tag>& tags) {
   return a;
 }
 
-Json VersionJson(const ModelVersion& v) {
+// Tags under "cairn." are the server's own (model type, MLmodel, parent...):
+// MLflow clients get versions exactly as MLflow's server would show them, and
+// Cairn's routes show everything.
+bool IsSystemTag(const Tag& t) { return t.key.rfind(kCairnTagPrefix, 0) == 0; }
+
+Json FullVersionJson(const ModelVersion& v) {
   Json j = {{"name", v.name},
             {"version", std::to_string(v.version)},
             {"creation_timestamp", v.creation_timestamp},
@@ -30,6 +37,13 @@ Json VersionJson(const ModelVersion& v) {
   if (!v.tags.empty()) j["tags"] = TagList(v.tags);
   if (!v.aliases.empty()) j["aliases"] = v.aliases;
   return j;
+}
+
+Json VersionJson(const ModelVersion& v) {
+  if (std::none_of(v.tags.begin(), v.tags.end(), IsSystemTag)) return FullVersionJson(v);
+  ModelVersion shown = v;
+  std::erase_if(shown.tags, IsSystemTag);
+  return FullVersionJson(shown);
 }
 
 Json ModelJson(const RegisteredModel& m) {
@@ -183,8 +197,11 @@ void RegisterModelRoutes(api::MlflowRouter& r, RegistryService& s) {
     std::string name = a.String("name");
     std::string alias = a.String("alias");
     std::string version = a.String("version");
+    // Cairn extension: who moved the alias and why, kept in the alias history.
+    std::string user = a.OptString("user").value_or("");
+    std::string reason = a.OptString("reason").value_or("");
     if (!a.ok()) return a.status();
-    return Done(s.SetAlias(name, alias, version));
+    return Done(s.SetAlias(name, alias, version, user, reason));
   });
   r.Add("DELETE", "registered-models/alias", [&s](Args& a) -> Result<Json> {
     std::string name = a.String("name");
@@ -276,12 +293,125 @@ void RegisterVersionRoutes(api::MlflowRouter& r, RegistryService& s) {
   });
 }
 
+// Tags as {key: value} (Azure ML) or [{key, value}] (MLflow).
+std::vector<Tag> ReadAnyTags(Args& args) {
+  const Json* raw = args.Raw("tags");
+  if (raw && raw->is_object()) {
+    std::vector<Tag> tags;
+    for (auto& [k, v] : raw->items()) {
+      tags.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+    }
+    return tags;
+  }
+  return ReadTagList(args);
+}
+
+std::vector<ManifestFile> ReadManifest(Args& args) {
+  std::vector<ManifestFile> files;
+  const Json* raw = args.Raw("files");
+  if (!raw || raw->is_null()) return files;
+  if (!raw->is_array()) {
+    args.Fail(InvalidParameter("'files' must be a list of {path, sha256, size}"));
+    return {};
+  }
+  for (const Json& f : *raw) {
+    Args fa = Args::Of(f);
+    ManifestFile m{fa.String("path"), fa.String("sha256"), fa.OptInt("size").value_or(-1)};
+    if (!f.is_object() || !fa.ok()) {
+      args.Fail(InvalidParameter("'files' must be a list of {path, sha256, size}"));
+      return {};
+    }
+    files.push_back(std::move(m));
+  }
+  return files;
+}
+
+// Cairn's model-asset routes under /api/2.0/cairn/models/ (see docs/api.md).
+void RegisterCairnModelRoutes(api::MlflowRouter& r, RegistryService& s) {
+  r.Add("POST", "create", [&s](Args& a) -> Result<Json> {
+    ModelVersionRequest req;
+    req.name = a.String("name");
+    req.source = a.OptString("source").value_or("");
+    req.run_id = a.OptString("run_id").value_or("");
+    req.description = a.OptString("description").value_or("");
+    req.model_type = a.OptString("type").value_or("");
+    req.record_model_type = true;
+    req.parent = a.OptString("parent").value_or("");
+    req.converted = ReadBool(a, "converted");
+    req.quantized = ReadBool(a, "quantized");
+    std::string version = a.OptString("version").value_or("");
+    req.tags = ReadAnyTags(a);
+    std::vector<ManifestFile> files = ReadManifest(a);
+    if (!a.ok()) return a.status();
+    if (!version.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(req.expected_version, ParseModelVersion(version));
+    }
+    if (files.empty() == req.source.empty()) {
+      return InvalidParameter(
+          "models/create needs either 'files' (an uploaded folder's manifest) or 'source' "
+          "(runs:/<run_id>/<path>), not both");
+    }
+    // Azure ML creates the model container with its first version.
+    auto model = s.GetRegisteredModel(req.name);
+    if (!model.ok() && model.status().code() == ErrorCode::kResourceDoesNotExist) {
+      auto made = s.CreateRegisteredModel(req.name, "", {});
+      if (!made.ok() && made.status().code() != ErrorCode::kResourceAlreadyExists) {
+        return made.status();
+      }
+    } else if (!model.ok()) {
+      return model.status();
+    }
+    auto v = files.empty() ? s.CreateModelVersion(req) : s.CreateModelVersionFromFiles(req, files);
+    return Wrap("model_version", v, FullVersionJson);
+  });
+  r.Add("GET", "get", [&s](Args& a) -> Result<Json> {
+    std::string name = a.String("name");
+    auto version = a.OptString("version");
+    auto alias = a.OptString("alias");
+    if (!a.ok()) return a.status();
+    if (version.has_value() == alias.has_value()) {
+      return InvalidParameter("models/get takes name and either version or alias");
+    }
+    return Wrap(
+        "model_version",
+        version ? s.GetModelVersion(name, *version) : s.GetModelVersionByAlias(name, *alias),
+        FullVersionJson);
+  });
+  r.Add("GET", "files", [&s](Args& a) -> Result<Json> {
+    std::string name = a.String("name");
+    std::string version = a.String("version");
+    if (!a.ok()) return a.status();
+    CAIRN_ASSIGN_OR_RETURN(std::vector<FileInfo> files, s.ListModelVersionFiles(name, version));
+    Json out = Json::array();
+    for (const FileInfo& f : files) {
+      out.push_back({{"path", f.path}, {"size", f.file_size}, {"sha256", f.sha256}});
+    }
+    return Json{{"files", std::move(out)}};
+  });
+  r.Add("GET", "alias-history", [&s](Args& a) -> Result<Json> {
+    std::string name = a.String("name");
+    if (!a.ok()) return a.status();
+    CAIRN_ASSIGN_OR_RETURN(std::vector<AliasChange> history, s.AliasHistory(name));
+    Json out = Json::array();
+    for (const AliasChange& c : history) {
+      Json j = {{"alias", c.alias}, {"action", c.action}, {"version", std::to_string(c.version)},
+                {"user", c.user},   {"reason", c.reason}, {"time", c.time}};
+      if (c.previous_version) j["previous_version"] = std::to_string(*c.previous_version);
+      out.push_back(std::move(j));
+    }
+    return Json{{"history", std::move(out)}};
+  });
+}
+
 }  // namespace
 
 void RegisterRegistryRoutes(http::Server& server, api::MlflowRouter& router,
                             RegistryService& registry) {
   RegisterModelRoutes(router, registry);
   RegisterVersionRoutes(router, registry);
+  api::MlflowRouter cairn_models({"/api/2.0/cairn/models/"});
+  RegisterCairnModelRoutes(cairn_models, registry);
+  cairn_models.Install(server);
   // The MLflow UI downloads a version's files here (outside the /api prefixes).
   server.Route("GET", "/model-versions/get-artifact",
                [&registry](const http::Request& req, http::Response& res) {

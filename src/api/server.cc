@@ -91,6 +91,10 @@ int RunServer(const ServerOptions& options) {
                       hash_cache.ok() ? hash_cache->get() : nullptr, &environments);
   sqlite::SqliteRegistryStore registry_store(**store);
   RegistryService registry(registry_store, **store, **artifacts);
+  // Lineage names model versions; only the registry knows which exist.
+  assets.SetModelVersionChecker([&registry](const std::string& name, const std::string& version) {
+    return registry.GetModelVersion(name, version).status();
+  });
 
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);

@@ -38,6 +38,30 @@ std::string AssetStoragePath(const std::string& kind, const std::string& content
   return "assets/" + kind + "/" + content_hash;
 }
 
+Result<std::string> StoreManifestFiles(ArtifactStore& artifacts, const std::string& kind,
+                                       const std::vector<ManifestFile>& raw) {
+  if (raw.empty()) return InvalidParameter("the upload holds no files");
+  if (raw.size() > 1000000) return InvalidParameter("an asset holds at most 1,000,000 files");
+  CAIRN_ASSIGN_OR_RETURN(std::vector<ManifestFile> files, CheckManifest(raw));
+  std::string storage_path = AssetStoragePath(kind, ManifestHash(files));
+  std::vector<std::string> missing;
+  for (const ManifestFile& f : files) {
+    Status st = artifacts.LinkBlob(storage_path + "/" + f.path, {f.sha256, f.size});
+    if (st.code() == ErrorCode::kResourceDoesNotExist) {
+      missing.push_back(f.sha256);
+    } else if (!st.ok()) {
+      return st;
+    }
+  }
+  if (!missing.empty()) {
+    return Status(ErrorCode::kInvalidState,
+                  std::to_string(missing.size()) +
+                      " blob(s) of the manifest are not in the store (first: sha256:" +
+                      missing.front() + "); upload them, then register again");
+  }
+  return storage_path;
+}
+
 AssetService::AssetService(AssetStore& assets, MetadataStore& tracking, ArtifactStore& artifacts,
                            HashCache* server_hash_cache, EnvironmentBuilder* environments)
     : assets_(assets),
@@ -369,6 +393,7 @@ Result<std::string> AssetService::CanonicalEntity(const std::string& text) {
     if (!r.label.empty()) {
       return InvalidParameter("name a model version exactly in lineage (model:name:version)");
     }
+    if (model_checker_) CAIRN_RETURN_IF_ERROR(model_checker_(r.name, r.version));
     return "model:" + r.name + ":" + r.version;
   }
   return e.str();  // deployments and MLflow datasets: recorded by their producers

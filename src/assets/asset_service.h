@@ -7,6 +7,7 @@
 // Never sees HTTP. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,6 +51,11 @@ struct LineageGraph {
   std::vector<LineageEdge> downstream;
   bool truncated = false;
 };
+
+// Answers whether model version `name`:`version` exists (OK or NOT_FOUND); the
+// registry provides it, so assets need not depend on the registry.
+using ModelVersionChecker =
+    std::function<Status(const std::string& name, const std::string& version)>;
 
 class AssetService {
  public:
@@ -95,7 +101,9 @@ class AssetService {
 
   // Canonical entity id for user input: "data:flights@latest" -> "data:flights:3",
   // a bare "flights:3" is a data version; checks the entity exists.
+  // model: ids are checked with the checker when one is set (else syntax only).
   Result<std::string> CanonicalEntity(const std::string& text);
+  void SetModelVersionChecker(ModelVersionChecker checker) { model_checker_ = std::move(checker); }
   Status Link(const std::string& from, const std::string& to, const std::string& relation);
   Result<LineageGraph> Lineage(const std::string& entity, bool upstream, bool downstream,
                                int depth);
@@ -109,10 +117,19 @@ class AssetService {
   ArtifactStore& artifacts_;
   HashCache* hash_cache_;
   EnvironmentBuilder* environments_;
+  ModelVersionChecker model_checker_;
 };
 
 // Where an asset's files live on the artifact store: content-addressed, so two
 // versions with the same content share one directory.
 std::string AssetStoragePath(const std::string& kind, const std::string& content_hash);
+
+// Links a client's manifest of uploaded blobs under AssetStoragePath(kind,
+// manifest hash) and returns that path (how the registry stores a model
+// folder uploaded with `cairn model create --path`). INVALID_STATE naming the
+// first missing blob when some were not uploaded; a bad manifest is
+// INVALID_PARAMETER_VALUE. Identical content maps to the same directory.
+Result<std::string> StoreManifestFiles(ArtifactStore& artifacts, const std::string& kind,
+                                       const std::vector<ManifestFile>& files);
 
 }  // namespace cairn

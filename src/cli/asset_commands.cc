@@ -55,11 +55,7 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
-struct LocalFile {
-  std::string path;  // in the asset
-  fs::path source;
-  int64_t size = 0;
-};
+}  // namespace
 
 // The files under a local path: the file itself, or a folder's files honouring
 // .gitignore/.amlignore/.cairnignore (as Azure ML's upload does).
@@ -85,7 +81,8 @@ Result<std::vector<LocalFile>> CollectLocalFiles(const fs::path& path, bool* is_
 // server which blobs it lacks and uploads just those. A large file the cache
 // does not know is not read twice: it is hashed while it is sent (the server
 // names the blob by the hash it computes, and both hashes must agree).
-Result<std::vector<ManifestFile>> Upload(CliContext& ctx, const std::vector<LocalFile>& files) {
+Result<std::vector<ManifestFile>> UploadFiles(CliContext& ctx,
+                                              const std::vector<LocalFile>& files) {
   constexpr int64_t kHashWhileSendingAbove = 16 << 20;
   auto cache = HashCache::Open(DefaultHashCachePath());
   std::vector<ManifestFile> manifest(files.size());
@@ -185,6 +182,8 @@ Json ManifestJson(const std::vector<ManifestFile>& files) {
   }
   return out;
 }
+
+namespace {
 
 std::string UserName() {
   const char* u = std::getenv("USER");
@@ -303,7 +302,7 @@ class AssetCommands {
       auto files = CollectLocalFiles(d.path, &is_file);
       if (!files.ok()) return LocalError(files.status());
       if (d.type.empty()) args["type"] = is_file ? "uri_file" : "uri_folder";
-      auto manifest = Upload(ctx_, *files);
+      auto manifest = UploadFiles(ctx_, *files);
       if (!manifest.ok()) return LocalError(manifest.status());
       args["files"] = ManifestJson(*manifest);
       args["source"] = fs::absolute(d.path).lexically_normal().string();
@@ -407,7 +406,7 @@ class AssetCommands {
     auto files = CollectLocalFiles(dir, &is_file);
     if (!files.ok()) return LocalError(files.status());
     if (is_file) return LocalError(InvalidParameter("code snapshot takes a folder, not a file"));
-    auto manifest = Upload(ctx_, *files);
+    auto manifest = UploadFiles(ctx_, *files);
     if (!manifest.ok()) return LocalError(manifest.status());
     Json args = {{"files", ManifestJson(*manifest)},
                  {"source", fs::absolute(dir).lexically_normal().string()},

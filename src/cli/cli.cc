@@ -15,6 +15,7 @@
 #include "cli/api_client.h"
 #include "cli/asset_commands.h"
 #include "cli/cli_context.h"
+#include "cli/model_commands.h"
 #include "core/version.h"
 
 namespace cairn {
@@ -421,6 +422,7 @@ int RunCli(int argc, char** argv) {
   gc->callback([&] { cmd.ArtifactsGc(grace); });
 
   AddAssetCommands(app, g);
+  AddModelCommands(app, g);
 
   try {
     app.parse(argc, argv);

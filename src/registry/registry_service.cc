@@ -1,8 +1,11 @@
 #include "registry/registry_service.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "artifacts/path_safety.h"
+#include "assets/asset_service.h"
+#include "registry/mlmodel.h"
 #include "tracking/search_filter.h"
 #include "tracking/validation.h"
 
@@ -25,6 +28,11 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 
 Status ValidateRegistryTag(const Tag& tag) {
   CAIRN_RETURN_IF_ERROR(ValidateEntityName(tag.key, "tag"));
+  if (tag.key.rfind(kCairnTagPrefix, 0) == 0) {
+    return InvalidParameter("Tag key '" + tag.key +
+                            "' is reserved: keys starting with 'cairn.' are set by the server "
+                            "(use --parent, --converted, --quantized, --type instead).");
+  }
   if (tag.value.size() > kMaxRegistryTagValueLength) {
     return InvalidParameter("Tag value for key '" + tag.key + "' has " +
                             std::to_string(tag.value.size()) + " characters; at most " +
@@ -225,11 +233,21 @@ Status RegistryService::DeleteRegisteredModelTag(const std::string& name, const 
 // ---- aliases ----------------------------------------------------------------------------------
 
 Status RegistryService::SetAlias(const std::string& name, const std::string& alias,
-                                 const std::string& version) {
+                                 const std::string& version, const std::string& user,
+                                 const std::string& reason) {
   CAIRN_RETURN_IF_ERROR(ValidateModelName(name));
   CAIRN_RETURN_IF_ERROR(ValidateAliasName(alias));
   CAIRN_ASSIGN_OR_RETURN(int64_t v, ParseModelVersion(version));
-  return registry_.SetAlias(name, alias, v);
+  if (user.size() > 256) return InvalidParameter("user is longer than 256 characters");
+  if (reason.size() > kMaxRegistryTagValueLength) {
+    return InvalidParameter("reason is longer than 5000 characters");
+  }
+  return registry_.SetAlias(name, alias, v, user, reason);
+}
+
+Result<std::vector<AliasChange>> RegistryService::AliasHistory(const std::string& name) {
+  CAIRN_RETURN_IF_ERROR(ValidateModelName(name));
+  return registry_.AliasHistory(name);
 }
 
 Status RegistryService::DeleteAlias(const std::string& name, const std::string& alias) {
@@ -300,15 +318,127 @@ Result<std::string> RegistryService::ResolveSource(const std::string& source,
 Result<ModelVersion> RegistryService::CreateModelVersion(const ModelVersionRequest& request) {
   CAIRN_RETURN_IF_ERROR(ValidateModelName(request.name));
   for (const auto& t : request.tags) CAIRN_RETURN_IF_ERROR(ValidateRegistryTag(t));
+  if (!request.model_type.empty() && request.model_type != "custom_model" &&
+      request.model_type != "mlflow_model") {
+    return InvalidParameter("model type '" + request.model_type.substr(0, 100) +
+                            "' is not supported; use custom_model or mlflow_model");
+  }
   NewModelVersion nv;
   CAIRN_ASSIGN_OR_RETURN(nv.storage_location, ResolveSource(request.source, request.run_id));
   nv.name = request.name;
   nv.source = request.source;
   nv.run_id = request.run_id;
+  if (nv.run_id.empty() && StartsWith(request.source, "runs:/")) {
+    std::string rest = request.source.substr(6);
+    nv.run_id = rest.substr(0, rest.find('/'));  // ResolveSource checked the run exists
+  }
   nv.run_link = request.run_link;
   nv.description = request.description;
   nv.tags = request.tags;
+  nv.expected_version = request.expected_version;
+  if (!nv.run_id.empty()) nv.lineage_inputs.emplace_back("run:" + nv.run_id, "produced");
+  auto set_tag = [&nv](const std::string& key, const std::string& value) {
+    std::erase_if(nv.tags, [&](const Tag& t) { return t.key == key; });
+    nv.tags.push_back({key, value});
+  };
+  if (!request.parent.empty()) {
+    size_t colon = request.parent.rfind(':');
+    if (colon == std::string::npos) {
+      return InvalidParameter("parent '" + request.parent.substr(0, 300) +
+                              "' must name a model version as NAME:VERSION");
+    }
+    auto parent =
+        GetModelVersion(request.parent.substr(0, colon), request.parent.substr(colon + 1));
+    if (!parent.ok()) {
+      return InvalidParameter("parent " + request.parent.substr(0, 300) + ": " +
+                              parent.status().message());
+    }
+    std::string ref = parent->name + ":" + std::to_string(parent->version);
+    set_tag(kParentTag, ref);
+    nv.lineage_inputs.emplace_back("model:" + ref, "derived");
+  }
+  if (request.converted) set_tag(kConvertedTag, "true");
+  if (request.quantized) set_tag(kQuantizedTag, "true");
+
+  // An MLmodel at the root makes it an MLflow model; its flavors and signature
+  // are kept with the version so they can be shown without reading files.
+  std::string type = request.model_type;
+  auto root = ArtifactUriToPath(nv.storage_location);
+  std::optional<MLmodelInfo> mlmodel;
+  if (root.ok()) {
+    std::string dir = root->empty() ? "" : *root + "/";
+    auto text = artifacts_.Get(dir + "MLmodel");
+    if (text.ok()) {
+      std::string shown = request.source;
+      while (!shown.empty() && shown.back() == '/') shown.pop_back();
+      CAIRN_ASSIGN_OR_RETURN(MLmodelInfo info, ParseMLmodel(*text, shown + "/MLmodel"));
+      auto listing = artifacts_.List(*root);
+      if (listing.ok()) {
+        for (const FileInfo& f : *listing) {
+          std::string base = f.path.substr(f.path.rfind('/') + 1);
+          info.has_requirements_txt |= !f.is_dir && base == "requirements.txt";
+          info.has_conda_yaml |= !f.is_dir && base == "conda.yaml";
+        }
+      }
+      mlmodel = std::move(info);
+    }
+  }
+  if (mlmodel) {
+    set_tag(kMLmodelTag, MLmodelToJson(*mlmodel).dump());
+    if (type.empty()) type = "mlflow_model";
+  } else if (type == "mlflow_model") {
+    return InvalidParameter("model type mlflow_model needs an MLmodel file at the root of '" +
+                            request.source.substr(0, 300) +
+                            "'; register it as custom_model or point at the MLflow model folder");
+  }
+  if (!type.empty() || request.record_model_type) {
+    set_tag(kModelTypeTag, type.empty() ? "custom_model" : type);
+  }
   return registry_.CreateModelVersion(nv);
+}
+
+Result<ModelVersion> RegistryService::CreateModelVersionFromFiles(
+    ModelVersionRequest request, const std::vector<ManifestFile>& files) {
+  CAIRN_RETURN_IF_ERROR(ValidateModelName(request.name));
+  CAIRN_ASSIGN_OR_RETURN(std::string path, StoreManifestFiles(artifacts_, "model", files));
+  request.source = std::string(kArtifactScheme) + "/" + path;
+  return CreateModelVersion(request);
+}
+
+Result<std::vector<FileInfo>> RegistryService::ListModelVersionFiles(const std::string& name,
+                                                                     const std::string& version) {
+  CAIRN_ASSIGN_OR_RETURN(ModelVersion v, GetModelVersion(name, version));
+  CAIRN_ASSIGN_OR_RETURN(std::string root, ArtifactUriToPath(v.storage_location));
+  std::vector<FileInfo> out;
+  std::vector<std::string> dirs{root};
+  const size_t prefix = root.empty() ? 0 : root.size() + 1;
+  while (!dirs.empty()) {
+    std::string dir = dirs.back();
+    dirs.pop_back();
+    CAIRN_ASSIGN_OR_RETURN(std::vector<FileInfo> entries, artifacts_.List(dir));
+    if (entries.empty() && dir == root && !root.empty()) {
+      // A source naming one file (runs:/<id>/model.pkl) is listed as that file.
+      int64_t size = 0;
+      if (artifacts_.Open(root, &size).ok()) {
+        FileInfo f;
+        f.path = root.substr(root.rfind('/') + 1);
+        f.file_size = size;
+        out.push_back(std::move(f));
+        return out;
+      }
+    }
+    for (FileInfo& e : entries) {
+      if (e.is_dir) {
+        dirs.push_back(e.path);
+      } else {
+        e.path = e.path.substr(prefix);
+        out.push_back(std::move(e));
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
+  return out;
 }
 
 Result<ModelVersion> RegistryService::GetModelVersion(const std::string& name,

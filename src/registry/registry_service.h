@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "artifacts/artifact_store.h"
+#include "assets/manifest.h"
 #include "store/metadata_store.h"
 #include "store/registry_store.h"
 #include "tracking/tracking_service.h"
@@ -32,7 +33,25 @@ struct ModelVersionRequest {
   std::string run_link;
   std::string description;
   std::vector<Tag> tags;
+  // Cairn's additions (Azure ML model assets); all optional.
+  std::string model_type;  // custom_model | mlflow_model; empty: mlflow_model iff MLmodel exists
+  std::string parent;      // "name:version" this one derives from (lineage edge "derived")
+  bool converted = false;  // tag cairn.converted=true
+  bool quantized = false;  // tag cairn.quantized=true
+  int64_t expected_version = 0;  // > 0: refuse unless the version gets this number
+  // Created through Cairn's model-asset API: always tag cairn.model_type. (The
+  // MLflow API adds it only with an MLmodel, so MLflow clients see their tags.)
+  bool record_model_type = false;
 };
+
+// Tags Cairn writes on model versions. Clients cannot set "cairn." tags, and
+// the MLflow API does not show them (so MLflow clients see MLflow's answers).
+inline constexpr const char* kCairnTagPrefix = "cairn.";
+inline constexpr const char* kMLmodelTag = "cairn.mlmodel";  // MLmodelToJson, as JSON text
+inline constexpr const char* kModelTypeTag = "cairn.model_type";
+inline constexpr const char* kParentTag = "cairn.parent";
+inline constexpr const char* kConvertedTag = "cairn.converted";
+inline constexpr const char* kQuantizedTag = "cairn.quantized";
 
 class RegistryService {
  public:
@@ -55,11 +74,27 @@ class RegistryService {
   Status SetRegisteredModelTag(const std::string& name, const Tag& tag);
   Status DeleteRegisteredModelTag(const std::string& name, const std::string& key);
 
-  Status SetAlias(const std::string& name, const std::string& alias, const std::string& version);
+  // `user` and `reason` are recorded in the ModelAliasChanged event (history).
+  Status SetAlias(const std::string& name, const std::string& alias, const std::string& version,
+                  const std::string& user = "", const std::string& reason = "");
+  Result<std::vector<AliasChange>> AliasHistory(const std::string& name);
   Status DeleteAlias(const std::string& name, const std::string& alias);
   Result<ModelVersion> GetModelVersionByAlias(const std::string& name, const std::string& alias);
 
+  // Also: run:<id> -> model:<name>:<version> ("produced") for a version with a
+  // run (run_id, or the id in a runs:/ source, which then fills run_id) and
+  // parent -> version ("derived"), in the version's transaction; and when the
+  // source directory holds an MLmodel file, its flavors and signature in tag
+  // cairn.mlmodel (a malformed MLmodel refuses the version, naming line:column).
   Result<ModelVersion> CreateModelVersion(const ModelVersionRequest& request);
+  // A version from uploaded blobs (`cairn model create --path`): the files are
+  // linked content-addressed under assets/model/<manifest hash> and the source
+  // is mlflow-artifacts:/assets/model/<hash>. The request's source is ignored.
+  Result<ModelVersion> CreateModelVersionFromFiles(ModelVersionRequest request,
+                                                   const std::vector<ManifestFile>& files);
+  // Every file of the version (recursive), paths relative to its root.
+  Result<std::vector<FileInfo>> ListModelVersionFiles(const std::string& name,
+                                                      const std::string& version);
   Result<ModelVersion> GetModelVersion(const std::string& name, const std::string& version);
   Result<ModelVersion> UpdateModelVersion(const std::string& name, const std::string& version,
                                           const std::string& description);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/entities.h"
@@ -60,6 +61,23 @@ struct NewModelVersion {
   std::string run_link;
   std::string description;
   std::vector<Tag> tags;
+  // Lineage edges into the new version, written in the same transaction:
+  // (source entity id, relation), e.g. ("run:<id>", "produced").
+  std::vector<std::pair<std::string, std::string>> lineage_inputs;
+  // When > 0, the number the caller expects the version to get; refused
+  // (RESOURCE_ALREADY_EXISTS / INVALID_PARAMETER_VALUE) when it would get another.
+  int64_t expected_version = 0;
+};
+
+// Who moved an alias, when and why (from the ModelAliasChanged events).
+struct AliasChange {
+  std::string alias;
+  std::string action;  // "Set" or "Deleted"
+  int64_t version = 0;
+  std::optional<int64_t> previous_version;
+  std::string user;
+  std::string reason;
+  int64_t time = 0;
 };
 
 // A parsed registry search. Attribute keys are MLflow's: name, run_id,

@@ -36,12 +36,18 @@ class RegistryStore {
       const std::string& name, const std::vector<std::string>& stages) = 0;
 
   // Points `alias` at an existing version (moving it if it pointed elsewhere).
-  virtual Status SetAlias(const std::string& name, const std::string& alias, int64_t version) = 0;
+  // `user` and `reason` go into the ModelAliasChanged event (may be empty).
+  virtual Status SetAlias(const std::string& name, const std::string& alias, int64_t version,
+                          const std::string& user, const std::string& reason) = 0;
+  // Every alias change of the model, oldest first (read from the outbox, which
+  // keeps delivered events).
+  virtual Result<std::vector<AliasChange>> AliasHistory(const std::string& name) = 0;
   virtual Status DeleteAlias(const std::string& name, const std::string& alias) = 0;
   virtual Result<ModelVersion> GetModelVersionByAlias(const std::string& name,
                                                       const std::string& alias) = 0;
 
-  // Numbers versions 1, 2, 3... per model; a number is never reused.
+  // Numbers versions 1, 2, 3... per model; a number is never reused. Writes
+  // `version.lineage_inputs` as lineage edges in the same transaction.
   virtual Result<ModelVersion> CreateModelVersion(const NewModelVersion& version) = 0;
   virtual Result<ModelVersion> GetModelVersion(const std::string& name, int64_t version) = 0;
   virtual Result<ModelVersion> UpdateModelVersion(const std::string& name, int64_t version,

@@ -216,6 +216,9 @@ check "run for lineage" 0 "$BIN" run create -e Default --name lineage
 LRUN="$OUT"
 check "lineage link data -> run" 0 "$BIN" lineage link flights:1 "run:$LRUN"
 check "lineage link @latest -> run" 0 "$BIN" lineage link data:trips@latest "run:$LRUN"
+check "lineage link to a model not registered refused" 1 "$BIN" lineage link "run:$LRUN" model:churn:1
+mkdir -p "$WORK/churn-model" && echo '{"weights": [1, 2]}' > "$WORK/churn-model/model.json"
+check "model create for lineage" 0 "$BIN" model create --name churn --path "$WORK/churn-model"
 check "lineage link run -> model" 0 "$BIN" lineage link "run:$LRUN" model:churn:1 --relation produced
 check "lineage link model -> deployment" 0 "$BIN" lineage link model:churn:1 deployment:web/blue --relation deployed
 check "lineage link unknown data" 1 "$BIN" lineage link flights:99 "run:$LRUN"

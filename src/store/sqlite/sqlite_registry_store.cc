@@ -1,6 +1,9 @@
 #include "store/sqlite/sqlite_registry_store.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 #include <variant>
 
@@ -307,7 +310,8 @@ Result<std::vector<ModelVersion>> SqliteRegistryStore::GetLatestVersions(
 // ---- aliases ----------------------------------------------------------------------------------
 
 Status SqliteRegistryStore::SetAlias(const std::string& name, const std::string& alias,
-                                     int64_t version) {
+                                     int64_t version, const std::string& user,
+                                     const std::string& reason) {
   return store_.Write([&](Db& db) {
     int64_t id = MustModelId(db, name);
     auto target = LoadVersion(db, id, name, version);
@@ -333,6 +337,8 @@ Status SqliteRegistryStore::SetAlias(const std::string& name, const std::string&
     std::vector<std::pair<std::string, std::string>> extra = {{"Alias", alias},
                                                               {"AliasAction", "Set"}};
     if (previous) extra.emplace_back("PreviousVersion", std::to_string(*previous));
+    extra.emplace_back("user", user);
+    extra.emplace_back("reason", reason);
     Emit(db, MakeModelEvent("ModelAliasChanged", *target, extra, now));
     TouchModel(db, id, now);
   });
@@ -357,6 +363,36 @@ Status SqliteRegistryStore::DeleteAlias(const std::string& name, const std::stri
                             {{"Alias", alias}, {"AliasAction", "Deleted"}}, now));
     TouchModel(db, id, now);
   });
+}
+
+Result<std::vector<AliasChange>> SqliteRegistryStore::AliasHistory(const std::string& name) {
+  std::vector<AliasChange> out;
+  CAIRN_RETURN_IF_ERROR(store_.Read([&](Db& db) {
+    MustModelId(db, name);
+    // Subjects are "models/<name>:<version>"; the name may hold LIKE wildcards,
+    // so match by prefix with substr instead.
+    const std::string prefix = "models/" + name + ":";
+    auto s = db.Prepare(
+        "SELECT time, data FROM outbox WHERE type = 'ModelAliasChanged' AND "
+        "substr(subject, 1, ?2) = ?1 ORDER BY event_id");
+    s.BindAll(prefix, static_cast<int64_t>(prefix.size()));
+    while (s.Step()) {
+      auto data = nlohmann::json::parse(s.Text(1), nullptr, false);
+      if (!data.is_object() || data.value("ModelName", "") != name) continue;
+      AliasChange c;
+      c.time = s.Int(0);
+      c.alias = data.value("Alias", "");
+      c.action = data.value("AliasAction", "");
+      c.version = std::atoll(data.value("ModelVersion", "0").c_str());
+      if (data.contains("PreviousVersion")) {
+        c.previous_version = std::atoll(data.value("PreviousVersion", "0").c_str());
+      }
+      c.user = data.value("user", "");
+      c.reason = data.value("reason", "");
+      out.push_back(std::move(c));
+    }
+  }));
+  return out;
 }
 
 Result<ModelVersion> SqliteRegistryStore::GetModelVersionByAlias(const std::string& name,
@@ -387,6 +423,17 @@ Result<ModelVersion> SqliteRegistryStore::CreateModelVersion(const NewModelVersi
       s.BindAll(id);
       if (s.Step()) version = s.Int(0);
     }
+    if (nv.expected_version > 0 && nv.expected_version != version) {
+      if (nv.expected_version < version) {
+        Fail(AlreadyExists("Model version " + nv.name + ":" + std::to_string(nv.expected_version) +
+                           " already exists (or existed); model versions are numbered by the "
+                           "registry: omit --version to get " +
+                           std::to_string(version) + "."));
+      }
+      Fail(InvalidParameter("Model " + nv.name + " gets version " + std::to_string(version) +
+                            " next, not " + std::to_string(nv.expected_version) +
+                            "; versions are numbered 1, 2, 3... (omit --version)."));
+    }
     int64_t now = store_.clock().NowMillis();
     db.Prepare(
           "INSERT INTO model_versions (model_id, version, creation_time, last_updated_time, "
@@ -400,6 +447,14 @@ Result<ModelVersion> SqliteRegistryStore::CreateModelVersion(const NewModelVersi
             "INSERT INTO model_version_tags (model_id, version, key, value) VALUES (?1, ?2, ?3, "
             "?4) ON CONFLICT (model_id, version, key) DO UPDATE SET value = excluded.value")
           .BindAll(id, version, t.key, t.value)
+          .Exec();
+    }
+    const std::string entity = "model:" + nv.name + ":" + std::to_string(version);
+    for (const auto& [src, relation] : nv.lineage_inputs) {
+      db.Prepare(
+            "INSERT INTO lineage_edges (src, dst, relation, creation_time) VALUES (?1, ?2, ?3, "
+            "?4) ON CONFLICT DO NOTHING")
+          .BindAll(src, entity, relation, now)
           .Exec();
     }
     out = LoadVersion(db, id, nv.name, version);

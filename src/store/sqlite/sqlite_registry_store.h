@@ -29,7 +29,9 @@ class SqliteRegistryStore final : public RegistryStore {
   Result<std::vector<ModelVersion>> GetLatestVersions(
       const std::string& name, const std::vector<std::string>& stages) override;
 
-  Status SetAlias(const std::string& name, const std::string& alias, int64_t version) override;
+  Status SetAlias(const std::string& name, const std::string& alias, int64_t version,
+                  const std::string& user, const std::string& reason) override;
+  Result<std::vector<AliasChange>> AliasHistory(const std::string& name) override;
   Status DeleteAlias(const std::string& name, const std::string& alias) override;
   Result<ModelVersion> GetModelVersionByAlias(const std::string& name,
                                               const std::string& alias) override;
