@@ -70,6 +70,26 @@ echo
 echo "== cairn run artifacts $BEST"
 "$BIN" run artifacts "$BEST"
 echo
+echo "== Registry: the best run's model becomes the champion; the runner-up is compared against it"
+SECOND="$("$BIN" --json run search -e quickstart --order-by "metrics.roc_auc DESC" --max-results 2 |
+          /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["runs"][1]["info"]["run_id"])')"
+MODEL=breast-cancer-classifier
+version_of() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["model_version"]["version"])'; }
+CHAMPION="$("$BIN" --json model create --name "$MODEL" --run "$BEST" --artifact-path model \
+             --description "scaled logistic regression, best roc_auc" | version_of)"
+echo "registered $MODEL:$CHAMPION from run $BEST"
+"$BIN" model promote "$MODEL:$CHAMPION" --alias champion --reason "best roc_auc in the quickstart sweep"
+CHALLENGER="$("$BIN" --json model create --name "$MODEL" --run "$SECOND" --artifact-path model \
+               --description "runner-up" | version_of)"
+echo "registered $MODEL:$CHALLENGER from run $SECOND"
+echo "\$ cairn model compare $MODEL:$CHALLENGER --against $MODEL@champion --metric roc_auc"
+"$BIN" model compare "$MODEL:$CHALLENGER" --against "$MODEL@champion" --metric roc_auc ||
+  echo "(exit $?: the challenger does not beat the champion, so CI would not promote it)"
+echo
+echo "== cairn model show $MODEL@champion"
+"$BIN" model show "$MODEL@champion"
+
+echo
 echo "== cairn lineage show breast-cancer:$DATA_VERSION --downstream   (what depends on this data?)"
 "$BIN" lineage show "breast-cancer:$DATA_VERSION" --downstream
 echo
@@ -80,6 +100,7 @@ cat <<EOM
 Where to look:
   workspace:  $WS/cairn.db (metadata, SQLite) and $WS/artifacts/ (files)
   assets:     $BIN data list; $BIN data show breast-cancer@latest; $BIN environment list
+  models:     $BIN model list; $BIN model show breast-cancer-classifier@champion
   explore:    $BIN server --workspace $WS        # then, in another shell:
               $BIN run search -e quickstart --order-by "metrics.roc_auc DESC"
               MLFLOW_TRACKING_URI=http://127.0.0.1:5050 python your_mlflow_script.py

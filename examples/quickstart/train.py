@@ -54,6 +54,37 @@ def training_curve(X_train, y_train, C):
     return curve
 
 
+def mlmodel_text(run_id, feature_names):
+    """MLflow's MLmodel file for a pickled scikit-learn model: the sklearn and
+    python_function flavors, and a column signature (inputs are the features as
+    doubles, the output the predicted class)."""
+    import datetime
+    import uuid
+    inputs = json.dumps([{"type": "double", "name": n} for n in feature_names])
+    outputs = json.dumps([{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}])
+    quote = lambda s: "'" + s.replace("'", "''") + "'"  # noqa: E731  (YAML single-quoted)
+    return "\n".join([
+        "artifact_path: model",
+        "flavors:",
+        "  python_function:",
+        "    loader_module: mlflow.sklearn",
+        "    model_path: model.pkl",
+        "    predict_fn: predict",
+        "    python_version: %d.%d.%d" % sys.version_info[:3],
+        "  sklearn:",
+        "    code: null",
+        "    pickled_model: model.pkl",
+        "    serialization_format: pickle",
+        "    sklearn_version: %s" % sklearn.__version__,
+        "model_uuid: %s" % uuid.uuid4().hex,
+        "run_id: %s" % run_id,
+        "signature:",
+        "  inputs: %s" % quote(inputs),
+        "  outputs: %s" % quote(outputs),
+        "utc_time_created: '%s'" % datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S.%f"),
+        ""])
+
+
 def main():
     experiment = sys.argv[1] if len(sys.argv) > 1 else "quickstart"
     data = load_breast_cancer()
@@ -105,11 +136,22 @@ def main():
             run.log_batch(metrics=[{"key": "sgd_train_loss", "value": loss, "step": epoch}
                                    for epoch, loss in enumerate(curve)])
 
-            # Artifacts: the fitted pipeline and its confusion matrix.
+            # Artifacts: the fitted pipeline in MLflow's model directory layout
+            # (MLmodel with flavors and signature, requirements.txt), so MLflow
+            # tools and `cairn model create --run` understand it, and its
+            # confusion matrix.
             with tempfile.TemporaryDirectory() as tmp:
                 model_path = os.path.join(tmp, "model.pkl")
                 with open(model_path, "wb") as f:
                     pickle.dump(model, f)
+                mlmodel_path = os.path.join(tmp, "MLmodel")
+                with open(mlmodel_path, "w") as f:
+                    f.write(mlmodel_text(run.run_id, list(data.feature_names)))
+                req_path = os.path.join(tmp, "requirements.txt")
+                with open(req_path, "w") as f:
+                    f.write("scikit-learn==%s\n" % sklearn.__version__)
+                run.log_artifact(mlmodel_path, artifact_path="model")
+                run.log_artifact(req_path, artifact_path="model")
                 cm_path = os.path.join(tmp, "confusion_matrix.json")
                 with open(cm_path, "w") as f:
                     json.dump({"labels": list(data.target_names),
