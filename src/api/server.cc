@@ -105,6 +105,9 @@ int RunServer(const ServerOptions& options) {
   http_options.large_body_prefixes = {"/api/2.0/mlflow-artifacts/artifacts/",
                                       "/api/2.0/cairn/blobs"};
   http_options.spool_directory = (*artifacts)->SpoolDirectory().string();
+  // Uploads stream to disk in bounded memory, so only the disk bounds them
+  // (a full disk fails the upload cleanly); data files of tens of GB are common.
+  http_options.max_body_bytes = size_t{1} << 40;
   http::Server server(http_options);
   api::MlflowRouter router;
   RegisterTrackingRoutes(server, router, tracking);

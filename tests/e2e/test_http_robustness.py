@@ -191,6 +191,10 @@ class HttpRobustnessTest(ServerTestCase):
         resp = raw(self.server.port, (f"POST {API}/runs/search HTTP/1.1\r\nHost: x\r\n"
                                       "Content-Length: 999999999999\r\n\r\n").encode())
         self.assertEqual(status_of(resp), 413, resp[:200])
+        # Uploads stream to disk, so their cap is far higher, but there is one.
+        resp = raw(self.server.port, (f"PUT {path} HTTP/1.1\r\nHost: x\r\n"
+                                      f"Content-Length: {1 << 41}\r\n\r\n").encode())
+        self.assertEqual(status_of(resp), 413, resp[:200])
 
 
 class SlowClientTest(unittest.TestCase):
