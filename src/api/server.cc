@@ -89,6 +89,7 @@ int RunServer(const ServerOptions& options) {
   EnvironmentBuilder environments(ws / "envs", options.python);
   AssetService assets(asset_store, **store, **artifacts,
                       hash_cache.ok() ? hash_cache->get() : nullptr, &environments);
+  assets.SetDatastoreRoots({options.datastore_roots.begin(), options.datastore_roots.end()});
   sqlite::SqliteRegistryStore registry_store(**store);
   RegistryService registry(registry_store, **store, **artifacts);
   // Lineage names model versions; only the registry knows which exist.

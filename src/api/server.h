@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace cairn {
 
@@ -18,6 +19,8 @@ struct ServerOptions {
                                     // keep-alive connections close after this; bounds shutdown time
   std::string sync_mode = "normal";  // "normal" (survives kill -9) or "full" (survives power loss)
   std::string python = "python3";    // the interpreter environments are built with
+  // Folders datastores may point into (empty: any folder the server can read).
+  std::vector<std::string> datastore_roots;
 };
 
 // Blocks until a termination signal; returns the process exit code.

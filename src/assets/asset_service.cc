@@ -353,8 +353,32 @@ Status AssetService::CreateDatastore(const DatastoreInfo& d) {
                             "' is not an existing directory on the server");
   }
   info.root = canon.string();
+  if (!datastore_roots_.empty()) {
+    bool inside = false;
+    for (const auto& allowed : datastore_roots_) {
+      auto [end, _] = std::mismatch(allowed.begin(), allowed.end(), canon.begin(), canon.end());
+      inside = inside || end == allowed.end();
+    }
+    if (!inside) {
+      std::string list;
+      for (const auto& allowed : datastore_roots_) list += " " + allowed.string();
+      return Status(ErrorCode::kPermissionDenied,
+                    "datastore root " + info.root +
+                        " is outside the folders this server allows (--datastore-root:" + list +
+                        ")");
+    }
+  }
   CAIRN_RETURN_IF_ERROR(OpenDatastore(info).status());
   return assets_.CreateDatastore(info);
+}
+
+void AssetService::SetDatastoreRoots(std::vector<std::filesystem::path> allowed) {
+  datastore_roots_.clear();
+  for (auto& p : allowed) {
+    std::error_code ec;
+    auto canon = std::filesystem::weakly_canonical(std::filesystem::absolute(p), ec);
+    datastore_roots_.push_back(ec ? p : canon);
+  }
 }
 
 Result<DatastoreInfo> AssetService::GetDatastore(const std::string& name) {

@@ -7,6 +7,7 @@
 // Never sees HTTP. Thread-safe.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -96,6 +97,9 @@ class AssetService {
   Result<UniqueFd> OpenFile(const AssetVersion& asset, const std::string& path, int64_t* size);
 
   Status CreateDatastore(const DatastoreInfo& datastore);
+  // When set, a datastore's root must lie inside one of these folders (the
+  // server's --datastore-root); otherwise any folder the server can read.
+  void SetDatastoreRoots(std::vector<std::filesystem::path> allowed);
   Result<DatastoreInfo> GetDatastore(const std::string& name);
   Result<std::vector<DatastoreInfo>> ListDatastores();
 
@@ -117,6 +121,7 @@ class AssetService {
   ArtifactStore& artifacts_;
   HashCache* hash_cache_;
   EnvironmentBuilder* environments_;
+  std::vector<std::filesystem::path> datastore_roots_;
   ModelVersionChecker model_checker_;
 };
 

@@ -393,6 +393,23 @@ TEST_F(AssetServiceTest, ListsLatestPerNameAndVersionsPerNameWithPaging) {
 
 // ---- datastores --------------------------------------------------------------------------------
 
+TEST_F(AssetServiceTest, DatastoreRootsCanBeConfinedToAllowedFolders) {
+  fs::create_directories(dir_ / "allowed" / "raw");
+  fs::create_directories(dir_ / "allowed-not" / "raw");
+  service_->SetDatastoreRoots({dir_ / "allowed"});
+  Status inside =
+      service_->CreateDatastore({"in", "local", (dir_ / "allowed" / "raw").string(), "", 0});
+  EXPECT_TRUE(inside.ok()) << inside.ToString();
+  // A sibling whose name merely starts with the allowed folder's is outside.
+  Status sibling =
+      service_->CreateDatastore({"out", "local", (dir_ / "allowed-not" / "raw").string(), "", 0});
+  EXPECT_EQ(sibling.code(), ErrorCode::kPermissionDenied) << sibling.ToString();
+  Status up = service_->CreateDatastore(
+      {"up", "local", (dir_ / "allowed" / "raw" / ".." / "..").string(), "", 0});
+  EXPECT_EQ(up.code(), ErrorCode::kPermissionDenied) << up.ToString();
+  EXPECT_FALSE(service_->GetDatastore("out").ok());
+}
+
 TEST_F(AssetServiceTest, DatastoreCreationValidatesItsRoot) {
   fs::path root = dir_ / "store-root";
   fs::create_directories(root);

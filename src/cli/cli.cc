@@ -310,6 +310,8 @@ int RunCli(int argc, char** argv) {
                    "before sleeping (0 turns it off)")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
+  server->add_option("--datastore-root", so.datastore_roots,
+                     "a folder datastores may point into (repeatable; default: any)");
   server->add_option("--python", so.python, "Python interpreter that builds environments (venvs)")
       ->capture_default_str();
   server
