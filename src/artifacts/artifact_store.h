@@ -84,6 +84,10 @@ class ArtifactStore {
   virtual Result<BlobCollection> CollectGarbage(std::chrono::seconds grace) = 0;
 };
 
+// Every file under directory `dir` ("" = root), recursively, with paths
+// relative to `dir`, sorted by path.
+Result<std::vector<FileInfo>> ListRecursive(ArtifactStore& store, const std::string& dir);
+
 // A content-addressed store under one local directory: <root>/blobs/ holds the
 // blobs, <root>/tree/ one small entry file per artifact path. Files left by an
 // older, plain-file layout under <root> are imported into it on open.

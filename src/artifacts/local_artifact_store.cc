@@ -278,6 +278,28 @@ class LocalArtifactStore final : public ArtifactStore {
 
 }  // namespace
 
+Result<std::vector<FileInfo>> ListRecursive(ArtifactStore& store, const std::string& dir) {
+  std::vector<FileInfo> out;
+  std::vector<std::string> dirs{dir};
+  const size_t prefix = dir.empty() ? 0 : dir.size() + 1;
+  while (!dirs.empty()) {
+    std::string next = dirs.back();
+    dirs.pop_back();
+    CAIRN_ASSIGN_OR_RETURN(std::vector<FileInfo> entries, store.List(next));
+    for (FileInfo& e : entries) {
+      if (e.is_dir) {
+        dirs.push_back(e.path);
+      } else {
+        e.path = e.path.substr(prefix);
+        out.push_back(std::move(e));
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
+  return out;
+}
+
 Result<std::unique_ptr<ArtifactStore>> OpenLocalArtifactStore(const fs::path& root) {
   auto store = std::make_unique<LocalArtifactStore>(root);
   CAIRN_RETURN_IF_ERROR(store->Init());

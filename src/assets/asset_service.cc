@@ -307,25 +307,7 @@ Result<AssetVersion> AssetService::SetArchived(const std::string& kind, const st
 }
 
 Result<std::vector<FileInfo>> AssetService::ListFiles(const AssetVersion& asset) {
-  std::vector<FileInfo> out;
-  std::vector<std::string> dirs{asset.storage_path};
-  const size_t prefix = asset.storage_path.size() + 1;
-  while (!dirs.empty()) {
-    std::string dir = dirs.back();
-    dirs.pop_back();
-    CAIRN_ASSIGN_OR_RETURN(std::vector<FileInfo> entries, artifacts_.List(dir));
-    for (FileInfo& e : entries) {
-      if (e.is_dir) {
-        dirs.push_back(e.path);
-      } else {
-        e.path = e.path.substr(prefix);
-        out.push_back(std::move(e));
-      }
-    }
-  }
-  std::sort(out.begin(), out.end(),
-            [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
-  return out;
+  return ListRecursive(artifacts_, asset.storage_path);
 }
 
 Result<UniqueFd> AssetService::OpenFile(const AssetVersion& asset, const std::string& path,

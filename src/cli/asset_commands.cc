@@ -533,14 +533,7 @@ class AssetCommands {
   Json RefArgs(const std::string& kind, const std::string& ref) {
     return kind == "code" ? Json{{"hash", ref}} : Json{{"ref", ref}};
   }
-  void LocalError(const Status& st) {
-    int code = st.code() == ErrorCode::kTemporarilyUnavailable ? kUnreachable
-               : st.code() == ErrorCode::kInvalidParameterValue ||
-                       st.code() == ErrorCode::kResourceDoesNotExist
-                   ? kUsage
-                   : kRefused;
-    ctx_.Fail(code, ErrorCodeName(st.code()), st.message());
-  }
+  void LocalError(const Status& st) { ctx_.FailLocal(st); }
 
   CliContext& ctx_;
 };

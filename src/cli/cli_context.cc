@@ -104,6 +104,15 @@ void CliContext::Fail(int code, const std::string& error_code, const std::string
   }
 }
 
+void CliContext::FailLocal(const Status& st) {
+  int code = st.code() == ErrorCode::kTemporarilyUnavailable ? kUnreachable
+             : st.code() == ErrorCode::kInvalidParameterValue ||
+                     st.code() == ErrorCode::kResourceDoesNotExist
+                 ? kUsage
+                 : kRefused;
+  Fail(code, ErrorCodeName(st.code()), st.message());
+}
+
 void CliContext::Emit(const Json& j) const { std::cout << j.dump(2) << "\n"; }
 
 }  // namespace cairn

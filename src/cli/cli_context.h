@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+
 namespace cairn {
 
 enum Exit { kOk = 0, kRefused = 1, kUsage = 2, kUnreachable = 3 };
@@ -25,6 +27,9 @@ struct CliContext {
   std::optional<Json> Send(const std::string& method, const std::string& path, const Json& args);
   // Prints a failure that happened on this side (usage, local files).
   void Fail(int code, const std::string& error_code, const std::string& message);
+  // A local failure as a Status: unreachable server -> 3, bad input or a
+  // missing local file -> 2 (usage), anything else -> 1.
+  void FailLocal(const Status& st);
   void Emit(const Json& j) const;
 };
 

@@ -572,14 +572,7 @@ class ModelCommands {
     }
   }
 
-  void LocalError(const Status& st) {
-    int code = st.code() == ErrorCode::kTemporarilyUnavailable ? kUnreachable
-               : st.code() == ErrorCode::kInvalidParameterValue ||
-                       st.code() == ErrorCode::kResourceDoesNotExist
-                   ? kUsage
-                   : kRefused;
-    ctx_.Fail(code, ErrorCodeName(st.code()), st.message());
-  }
+  void LocalError(const Status& st) { ctx_.FailLocal(st); }
 
   CliContext& ctx_;
 };

@@ -409,35 +409,17 @@ Result<std::vector<FileInfo>> RegistryService::ListModelVersionFiles(const std::
                                                                      const std::string& version) {
   CAIRN_ASSIGN_OR_RETURN(ModelVersion v, GetModelVersion(name, version));
   CAIRN_ASSIGN_OR_RETURN(std::string root, ArtifactUriToPath(v.storage_location));
-  std::vector<FileInfo> out;
-  std::vector<std::string> dirs{root};
-  const size_t prefix = root.empty() ? 0 : root.size() + 1;
-  while (!dirs.empty()) {
-    std::string dir = dirs.back();
-    dirs.pop_back();
-    CAIRN_ASSIGN_OR_RETURN(std::vector<FileInfo> entries, artifacts_.List(dir));
-    if (entries.empty() && dir == root && !root.empty()) {
-      // A source naming one file (runs:/<id>/model.pkl) is listed as that file.
-      int64_t size = 0;
-      if (artifacts_.Open(root, &size).ok()) {
-        FileInfo f;
-        f.path = root.substr(root.rfind('/') + 1);
-        f.file_size = size;
-        out.push_back(std::move(f));
-        return out;
-      }
-    }
-    for (FileInfo& e : entries) {
-      if (e.is_dir) {
-        dirs.push_back(e.path);
-      } else {
-        e.path = e.path.substr(prefix);
-        out.push_back(std::move(e));
-      }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<FileInfo> out, ListRecursive(artifacts_, root));
+  if (out.empty() && !root.empty()) {
+    // A source naming one file (runs:/<id>/model.pkl) is listed as that file.
+    int64_t size = 0;
+    if (artifacts_.Open(root, &size).ok()) {
+      FileInfo f;
+      f.path = root.substr(root.rfind('/') + 1);
+      f.file_size = size;
+      out.push_back(std::move(f));
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
   return out;
 }
 
