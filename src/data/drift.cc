@@ -261,8 +261,8 @@ Result<KsResult> KolmogorovSmirnov(std::span<const double> a, std::span<const do
     double v = (j == y.size() || (i < x.size() && x[i] <= y[j])) ? x[i] : y[j];
     while (i < x.size() && x[i] <= v) ++i;
     while (j < y.size() && y[j] <= v) ++j;
-    max_diff =
-        std::max(max_diff, std::llabs(static_cast<int64_t>(i) * n2 - static_cast<int64_t>(j) * n1));
+    max_diff = std::max(max_diff, static_cast<int64_t>(std::llabs(static_cast<int64_t>(i) * n2 -
+                                                                  static_cast<int64_t>(j) * n1)));
   }
   const int64_t g = std::gcd(n1, n2);
   const int64_t lcm = (n1 / g) * n2;
