@@ -52,11 +52,15 @@ char DetectDelimiter(std::string_view sample, bool complete) {
 
 namespace {
 
+// A field as bytes of the chunk being parsed, relative to the chunk's first
+// byte: 8 bytes, so a chunk's spans stay in cache (chunks are < 2 GiB).
 struct FieldSpan {
-  size_t offset;
-  size_t size;
-  bool escaped;  // quoted and holding "" pairs still to collapse
+  uint32_t offset;
+  uint32_t size_and_flag;  // low 31 bits: size; top bit: quoted with "" pairs to collapse
+  size_t size() const { return size_and_flag & 0x7fffffffu; }
+  bool escaped() const { return (size_and_flag & 0x80000000u) != 0; }
 };
+constexpr size_t kMaxChunkSpan = 0x7fffffff;
 
 // Where the parser is: byte offset in the buffer, its line, and the offset
 // where that line starts (for 1-based byte columns in errors).
@@ -82,15 +86,21 @@ class CsvReader : public TableReader {
   Status FillMore(ByteBuffer* buf);
   // Parses one record at cur->pos, appending its fields; on kRecord advances
   // `cur` past the record's line end. Blank lines before it are skipped.
-  Result<Parsed> ParseRecord(const char* d, size_t n, Cursor* cur, size_t* record_start,
-                             int64_t* record_line);
+  // Field offsets are relative to `base` (the chunk's first byte).
+  Result<Parsed> ParseRecord(const char* d, size_t n, size_t base, Cursor* cur,
+                             size_t* record_start, int64_t* record_line);
+  void AddField(size_t base, size_t start, size_t size, bool escaped) {
+    fields_.push_back({static_cast<uint32_t>(start - base),
+                       static_cast<uint32_t>(size) | (escaped ? 0x80000000u : 0u)});
+  }
   Status FieldCountError(const char* d, size_t record_start, int64_t record_line,
                          size_t fields_begin) const;
 
   std::unique_ptr<ByteSource> source_;
-  ByteBuffer carry_;  // bytes after the last row handed out: the start of a record
+  ByteBuffer buf_;  // read blocks; buf_[pos_] starts the next record
+  size_t pos_ = 0;
   bool eof_ = false;
-  int64_t line_ = 1;  // line of carry_'s first byte
+  int64_t line_ = 1;  // line of buf_[pos_]
   char delim_ = ',';
   std::vector<FieldSpan> fields_;
 };
@@ -104,8 +114,8 @@ Status CsvReader::FillMore(ByteBuffer* buf) {
   return Status::Ok();
 }
 
-Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, Cursor* cur, size_t* record_start,
-                                      int64_t* record_line) {
+Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Cursor* cur,
+                                      size_t* record_start, int64_t* record_line) {
   Cursor c = *cur;
   // Blank lines carry no record (as in pandas); a one-column file loses nothing
   // it could express, since an empty line is not a quoted "" either.
@@ -142,7 +152,7 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, Cursor* cur, size
   for (;;) {
     if (c.pos >= n) {
       if (!eof_) return Parsed::kNeedMore;
-      fields_.push_back({c.pos, 0, false});  // "a,b," at the end of the file
+      AddField(base, c.pos, 0, false);  // "a,b," at the end of the file
       break;
     }
     if (d[c.pos] == '"') {
@@ -177,7 +187,7 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, Cursor* cur, size
         c.pos = qpos + 1;
         break;
       }
-      fields_.push_back({start, end - start, escaped});
+      AddField(base, start, end - start, escaped);
       if (c.pos >= n) {
         if (!eof_) return Parsed::kNeedMore;
         break;
@@ -219,18 +229,18 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, Cursor* cur, size
       if (!eof_) return Parsed::kNeedMore;
       size_t size = p - start;
       if (size > 0 && d[p - 1] == '\r') --size;
-      fields_.push_back({start, size, false});
+      AddField(base, start, size, false);
       c.pos = p;
       break;
     }
     if (d[p] == delim) {
-      fields_.push_back({start, p - start, false});
+      AddField(base, start, p - start, false);
       c.pos = p + 1;
       continue;
     }
     size_t size = p - start;
     if (size > 0 && d[p - 1] == '\r') --size;  // CRLF
-    fields_.push_back({start, size, false});
+    AddField(base, start, size, false);
     c.pos = p + 1;
     ++c.line;
     c.line_start = c.pos;
@@ -246,7 +256,7 @@ Status CsvReader::FieldCountError(const char* d, size_t record_start, int64_t re
   const size_t got = fields_.size() - fields_begin;
   // Point at the first extra field, or at the end of the last field present.
   const FieldSpan& at = got > want ? fields_[fields_begin + want] : fields_.back();
-  size_t target = got > want ? at.offset : at.offset + at.size;
+  size_t target = got > want ? at.offset : at.offset + at.size();
   if (got > want && at.offset > record_start && d[at.offset - 1] == '"') --target;
   int64_t line = record_line;
   size_t line_start = record_start;
@@ -268,10 +278,10 @@ Status CsvReader::FieldCountError(const char* d, size_t record_start, int64_t re
 Status CsvReader::ReadHeader() {
   // Enough bytes to skip a BOM and to see several records for detection.
   const size_t sample_size = 64 * 1024;
-  while (!eof_ && carry_.size() < sample_size) CAIRN_RETURN_IF_ERROR(FillMore(&carry_));
+  while (!eof_ && buf_.size() < sample_size) CAIRN_RETURN_IF_ERROR(FillMore(&buf_));
   size_t skip = 0;
-  if (carry_.size() >= 3 && std::memcmp(carry_.data(), "\xEF\xBB\xBF", 3) == 0) skip = 3;
-  std::string_view sample(carry_.data() + skip, carry_.size() - skip);
+  if (buf_.size() >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) skip = 3;
+  std::string_view sample(buf_.data() + skip, buf_.size() - skip);
   delim_ = options_.delimiter != 0 ? options_.delimiter : DetectDelimiter(sample, eof_);
   if (delim_ == '"' || delim_ == '\n' || delim_ == '\r') {
     return InvalidParameter("the CSV delimiter cannot be a quote or a line break");
@@ -283,10 +293,10 @@ Status CsvReader::ReadHeader() {
   int64_t record_line = 1;
   for (;;) {
     fields_.clear();
-    CAIRN_ASSIGN_OR_RETURN(Parsed parsed, ParseRecord(carry_.data(), carry_.size(), &cur,
-                                                      &record_start, &record_line));
+    CAIRN_ASSIGN_OR_RETURN(
+        Parsed parsed, ParseRecord(buf_.data(), buf_.size(), 0, &cur, &record_start, &record_line));
     if (parsed == Parsed::kNeedMore) {
-      CAIRN_RETURN_IF_ERROR(FillMore(&carry_));
+      CAIRN_RETURN_IF_ERROR(FillMore(&buf_));
       continue;
     }
     if (parsed == Parsed::kEnd) {
@@ -299,8 +309,8 @@ Status CsvReader::ReadHeader() {
     std::unordered_map<std::string_view, size_t> seen;
     for (size_t i = 0; i < fields_.size(); ++i) {
       FieldSpan f = fields_[i];
-      std::string name(carry_.data() + f.offset, f.size);
-      if (f.escaped) {
+      std::string name(buf_.data() + f.offset, f.size());
+      if (f.escaped()) {
         std::string unescaped;
         for (size_t k = 0; k < name.size(); ++k) {
           unescaped += name[k];
@@ -328,67 +338,78 @@ Status CsvReader::ReadHeader() {
     cur.line = record_line;
   }
   fields_.clear();
-  ByteBuffer rest;
-  rest.append(carry_.data() + cur.pos, carry_.size() - cur.pos);
-  carry_ = std::move(rest);
+  pos_ = cur.pos;
   line_ = cur.line;
   return Status::Ok();
 }
 
 Result<bool> CsvReader::Next(RowChunk* chunk) {
   chunk->Clear();
-  ByteBuffer& buf = chunk->storage;
-  buf.reserve(carry_.size() + options_.block_size);
-  buf.append(carry_.data(), carry_.size());
-  carry_.clear();
   fields_.clear();
   const size_t ncols = columns_.size();
+  size_t chunk_begin = pos_;
   Cursor cur;
+  cur.pos = pos_;
   cur.line = line_;
+  cur.line_start = pos_;
   size_t rows = 0;
-  while (rows < options_.chunk_rows && cur.pos < options_.chunk_bytes) {
+  while (rows < options_.chunk_rows && cur.pos - chunk_begin < options_.chunk_bytes) {
     const size_t fields_begin = fields_.size();
     size_t record_start = 0;
     int64_t record_line = 0;
-    CAIRN_ASSIGN_OR_RETURN(Parsed parsed,
-                           ParseRecord(buf.data(), buf.size(), &cur, &record_start, &record_line));
+    CAIRN_ASSIGN_OR_RETURN(Parsed parsed, ParseRecord(buf_.data(), buf_.size(), chunk_begin, &cur,
+                                                      &record_start, &record_line));
     if (parsed == Parsed::kNeedMore) {
       fields_.resize(fields_begin);  // parse the record again once more bytes are in
-      CAIRN_RETURN_IF_ERROR(FillMore(&buf));
+      if (chunk_begin > 0) {         // keep only this chunk's bytes; offsets relative to it hold
+        std::memmove(buf_.data(), buf_.data() + chunk_begin, buf_.size() - chunk_begin);
+        buf_.resize(buf_.size() - chunk_begin);
+        cur.pos -= chunk_begin;
+        cur.line_start -= chunk_begin;
+        chunk_begin = 0;
+      }
+      CAIRN_RETURN_IF_ERROR(FillMore(&buf_));
       continue;
     }
     if (parsed == Parsed::kEnd) break;
+    if (cur.pos - chunk_begin > kMaxChunkSpan) {
+      return ErrorAt(record_line, 1, "record too large: a chunk of rows must stay under 2 GiB");
+    }
     if (fields_.size() - fields_begin != ncols) {
-      return FieldCountError(buf.data(), record_start, record_line, fields_begin);
+      return FieldCountError(buf_.data() + chunk_begin, record_start - chunk_begin, record_line,
+                             fields_begin);
     }
     chunk->lines.push_back(record_line);
     ++rows;
   }
-  carry_.append(buf.data() + cur.pos, buf.size() - cur.pos);
-  buf.resize(cur.pos);
+  // The chunk gets its own copy of its rows' bytes (cache-hot, just parsed), so
+  // the read buffer stays one block and the chunk outlives it.
+  ByteBuffer& storage = chunk->storage;
+  storage.append(buf_.data() + chunk_begin, cur.pos - chunk_begin);
+  pos_ = cur.pos;
   line_ = cur.line;
 
   chunk->num_rows = rows;
   chunk->num_columns = ncols;
-  chunk->cells.resize(fields_.size());
-  chunk->nulls.resize(fields_.size());
-  char* d = buf.data();
-  for (size_t i = 0; i < fields_.size(); ++i) {
-    FieldSpan f = fields_[i];
-    if (f.escaped) {  // collapse "" to " in place: the record is complete, nothing re-reads it
+  chunk->cells.reserve(fields_.size());
+  chunk->nulls.reserve(fields_.size());
+  char* d = storage.data();
+  for (const FieldSpan& f : fields_) {
+    size_t size = f.size();
+    if (f.escaped()) {  // collapse "" to " in place: the record is complete, nothing re-reads it
       char* out = d + f.offset;
       const char* in = d + f.offset;
-      const char* end = in + f.size;
+      const char* end = in + size;
       while (in < end) {
         char ch = *in++;
         *out++ = ch;
         if (ch == '"') ++in;
       }
-      f.size = static_cast<size_t>(out - (d + f.offset));
+      size = static_cast<size_t>(out - (d + f.offset));
     }
-    std::string_view text(d + f.offset, f.size);
-    chunk->cells[i] = text;
-    chunk->nulls[i] = IsNullToken(text) ? 1 : 0;
+    std::string_view text(d + f.offset, size);
+    chunk->cells.push_back(text);
+    chunk->nulls.push_back(IsNullToken(text) ? 1 : 0);
   }
   return rows > 0;
 }

@@ -68,10 +68,13 @@ void TableReader::PrepareNullTokens() {
 }
 
 bool TableReader::IsNullToken(std::string_view text) const {
-  // The length mask rejects most cells without a string comparison.
+  // The length mask and the first byte reject most cells without a comparison.
   if (text.size() < 64 && !(null_token_lengths_ & (uint64_t{1} << text.size()))) return false;
   for (const std::string& token : options_.null_tokens) {
-    if (text == token) return true;
+    if (token.size() == text.size() && (text.empty() || token[0] == text[0]) &&
+        std::memcmp(token.data(), text.data(), text.size()) == 0) {
+      return true;
+    }
   }
   return false;
 }
@@ -87,6 +90,9 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(const std::filesystem::pa
                                                        const ReaderOptions& options) {
   if (options.chunk_rows == 0 || options.chunk_bytes == 0 || options.block_size == 0) {
     return InvalidParameter("chunk_rows, chunk_bytes and block_size must be positive");
+  }
+  if (options.chunk_bytes > (size_t{1} << 30)) {
+    return InvalidParameter("chunk_bytes must be at most 1 GiB");
   }
   std::string name = path.filename().string();
   std::transform(name.begin(), name.end(), name.begin(),

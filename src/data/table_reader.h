@@ -31,9 +31,10 @@ struct ReaderOptions {
   // Cells equal to one of these are null (CSV fields and JSON strings alike).
   // "NaN" is kept apart by type inference: a NaN value in numeric columns.
   std::vector<std::string> null_tokens = {"", "NA", "null", "NaN"};
-  // A chunk ends after this many rows or once its rows hold chunk_bytes bytes.
-  size_t chunk_rows = 65536;
-  size_t chunk_bytes = 64u << 20;
+  // A chunk ends after this many rows or once its rows hold chunk_bytes bytes
+  // (at most 1 GiB). Small enough by default for a chunk to stay in cache.
+  size_t chunk_rows = 16384;
+  size_t chunk_bytes = 16u << 20;
   // Size of each read from the file. Tests shrink it to put records across reads.
   size_t block_size = 4u << 20;
 };

@@ -151,27 +151,36 @@ void ColumnTypeInferrer::Add(std::string_view text, bool is_null) {
     return;
   }
   ++values_;
-  if (!IsValidUtf8(text)) ++invalid_utf8_;
-  if (strings_ > 0) return;  // nothing widens past string
+  if (strings_ > 0) {  // nothing widens past string; only UTF-8 is left to check
+    if (!IsValidUtf8(text)) ++invalid_utf8_;
+    return;
+  }
+  // A float column stays float while its cells parse as floats: skip the
+  // integer attempt. (Numbers, booleans and timestamps are ASCII: valid UTF-8.)
+  double number;
+  if (floats_ > 0 && bools_ + timestamps_ == 0 && ParseFloat(text, &number)) {
+    ++floats_;
+    if (std::isnan(number)) ++nan_cells_, --values_;  // counted with the NaN tokens
+    return;
+  }
   switch (ClassifyCell(text)) {
     case CellKind::kBool:
       ++bools_;
       break;
-    case CellKind::kInt: {
+    case CellKind::kInt:
       ++ints_;
       if (ints_binary_ && !(text == "0" || text == "1")) ints_binary_ = false;
       break;
-    }
-    case CellKind::kFloat: {
+    case CellKind::kFloat:
       ++floats_;
-      if (IsNanToken(text)) ++nan_cells_, --values_;  // counted with the NaN tokens
+      if (IsNanToken(text)) ++nan_cells_, --values_;
       break;
-    }
     case CellKind::kTimestamp:
       ++timestamps_;
       break;
     case CellKind::kString:
       ++strings_;
+      if (!IsValidUtf8(text)) ++invalid_utf8_;
       break;
   }
 }
