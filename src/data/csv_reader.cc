@@ -1,5 +1,6 @@
 #include "data/csv_reader.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <unordered_map>
@@ -62,6 +63,36 @@ struct FieldSpan {
 };
 constexpr size_t kMaxChunkSpan = 0x7fffffff;
 
+// The fields of the chunk being parsed. A plain array rather than a vector:
+// appending is the innermost operation and must stay a store and an increment.
+class FieldList {
+ public:
+  size_t size() const { return size_; }
+  void clear() { size_ = 0; }
+  void resize(size_t n) { size_ = n; }  // shrinks only
+  const FieldSpan& operator[](size_t i) const { return data_[i]; }
+  const FieldSpan& back() const { return data_[size_ - 1]; }
+  const FieldSpan* begin() const { return data_.get(); }
+  const FieldSpan* end() const { return data_.get() + size_; }
+  void push_back(FieldSpan f) {
+    if (size_ == capacity_) [[unlikely]]
+      Grow();
+    data_[size_++] = f;
+  }
+
+ private:
+  void Grow() {
+    size_t capacity = capacity_ == 0 ? 4096 : capacity_ * 2;
+    std::unique_ptr<FieldSpan[]> bigger(new FieldSpan[capacity]);
+    std::copy(data_.get(), data_.get() + size_, bigger.get());
+    data_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+  std::unique_ptr<FieldSpan[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 // Where the parser is: byte offset in the buffer, its line, and the offset
 // where that line starts (for 1-based byte columns in errors).
 struct Cursor {
@@ -102,7 +133,7 @@ class CsvReader : public TableReader {
   bool eof_ = false;
   int64_t line_ = 1;  // line of buf_[pos_]
   char delim_ = ',';
-  std::vector<FieldSpan> fields_;
+  FieldList fields_;
 };
 
 Status CsvReader::FillMore(ByteBuffer* buf) {

@@ -67,9 +67,7 @@ void TableReader::PrepareNullTokens() {
   }
 }
 
-bool TableReader::IsNullToken(std::string_view text) const {
-  // The length mask and the first byte reject most cells without a comparison.
-  if (text.size() < 64 && !(null_token_lengths_ & (uint64_t{1} << text.size()))) return false;
+bool TableReader::MatchesNullToken(std::string_view text) const {
   for (const std::string& token : options_.null_tokens) {
     if (token.size() == text.size() && (text.empty() || token[0] == text[0]) &&
         std::memcmp(token.data(), text.data(), text.size()) == 0) {

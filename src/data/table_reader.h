@@ -107,7 +107,12 @@ class TableReader {
       : path_(std::move(path)), format_(format), options_(std::move(options)) {}
   // "path:line:column: message" as INVALID_PARAMETER_VALUE.
   Status ErrorAt(int64_t line, int64_t column, const std::string& message) const;
-  bool IsNullToken(std::string_view text) const;
+  bool IsNullToken(std::string_view text) const {
+    // Most cells have a length no token has: rejected without a comparison.
+    if (text.size() < 64 && !(null_token_lengths_ & (uint64_t{1} << text.size()))) return false;
+    return MatchesNullToken(text);
+  }
+  bool MatchesNullToken(std::string_view text) const;
   void PrepareNullTokens();
 
   std::filesystem::path path_;

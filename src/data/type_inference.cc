@@ -41,6 +41,19 @@ bool ParseInt(std::string_view t, int64_t* value) {
   const bool plus = !t.empty() && t[0] == '+';  // from_chars takes '-' only
   if (plus) t.remove_prefix(1);
   if (t.empty() || (plus && t[0] == '-')) return false;
+  // Up to 18 digits cannot overflow int64: the common case, without from_chars.
+  const bool minus = t[0] == '-';
+  const size_t first = minus ? 1 : 0;
+  if (t.size() - first >= 1 && t.size() - first <= 18) {
+    int64_t v = 0;
+    for (size_t i = first; i < t.size(); ++i) {
+      unsigned digit = static_cast<unsigned>(t[i] - '0');
+      if (digit > 9) return false;
+      v = v * 10 + static_cast<int64_t>(digit);
+    }
+    *value = minus ? -v : v;
+    return true;
+  }
   auto r = std::from_chars(t.data(), t.data() + t.size(), *value);
   return r.ec == std::errc() && r.ptr == t.data() + t.size();
 }
