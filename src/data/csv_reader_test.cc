@@ -187,6 +187,20 @@ TEST(CsvReader, ChunkCellsOutliveTheReaderAndMoves) {
   EXPECT_EQ(moved.cell(0, 1), "y\"z");
 }
 
+TEST(CsvReader, MovedFromChunkCanBeFilledAgain) {
+  ScratchDir dir;
+  ReaderOptions options;
+  options.chunk_rows = 1;
+  auto reader = TableReader::Open(dir.Write("t.csv", "a\nfirst\nsecond\n"), options);
+  ASSERT_TRUE(reader.ok());
+  RowChunk chunk;
+  ASSERT_TRUE(*(*reader)->Next(&chunk));
+  RowChunk taken = std::move(chunk);
+  ASSERT_TRUE(*(*reader)->Next(&chunk));
+  EXPECT_EQ(taken.cell(0, 0), "first");
+  EXPECT_EQ(chunk.cell(0, 0), "second");
+}
+
 TEST(CsvReader, RaggedRowsNameLineColumnAndWhatIsWrong) {
   ScratchDir dir;
   auto more = dir.Write("more.csv", "a,b\n1,2\n1,2,3\n");
@@ -244,6 +258,11 @@ TEST(CsvReader, OpenErrors) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), ErrorCode::kInvalidParameterValue);
   EXPECT_NE(unknown.status().message().find("cannot tell the format"), std::string::npos);
+  ReaderOptions huge;
+  huge.chunk_bytes = size_t{2} << 30;
+  auto too_big = TableReader::Open(dir.Write("t.csv", "a\n1\n"), huge);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(too_big.status().message(), "chunk_bytes must be at most 1 GiB");
 }
 
 }  // namespace

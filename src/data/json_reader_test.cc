@@ -1,6 +1,7 @@
 #include "data/json_reader.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "data/test_util.h"
 #include "data/type_inference.h"
@@ -40,6 +41,32 @@ TEST(JsonReader, JsonLinesUnionOfKeysAndValueTexts) {
   EXPECT_EQ(t.rows[1], (Row{std::nullopt, std::nullopt, "[1,2]", "true", std::nullopt}));
   EXPECT_EQ(t.rows[2], (Row{"2.5", std::nullopt, "{\"k\":\"v\"}", std::nullopt, "-7"}));
   EXPECT_EQ(t.lines, (std::vector<int64_t>{1, 3, 4}));
+  for (size_t block : {1, 2, 5, 13}) {
+    ReaderOptions options;
+    options.block_size = block;
+    options.chunk_rows = 2;
+    Table small = MustRead(path, options);
+    EXPECT_EQ(small.rows, t.rows) << "block " << block;
+    EXPECT_EQ(small.lines, t.lines) << "block " << block;
+  }
+}
+
+TEST(JsonReader, GzippedJsonLinesAndArrays) {
+  ScratchDir dir;
+  auto write_gz = [&](const std::string& name, const std::string& text) {
+    auto path = dir.path(name);
+    gzFile gz = gzopen(path.c_str(), "wb");
+    EXPECT_NE(gz, nullptr);
+    gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+    gzclose(gz);
+    return path;
+  };
+  Table lines = MustRead(write_gz("t.ndjson.gz", "{\"a\": \"x\"}\n{\"a\": \"y\"}\n"));
+  EXPECT_EQ(lines.rows, (std::vector<Row>{{"x"}, {"y"}}));
+  ReaderOptions options;
+  options.block_size = 3;
+  Table array = MustRead(write_gz("t.json.gz", "[{\"a\": [1, {\"b\": \"]\"}]}]"), options);
+  EXPECT_EQ(array.rows, (std::vector<Row>{{"[1,{\"b\":\"]\"}]"}}));
 }
 
 TEST(JsonReader, DotJsonIsSniffed) {
