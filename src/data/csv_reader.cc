@@ -317,6 +317,7 @@ Status CsvReader::ReadHeader() {
   if (delim_ == '"' || delim_ == '\n' || delim_ == '\r') {
     return InvalidParameter("the CSV delimiter cannot be a quote or a line break");
   }
+  delimiter_ = delim_;
 
   Cursor cur;
   cur.pos = skip;

@@ -92,6 +92,9 @@ TEST(CsvReader, DetectsTheDelimiter) {
   ScratchDir dir;
   Table t = MustRead(dir.Write("t.tsv", "a\tb\n1,5\t2\n"));
   EXPECT_EQ(t.rows, (std::vector<Row>{{"1,5", "2"}}));
+  auto semicolons = TableReader::Open(dir.Write("s.csv", "a;b\n\"x;y\";2\n"));
+  ASSERT_TRUE(semicolons.ok());
+  EXPECT_EQ((*semicolons)->delimiter(), ';');
   ReaderOptions options;
   options.delimiter = ',';
   t = MustRead(dir.Write("u.csv", "a;b,c\n1;2,3\n"), options);

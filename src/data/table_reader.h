@@ -109,6 +109,8 @@ class TableReader {
 
   const std::vector<std::string>& columns() const { return columns_; }
   Format format() const { return format_; }
+  // The CSV delimiter in use (given or detected); 0 for JSON.
+  char delimiter() const { return delimiter_; }
   const std::filesystem::path& path() const { return path_; }
 
  protected:
@@ -128,6 +130,7 @@ class TableReader {
   Format format_;
   ReaderOptions options_;
   std::vector<std::string> columns_;
+  char delimiter_ = 0;
 
  private:
   uint64_t null_token_lengths_ = 0;  // bit i: some token has length i (< 64)
