@@ -1,0 +1,272 @@
+#include "data/csv_reader.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include "data/test_util.h"
+
+namespace cairn::data {
+namespace {
+
+using testing::ReadAll;
+using testing::ScratchDir;
+using testing::Table;
+using Row = std::vector<std::optional<std::string>>;
+
+Table MustRead(const std::filesystem::path& path, const ReaderOptions& options = {}) {
+  auto table = ReadAll(path, options);
+  EXPECT_TRUE(table.ok()) << table.status().ToString();
+  return table.ok() ? *table : Table{};
+}
+
+std::string ErrorOf(const std::filesystem::path& path, const ReaderOptions& options = {}) {
+  auto table = ReadAll(path, options);
+  if (table.ok()) return "(no error)";
+  EXPECT_EQ(table.status().code(), ErrorCode::kInvalidParameterValue);
+  return table.status().message();
+}
+
+TEST(CsvReader, Rfc4180QuotingEscapesEmbeddedNewlinesAndCrlf) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv",
+                        "id,text,note\r\n"
+                        "1,\"x, y\",\"say \"\"hi\"\"\"\r\n"
+                        "2,\"line1\r\nline2\",plain\r\n"
+                        "3,\"\",\"\"\"\"");  // no final newline; "" is an empty (null) field
+  Table t = MustRead(path);
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"id", "text", "note"}));
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(t.rows[0], (Row{"1", "x, y", "say \"hi\""}));
+  EXPECT_EQ(t.rows[1], (Row{"2", "line1\r\nline2", "plain"}));
+  EXPECT_EQ(t.rows[2], (Row{"3", std::nullopt, "\""}));
+  EXPECT_EQ(t.lines, (std::vector<int64_t>{2, 3, 5}));
+}
+
+TEST(CsvReader, SkipsBomAndBlankLinesKeepingLineNumbers) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv",
+                        "\xEF\xBB\xBF"
+                        "a,b\n\n1,2\n\r\n3,4\n\n");
+  Table t = MustRead(path);
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(t.rows, (std::vector<Row>{{"1", "2"}, {"3", "4"}}));
+  EXPECT_EQ(t.lines, (std::vector<int64_t>{3, 5}));
+}
+
+TEST(CsvReader, QuoteInsideAnUnquotedFieldIsKeptLiterally) {
+  ScratchDir dir;
+  Table t = MustRead(dir.Write("t.csv", "height,name\n5'11\",O\"Brien\n"));
+  EXPECT_EQ(t.rows, (std::vector<Row>{{"5'11\"", "O\"Brien"}}));
+}
+
+TEST(CsvReader, TrailingDelimiterAtEndOfFileIsAnEmptyField) {
+  ScratchDir dir;
+  Table t = MustRead(dir.Write("t.csv", "a,b\n1,"));
+  EXPECT_EQ(t.rows, (std::vector<Row>{{"1", std::nullopt}}));
+}
+
+TEST(CsvReader, NullTokensAreConfigurable) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", "a,b,c,d\nNA,null,,NaN\nna,x,-,n/a\n");
+  Table t = MustRead(path);
+  EXPECT_EQ(t.rows[0], (Row{std::nullopt, std::nullopt, std::nullopt, std::nullopt}));
+  EXPECT_EQ(t.rows[1], (Row{"na", "x", "-", "n/a"}));
+  ReaderOptions options;
+  options.null_tokens = {"-", "n/a"};
+  t = MustRead(path, options);
+  EXPECT_EQ(t.rows[0], (Row{"NA", "null", "", "NaN"}));
+  EXPECT_EQ(t.rows[1], (Row{"na", "x", std::nullopt, std::nullopt}));
+}
+
+TEST(CsvReader, DetectsTheDelimiter) {
+  EXPECT_EQ(DetectDelimiter("a;b;c\n1;2,5;3\n4;5;6\n", false), ';');
+  EXPECT_EQ(DetectDelimiter("a\tb\n1\t2\n", false), '\t');
+  EXPECT_EQ(DetectDelimiter("a|b|c\n1|2|3", true), '|');
+  EXPECT_EQ(DetectDelimiter("a,b\n1,2\n", false), ',');
+  // Delimiters inside quotes do not count, even across lines.
+  EXPECT_EQ(DetectDelimiter("\"x,y,z\";b\n\"1,\n2\";3\n", false), ';');
+  EXPECT_EQ(DetectDelimiter("single\n1\n2\n", false), ',');
+  // Inconsistent counts: the most frequent in the header wins.
+  EXPECT_EQ(DetectDelimiter("a;b;c,d\n1;2\n", false), ';');
+
+  ScratchDir dir;
+  Table t = MustRead(dir.Write("t.tsv", "a\tb\n1,5\t2\n"));
+  EXPECT_EQ(t.rows, (std::vector<Row>{{"1,5", "2"}}));
+  auto semicolons = TableReader::Open(dir.Write("s.csv", "a;b\n\"x;y\";2\n"));
+  ASSERT_TRUE(semicolons.ok());
+  EXPECT_EQ((*semicolons)->delimiter(), ';');
+  ReaderOptions options;
+  options.delimiter = ',';
+  t = MustRead(dir.Write("u.csv", "a;b,c\n1;2,3\n"), options);
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"a;b", "c"}));
+}
+
+TEST(CsvReader, WithoutHeaderColumnsAreNumbered) {
+  ScratchDir dir;
+  ReaderOptions options;
+  options.header = false;
+  Table t = MustRead(dir.Write("t.csv", "1,2\n3,4\n"), options);
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"column_1", "column_2"}));
+  EXPECT_EQ(t.rows, (std::vector<Row>{{"1", "2"}, {"3", "4"}}));
+  EXPECT_EQ(t.lines, (std::vector<int64_t>{1, 2}));
+}
+
+TEST(CsvReader, ReadsGzipDetectedByContent) {
+  ScratchDir dir;
+  std::string text = "a,b\n";
+  for (int i = 0; i < 5000; ++i)
+    text += std::to_string(i) + ",\"v\"\"" + std::to_string(i) + "\"\n";
+  auto path = dir.path("t.csv.gz");
+  gzFile gz = gzopen(path.c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  ASSERT_EQ(gzwrite(gz, text.data(), static_cast<unsigned>(text.size())),
+            static_cast<int>(text.size()));
+  ASSERT_EQ(gzclose(gz), Z_OK);
+  ReaderOptions options;
+  options.block_size = 1000;
+  options.chunk_rows = 777;
+  Table t = MustRead(path, options);
+  ASSERT_EQ(t.rows.size(), 5000u);
+  EXPECT_EQ(t.rows[4999], (Row{"4999", "v\"4999"}));
+  EXPECT_EQ(t.chunks, 7u);
+
+  // Truncated gzip: an IO error naming the file, not silently fewer rows.
+  std::string bytes = *ReadFile(path);
+  auto cut = dir.Write("cut.csv.gz", bytes.substr(0, bytes.size() / 2));
+  auto bad = ReadAll(cut, options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kIoError);
+  EXPECT_NE(bad.status().message().find("cut.csv.gz"), std::string::npos);
+}
+
+TEST(CsvReader, RecordsSpanningReadBlocksAndChunksParseTheSame) {
+  std::string text = "k,\"quoted \"\"head\"\"\",v\r\n";
+  for (int i = 0; i < 40; ++i) {
+    text += std::to_string(i) + ",\"multi\nline " + std::to_string(i) + " \"\"q\"\"\"," +
+            (i % 3 == 0 ? "" : "x" + std::to_string(i)) + (i % 2 ? "\r\n" : "\n");
+  }
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", text);
+  ReaderOptions whole;
+  Table expected = MustRead(path, whole);
+  ASSERT_EQ(expected.rows.size(), 40u);
+  EXPECT_EQ(expected.columns[1], "quoted \"head\"");
+  EXPECT_EQ(expected.rows[7], (Row{"7", "multi\nline 7 \"q\"", "x7"}));
+  EXPECT_EQ(expected.lines[7], 2 + 2 * 7);
+  for (size_t block : {1, 2, 3, 5, 7, 16, 63}) {
+    for (size_t chunk_rows : {1, 3, 1000}) {
+      ReaderOptions options;
+      options.block_size = block;
+      options.chunk_rows = chunk_rows;
+      Table t = MustRead(path, options);
+      EXPECT_EQ(t.rows, expected.rows) << "block " << block << " chunk " << chunk_rows;
+      EXPECT_EQ(t.lines, expected.lines) << "block " << block << " chunk " << chunk_rows;
+      EXPECT_EQ(t.chunks, (40 + chunk_rows - 1) / chunk_rows);
+    }
+  }
+}
+
+TEST(CsvReader, ChunkBytesBoundsAChunk) {
+  ScratchDir dir;
+  ReaderOptions options;
+  options.chunk_bytes = 10;
+  Table t = MustRead(dir.Write("t.csv", "a\n1111\n2222\n3333\n4444\n5555\n"), options);
+  EXPECT_EQ(t.rows.size(), 5u);
+  EXPECT_EQ(t.chunks, 3u);  // a chunk closes once its rows reach 10 bytes
+}
+
+TEST(CsvReader, ChunkCellsOutliveTheReaderAndMoves) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", "a,b\nx,\"y\"\"z\"\n");
+  RowChunk moved;
+  {
+    auto reader = TableReader::Open(path);
+    ASSERT_TRUE(reader.ok());
+    RowChunk chunk;
+    ASSERT_TRUE(*(*reader)->Next(&chunk));
+    moved = std::move(chunk);
+  }
+  EXPECT_EQ(moved.cell(0, 0), "x");
+  EXPECT_EQ(moved.cell(0, 1), "y\"z");
+}
+
+TEST(CsvReader, MovedFromChunkCanBeFilledAgain) {
+  ScratchDir dir;
+  ReaderOptions options;
+  options.chunk_rows = 1;
+  auto reader = TableReader::Open(dir.Write("t.csv", "a\nfirst\nsecond\n"), options);
+  ASSERT_TRUE(reader.ok());
+  RowChunk chunk;
+  ASSERT_TRUE(*(*reader)->Next(&chunk));
+  RowChunk taken = std::move(chunk);
+  ASSERT_TRUE(*(*reader)->Next(&chunk));
+  EXPECT_EQ(taken.cell(0, 0), "first");
+  EXPECT_EQ(chunk.cell(0, 0), "second");
+}
+
+TEST(CsvReader, RaggedRowsNameLineColumnAndWhatIsWrong) {
+  ScratchDir dir;
+  auto more = dir.Write("more.csv", "a,b\n1,2\n1,2,3\n");
+  EXPECT_EQ(ErrorOf(more),
+            more.string() + ":3:5: row has 3 fields but the header has 2 (field 3 starts here)");
+  auto fewer = dir.Write("fewer.csv", "a,b,c\n1,\"x\ny\"\n");
+  EXPECT_EQ(ErrorOf(fewer), fewer.string() +
+                                ":3:2: row has 2 fields but the header has 3 (the row ends here; "
+                                "missing the last 1)");
+}
+
+TEST(CsvReader, UnterminatedQuoteNamesWhereItOpened) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", "a,b\n1,2\n3,\"abc\n4,5\n6,7\n");
+  std::string error = ErrorOf(path);
+  EXPECT_EQ(error.rfind(path.string() + ":3:3: unterminated quoted field", 0), 0u) << error;
+  ReaderOptions tiny;
+  tiny.block_size = 2;
+  EXPECT_EQ(ErrorOf(path, tiny), error);
+}
+
+TEST(CsvReader, TextAfterAClosingQuoteIsAnError) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", "a,b\n1,\"x\"y\n");
+  std::string error = ErrorOf(path);
+  EXPECT_EQ(error.rfind(path.string() + ":2:6: unexpected character after the closing quote", 0),
+            0u)
+      << error;
+}
+
+TEST(CsvReader, EmptyFileIsAnErrorAndHeaderOnlyHasNoRows) {
+  ScratchDir dir;
+  auto empty = dir.Write("empty.csv", "");
+  EXPECT_EQ(ErrorOf(empty), empty.string() + " is empty: a CSV file needs at least a header row");
+  EXPECT_NE(ErrorOf(dir.Write("blank.csv", "\n\r\n")).find("is empty"), std::string::npos);
+  Table t = MustRead(dir.Write("header.csv", "a,b\n"));
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(t.rows.empty());
+}
+
+TEST(CsvReader, HeaderNamesMustBeUnique) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", "a,b,a\n1,2,3\n");
+  EXPECT_EQ(ErrorOf(path), path.string() +
+                               ":1:1: duplicate column name 'a' (columns 1 and 3): column names "
+                               "must be unique");
+}
+
+TEST(CsvReader, OpenErrors) {
+  ScratchDir dir;
+  auto missing = TableReader::Open(dir.path("nope.csv"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kResourceDoesNotExist);
+  auto unknown = TableReader::Open(dir.Write("t.parquet", "x"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_NE(unknown.status().message().find("cannot tell the format"), std::string::npos);
+  ReaderOptions huge;
+  huge.chunk_bytes = size_t{2} << 30;
+  auto too_big = TableReader::Open(dir.Write("t.csv", "a\n1\n"), huge);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(too_big.status().message(), "chunk_bytes must be at most 1 GiB");
+}
+
+}  // namespace
+}  // namespace cairn::data

@@ -1,0 +1,167 @@
+#include "data/type_inference.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "data/test_util.h"
+
+namespace cairn::data {
+namespace {
+
+TEST(TypeInference, ClassifiesCells) {
+  struct Case {
+    const char* text;
+    CellKind kind;
+  };
+  const Case cases[] = {
+      {"0", CellKind::kInt},
+      {"-42", CellKind::kInt},
+      {"+7", CellKind::kInt},
+      {"9223372036854775807", CellKind::kInt},
+      {"9223372036854775808", CellKind::kFloat},  // past int64
+      {"1.5", CellKind::kFloat},
+      {"-.5", CellKind::kFloat},
+      {"1e-3", CellKind::kFloat},
+      {"1E+10", CellKind::kFloat},
+      {"inf", CellKind::kFloat},
+      {"-Infinity", CellKind::kFloat},
+      {"nan", CellKind::kFloat},
+      {"1e999", CellKind::kFloat},
+      {"true", CellKind::kBool},
+      {"False", CellKind::kBool},
+      {"TRUE", CellKind::kBool},
+      {"tRUE", CellKind::kString},
+      {"yes", CellKind::kString},
+      {"2024-01-31", CellKind::kTimestamp},
+      {"-", CellKind::kString},
+      {"+", CellKind::kString},
+      {"1.2.3", CellKind::kString},
+      {"12abc", CellKind::kString},
+      {" 12", CellKind::kString},
+      {"0x1F", CellKind::kString},
+      {"", CellKind::kString},
+      {"abc", CellKind::kString},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ClassifyCell(c.text), c.kind) << c.text;
+  }
+}
+
+TEST(TypeInference, RecognizesIso8601Timestamps) {
+  for (const char* good :
+       {"2024-01-31", "2024-02-29", "2024-01-31T12:34:56Z", "2024-01-31 12:34:56",
+        "2024-01-31T12:34", "2024-01-31T12:34:56.123456", "2024-01-31T12:34:56,5+02:00",
+        "2024-01-31T23:59:60-0530", "2024-01-31T00:00:00+01", "2024-01-31T12:34:56z"}) {
+    EXPECT_TRUE(IsTimestamp(good)) << good;
+  }
+  for (const char* bad :
+       {"2023-02-29", "2024-13-01", "2024-00-10", "2024-01-32", "2024-1-31", "24-01-31",
+        "2024-01-31T", "2024-01-31T24:00:00", "2024-01-31T12:60", "2024-01-31T12:34:56.",
+        "2024-01-31T12:34:56Zx", "2024-01-31T12:34:56+2", "2024-01-31X12:34", "2024/01/31"}) {
+    EXPECT_FALSE(IsTimestamp(bad)) << bad;
+  }
+}
+
+struct Cell {
+  const char* text;
+  bool null = false;
+};
+
+ColumnInference Infer(std::initializer_list<Cell> cells) {
+  ColumnTypeInferrer inferrer;
+  for (const Cell& c : cells) inferrer.Add(c.text, c.null);
+  return inferrer.Finish();
+}
+
+TEST(TypeInference, WideningRules) {
+  struct Case {
+    std::initializer_list<Cell> cells;
+    ColumnType type;
+  };
+  const Case cases[] = {
+      {{}, ColumnType::kEmpty},
+      {{{"", true}, {"NA", true}}, ColumnType::kEmpty},
+      {{{"1"}, {"-2"}, {"", true}}, ColumnType::kInt},
+      {{{"1"}, {"2.5"}}, ColumnType::kFloat},
+      {{{"1e3"}, {"7"}}, ColumnType::kFloat},
+      {{{"true"}, {"FALSE"}}, ColumnType::kBool},
+      {{{"true"}, {"0"}, {"1"}}, ColumnType::kBool},
+      {{{"true"}, {"2"}}, ColumnType::kString},
+      {{{"true"}, {"0.5"}}, ColumnType::kString},
+      {{{"2024-01-31"}, {"2024-01-31T12:34:56Z"}}, ColumnType::kTimestamp},
+      {{{"2024-01-31"}, {"5"}}, ColumnType::kString},
+      {{{"2024-01-31"}, {"true"}}, ColumnType::kString},
+      {{{"1"}, {"x"}, {"2"}}, ColumnType::kString},
+  };
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    EXPECT_EQ(ColumnTypeName(Infer(cases[i].cells).type), ColumnTypeName(cases[i].type))
+        << "case " << i;
+  }
+}
+
+TEST(TypeInference, ZeroOneIsIntThatLooksBoolean) {
+  ColumnInference r = Infer({{"0"}, {"1"}, {"1"}, {"", true}});
+  EXPECT_EQ(r.type, ColumnType::kInt);
+  EXPECT_TRUE(r.looks_boolean);
+  EXPECT_EQ(r.values, 3);
+  EXPECT_EQ(r.nulls, 1);
+  EXPECT_FALSE(Infer({{"0"}, {"1"}, {"2"}}).looks_boolean);
+}
+
+TEST(TypeInference, NanIsAFloatValueInNumericColumnsAndANullElsewhere) {
+  ColumnInference ints = Infer({{"1"}, {"NaN", true}, {"", true}});
+  EXPECT_EQ(ints.type, ColumnType::kFloat);  // NaN cannot be an integer
+  EXPECT_EQ(ints.nans, 1);
+  EXPECT_EQ(ints.values, 2);
+  EXPECT_EQ(ints.nulls, 1);
+
+  ColumnInference nan_value = Infer({{"1.5"}, {"nan"}});  // not a null token: still NaN
+  EXPECT_EQ(nan_value.type, ColumnType::kFloat);
+  EXPECT_EQ(nan_value.nans, 1);
+  EXPECT_EQ(nan_value.values, 2);
+
+  ColumnInference strings = Infer({{"a"}, {"NaN", true}});
+  EXPECT_EQ(strings.type, ColumnType::kString);
+  EXPECT_EQ(strings.nans, 0);
+  EXPECT_EQ(strings.nulls, 1);
+
+  EXPECT_EQ(Infer({{"NaN", true}}).type, ColumnType::kFloat);
+}
+
+TEST(TypeInference, CountsInvalidUtf8AndMergesPartialResults) {
+  ColumnTypeInferrer a, b;
+  a.Add("caf\xC3\xA9", false);
+  a.Add("caf\xE9", false);
+  b.Add("1", false);
+  b.Add("", true);
+  a.Merge(b);
+  ColumnInference r = a.Finish();
+  EXPECT_EQ(r.type, ColumnType::kString);
+  EXPECT_EQ(r.invalid_utf8, 1);
+  EXPECT_EQ(r.values, 3);
+  EXPECT_EQ(r.nulls, 1);
+}
+
+TEST(TypeInference, InfersEveryColumnOfAFile) {
+  testing::ScratchDir dir;
+  auto path = dir.Write("t.csv",
+                        "i,f,b,t,s,e,z\n"
+                        "1,1.5,true,2024-01-01,a,,0\n"
+                        "2,NaN,false,2024-01-02 10:00:00,b,NA,1\n"
+                        "3,2,True,2024-01-03T00:00:00Z,3,,1\n");
+  auto reader = TableReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  auto types = InferColumnTypes(**reader);
+  ASSERT_TRUE(types.ok()) << types.status().ToString();
+  std::vector<std::string> names;
+  for (const auto& c : *types) names.push_back(ColumnTypeName(c.type));
+  EXPECT_EQ(names, (std::vector<std::string>{"int", "float", "bool", "timestamp", "string", "empty",
+                                             "int"}));
+  EXPECT_EQ((*types)[1].nans, 1);
+  EXPECT_EQ((*types)[5].nulls, 3);
+  EXPECT_TRUE((*types)[6].looks_boolean);
+}
+
+}  // namespace
+}  // namespace cairn::data
