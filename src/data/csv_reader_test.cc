@@ -8,23 +8,12 @@
 namespace cairn::data {
 namespace {
 
+using testing::ErrorOf;
+using testing::MustRead;
 using testing::ReadAll;
 using testing::ScratchDir;
 using testing::Table;
 using Row = std::vector<std::optional<std::string>>;
-
-Table MustRead(const std::filesystem::path& path, const ReaderOptions& options = {}) {
-  auto table = ReadAll(path, options);
-  EXPECT_TRUE(table.ok()) << table.status().ToString();
-  return table.ok() ? *table : Table{};
-}
-
-std::string ErrorOf(const std::filesystem::path& path, const ReaderOptions& options = {}) {
-  auto table = ReadAll(path, options);
-  if (table.ok()) return "(no error)";
-  EXPECT_EQ(table.status().code(), ErrorCode::kInvalidParameterValue);
-  return table.status().message();
-}
 
 TEST(CsvReader, Rfc4180QuotingEscapesEmbeddedNewlinesAndCrlf) {
   ScratchDir dir;

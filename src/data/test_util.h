@@ -2,6 +2,8 @@
 // reading a whole table into plain values. Test-only; not thread-safe.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -66,6 +68,21 @@ inline Result<Table> ReadAll(const std::filesystem::path& path, const ReaderOpti
   table.columns = reader->columns();
   for (auto& row : table.rows) row.resize(table.columns.size());  // late JSON columns
   return table;
+}
+
+// The whole file, failing the test (with the reader's message) if it cannot be read.
+inline Table MustRead(const std::filesystem::path& path, const ReaderOptions& options = {}) {
+  auto table = ReadAll(path, options);
+  EXPECT_TRUE(table.ok()) << table.status().ToString();
+  return table.ok() ? *table : Table{};
+}
+
+// The reader's INVALID_PARAMETER_VALUE message for a malformed file ("(no error)" if it read).
+inline std::string ErrorOf(const std::filesystem::path& path, const ReaderOptions& options = {}) {
+  auto table = ReadAll(path, options);
+  if (table.ok()) return "(no error)";
+  EXPECT_EQ(table.status().code(), ErrorCode::kInvalidParameterValue);
+  return table.status().message();
 }
 
 }  // namespace cairn::data::testing
