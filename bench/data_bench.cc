@@ -1,8 +1,10 @@
 // Data reader benchmark: generates a CSV of 10 numeric and 5 categorical
 // columns of a given size, then reports MB/s of reading it with TableReader
 // plus type inference, next to a raw read() of the same file in the same run
-// (the page-cache ceiling). Usage: data_bench [MB=1024] [path]; MB 0 reads
-// an existing file at `path` and keeps it.
+// (the page-cache ceiling). Usage: data_bench [MB=1024] [path] [stats];
+// MB 0 reads an existing file at `path` and keeps it. The `stats` mode
+// reports ComputeStats (per-feature statistics) on 1 and 2 worker threads
+// instead of type inference.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include <thread>
 
 #include "bench_util.h"
+#include "data/stats.h"
 #include "data/table_reader.h"
 #include "data/type_inference.h"
 
@@ -141,6 +144,34 @@ int main(int argc, char** argv) {
     }
   }
   const double read_only = Ms(Steady::now() - t_read) / 1000.0;
+
+  if (argc > 3 && std::string(argv[3]) == "stats") {
+    std::printf("file: %s, %.0f MB, 15 columns\n", path.c_str(), size_mb);
+    std::printf("raw read():               %7.0f MB/s (%.2f s)\n", size_mb / raw, raw);
+    std::printf("read (CSV parse) only:    %7.0f MB/s (%.2f s, one thread)\n", size_mb / read_only,
+                read_only);
+    for (int threads : {1, 2}) {
+      auto t_stats = Steady::now();
+      auto reader = data::TableReader::Open(path);
+      if (!reader.ok()) {
+        std::fprintf(stderr, "%s\n", reader.status().ToString().c_str());
+        return 1;
+      }
+      data::StatsOptions options;
+      options.threads = threads;
+      auto stats = data::ComputeStats(**reader, options);
+      if (!stats.ok()) {
+        std::fprintf(stderr, "%s\n", stats.status().ToString().c_str());
+        return 1;
+      }
+      const double seconds = Ms(Steady::now() - t_stats) / 1000.0;
+      std::printf(
+          "read + stats:             %7.0f MB/s (%.2f s, reader + %d worker thread(s), %s)\n",
+          size_mb / seconds, seconds, threads, stats->exact ? "exact" : "sketched");
+    }
+    if (generate) std::filesystem::remove(path);
+    return 0;
+  }
 
   auto t0 = Steady::now();
   auto reader = data::TableReader::Open(path);

@@ -18,6 +18,7 @@
 #include "assets/snapshot_files.h"
 #include "cli/api_client.h"
 #include "cli/cli_context.h"
+#include "cli/data_commands.h"
 #include "core/fs.h"
 
 namespace cairn {
@@ -551,6 +552,7 @@ void AddAssetCommands(CLI::App& app, CliContext& ctx) {
 
   auto* d = app.add_subcommand("data", "versioned data assets (Azure ML data semantics)")
                 ->require_subcommand(1);
+  AddDataStatsCommand(d, ctx);
   auto* create = d->add_subcommand(
       "create", "register a data version from a file, a folder or a datastore path");
   create->add_option("--name,-n", data.name, "data asset name");

@@ -112,6 +112,8 @@ class TableReader {
   // The CSV delimiter in use (given or detected); 0 for JSON.
   char delimiter() const { return delimiter_; }
   const std::filesystem::path& path() const { return path_; }
+  // The options it was opened with (to open the same file again the same way).
+  const ReaderOptions& options() const { return options_; }
 
  protected:
   TableReader(std::filesystem::path path, Format format, ReaderOptions options)

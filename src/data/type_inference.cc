@@ -198,6 +198,25 @@ void ColumnTypeInferrer::Add(std::string_view text, bool is_null) {
   }
 }
 
+void ColumnTypeInferrer::AddParsedNumber(std::string_view text, double value) {
+  ++values_;
+  if (strings_ > 0) return;  // numbers are ASCII: valid UTF-8
+  if (floats_ > 0 && bools_ + timestamps_ == 0) {
+    ++floats_;
+    if (std::isnan(value)) ++nan_cells_, --values_;
+    return;
+  }
+  // ClassifyCell's order: an integer when ParseInt accepts it, a float otherwise.
+  int64_t integer;
+  if (ParseInt(text, &integer)) {
+    ++ints_;
+    if (ints_binary_ && !(text == "0" || text == "1")) ints_binary_ = false;
+  } else {
+    ++floats_;
+    if (IsNanToken(text)) ++nan_cells_, --values_;
+  }
+}
+
 void ColumnTypeInferrer::AddColumn(const RowChunk& chunk, size_t column) {
   if (column >= chunk.num_columns) {  // a JSON column first seen in a later chunk
     nulls_ += static_cast<int64_t>(chunk.num_rows);

@@ -45,6 +45,9 @@ class ColumnTypeInferrer {
  public:
   void Add(std::string_view text, bool is_null);
   void AddNulls(int64_t count) { nulls_ += count; }
+  // Add() for a non-null cell that ParseFloat already read as `value`: the
+  // same counts without parsing the cell again (the statistics parse it anyway).
+  void AddParsedNumber(std::string_view text, double value);
   void AddColumn(const RowChunk& chunk, size_t column);
   void Merge(const ColumnTypeInferrer& other);
   ColumnInference Finish() const;

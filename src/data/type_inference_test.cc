@@ -163,5 +163,33 @@ TEST(TypeInference, InfersEveryColumnOfAFile) {
   EXPECT_TRUE((*types)[6].looks_boolean);
 }
 
+TEST(TypeInference, AddParsedNumberCountsAsAdd) {
+  const std::vector<std::vector<const char*>> columns = {{"1", "0", "1"},
+                                                         {"1", "2.5", "nan", "NaN"},
+                                                         {"true", "0", "1"},
+                                                         {"2024-01-01", "7"},
+                                                         {"x", "1e3"},
+                                                         {"3", "-inf", "1e999", "-nan"},
+                                                         {"+7", "9223372036854775808"}};
+  for (const auto& cells : columns) {
+    ColumnTypeInferrer plain, parsed;
+    for (const char* cell : cells) {
+      plain.Add(cell, false);
+      double value;
+      if (ParseFloat(cell, &value)) {
+        parsed.AddParsedNumber(cell, value);
+      } else {
+        parsed.Add(cell, false);
+      }
+    }
+    ColumnInference a = plain.Finish(), b = parsed.Finish();
+    EXPECT_EQ(a.type, b.type) << cells[0];
+    EXPECT_EQ(a.looks_boolean, b.looks_boolean) << cells[0];
+    EXPECT_EQ(a.values, b.values) << cells[0];
+    EXPECT_EQ(a.nulls, b.nulls) << cells[0];
+    EXPECT_EQ(a.nans, b.nans) << cells[0];
+  }
+}
+
 }  // namespace
 }  // namespace cairn::data

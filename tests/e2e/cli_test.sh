@@ -119,10 +119,25 @@ check "data create large again (hash cache, no upload)" 0 "$BIN" data create --n
 contains "large second version" "registered data large:2"
 check "data download large" 0 "$BIN" data download large:2 -o "$WORK/large-dl"
 check "large bytes identical" 0 cmp "$WORK/data/large.bin" "$WORK/large-dl/large.bin"
+printf 'n,city\n1,Berlin\n2.5,Paris\n,Berlin\n' > "$WORK/data/stats.csv"
+check "data stats FILE" 0 "$BIN" data stats "$WORK/data/stats.csv"
+contains "stats numeric table" "numeric features"
+contains "stats top values" "Berlin (2), Paris (1)"
+check "data stats --json" 0 "$BIN" data stats "$WORK/data/stats.csv" --json --threads 1
+jsonok "stats json parses" 'j["format"]=="cairn.stats/1" and j["num_rows"]==3 and j["features"][0]["numeric"]["mean"]==1.75 and j["features"][1]["string"]["top_k"][0]=={"value":"Berlin","count":2}'
+check "data stats DATA_REF" 0 "$BIN" data stats flights:1
+contains "stats of a data version names it" "flights:1: 1 rows"
+printf 'a,b\n1,"x\n' > "$WORK/data/bad.csv"
+check "data stats malformed -> 2" 2 "$BIN" data stats "$WORK/data/bad.csv"
+contains "stats error has file:line:column" "bad.csv:2:3: unterminated quoted field"
+check "data stats missing file -> 2" 2 "$BIN" data stats "$WORK/data/none.csv"
 check "data create immutable conflict" 1 "$BIN" data create --name flights --version 1 --path "$WORK/data/changed.csv"
 contains "immutable message" "RESOURCE_ALREADY_EXISTS"
 check "data create --path DIR --json" 0 "$BIN" --json data create --name flights --path "$WORK/data/folder" --tag team=ml
 jsonok "folder is v2 uri_folder" 'j["created"] and j["asset"]["version"]=="2" and j["asset"]["type"]=="uri_folder" and j["asset"]["file_count"]==2 and j["asset"]["tags"]=={"team":"ml"}'
+check "data stats of a two-table folder version -> 2" 2 "$BIN" data stats flights@latest
+contains "stats folder message" "holds 2 table files"
+check "data stats unknown version -> 1" 1 "$BIN" data stats flights:99
 check "data create missing --path" 2 "$BIN" data create --name flights
 check "data create missing local path" 2 "$BIN" data create --name flights --path "$WORK/data/absent.csv"
 cat > "$WORK/data/data.yml" <<'YML'

@@ -1,0 +1,199 @@
+#include "data/sketches.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+namespace cairn::data {
+
+// ---- QuantileSketch -------------------------------------------------------------------
+
+void QuantileSketch::Add(double value) {
+  if (levels_.empty()) {
+    levels_.emplace_back();
+    levels_[0].reserve(static_cast<size_t>(k_));
+    next_offset_.push_back(0);
+  }
+  levels_[0].push_back(value);
+  ++count_;
+  if (levels_[0].size() >= static_cast<size_t>(k_)) Compact(0);
+}
+
+void QuantileSketch::Compact(size_t level) {
+  if (level + 1 == levels_.size()) {
+    levels_.emplace_back();
+    next_offset_.push_back(0);
+  }
+  std::vector<double>& items = levels_[level];
+  std::sort(items.begin(), items.end());
+  // An odd item out stays at this level so the weight moved up is exact.
+  size_t paired = items.size() & ~size_t{1};
+  size_t offset = next_offset_[level];
+  next_offset_[level] ^= 1;
+  std::vector<double>& up = levels_[level + 1];
+  for (size_t i = offset; i < paired; i += 2) up.push_back(items[i]);
+  if (paired < items.size()) {
+    double last = items.back();
+    items.clear();
+    items.push_back(last);
+  } else {
+    items.clear();
+  }
+  if (up.size() >= static_cast<size_t>(k_)) Compact(level + 1);
+}
+
+double QuantileSketch::RankErrorBound() const {
+  if (levels_.size() <= 1) return 0;
+  return static_cast<double>(levels_.size() - 1) / k_;
+}
+
+std::vector<std::pair<double, int64_t>> QuantileSketch::Sorted() const {
+  std::vector<std::pair<double, int64_t>> all;
+  for (size_t l = 0; l < levels_.size(); ++l) {
+    for (double v : levels_[l]) all.emplace_back(v, int64_t{1} << l);
+  }
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+double QuantileSketch::Quantile(double fraction) const {
+  auto all = Sorted();
+  if (all.empty()) return std::nan("");
+  int64_t weight = 0;
+  for (const auto& item : all) weight += item.second;
+  // The first item whose cumulative weight reaches the target rank.
+  double target = std::clamp(fraction, 0.0, 1.0) * static_cast<double>(weight);
+  int64_t seen = 0;
+  for (const auto& [value, w] : all) {
+    seen += w;
+    if (static_cast<double>(seen) >= target) return value;
+  }
+  return all.back().first;
+}
+
+double QuantileSketch::Rank(double value) const {
+  double rank = 0;
+  for (size_t l = 0; l < levels_.size(); ++l) {
+    for (double v : levels_[l]) {
+      if (v <= value) rank += static_cast<double>(int64_t{1} << l);
+    }
+  }
+  return rank;
+}
+
+// ---- HyperLogLog ----------------------------------------------------------------------
+
+uint64_t HyperLogLog::Hash64(std::string_view value) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : value) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+void HyperLogLog::AddHash(uint64_t hash) {
+  size_t index = hash >> (64 - kPrecision);
+  uint64_t rest = hash << kPrecision;
+  // Position of the first 1 bit in the remaining 50 bits (51 when all are 0).
+  uint8_t rank = rest == 0 ? static_cast<uint8_t>(64 - kPrecision + 1)
+                           : static_cast<uint8_t>(std::countl_zero(rest) + 1);
+  if (rank > registers_[index]) registers_[index] = rank;
+}
+
+void HyperLogLog::Merge(const HyperLogLog& other) {
+  for (size_t i = 0; i < registers_.size(); ++i) {
+    registers_[i] = std::max(registers_[i], other.registers_[i]);
+  }
+}
+
+namespace {
+
+// Helper series of Ertl's estimator ("New cardinality estimation algorithms
+// for HyperLogLog sketches", 2017), which is unbiased across the whole range
+// without the empirical bias tables of HyperLogLog++.
+double Sigma(double x) {
+  if (x == 1) return std::numeric_limits<double>::infinity();
+  double y = 1, z = x, previous;
+  do {
+    x *= x;
+    previous = z;
+    z += x * y;
+    y += y;
+  } while (z != previous);
+  return z;
+}
+
+double Tau(double x) {
+  if (x == 0 || x == 1) return 0;
+  double y = 1, z = 1 - x, previous;
+  do {
+    x = std::sqrt(x);
+    previous = z;
+    y *= 0.5;
+    z -= (1 - x) * (1 - x) * y;
+  } while (z != previous);
+  return z / 3;
+}
+
+}  // namespace
+
+double HyperLogLog::Estimate() const {
+  constexpr int q = 64 - kPrecision;  // register values run 0..q+1
+  const double m = static_cast<double>(registers_.size());
+  std::vector<double> histogram(q + 2, 0);
+  for (uint8_t r : registers_) histogram[r] += 1;
+  double z = m * Tau(1 - histogram[q + 1] / m);
+  for (int k = q; k >= 1; --k) z = 0.5 * (z + histogram[k]);
+  z += m * Sigma(histogram[0] / m);
+  return m * m / (2 * std::log(2.0) * z);
+}
+
+// ---- SpaceSaving ----------------------------------------------------------------------
+
+void SpaceSaving::Add(std::string_view value, int64_t weight) {
+  total_ += weight;
+  auto it = index_.find(std::string(value));
+  if (it != index_.end()) {
+    Entry& e = entries_[it->second];
+    by_count_.erase({e.count, it->second});
+    e.count += weight;
+    by_count_.insert({e.count, it->second});
+    return;
+  }
+  if (entries_.size() < capacity_) {
+    uint32_t slot = static_cast<uint32_t>(entries_.size());
+    entries_.push_back({std::string(value), weight, 0});
+    index_.emplace(std::string(value), slot);
+    by_count_.insert({weight, slot});
+    return;
+  }
+  // Replace the smallest counter: the newcomer may have occurred up to that many times.
+  auto smallest = by_count_.begin();
+  uint32_t slot = smallest->second;
+  Entry& e = entries_[slot];
+  by_count_.erase(smallest);
+  index_.erase(e.value);
+  e.error = e.count;
+  e.count += weight;
+  e.value = std::string(value);
+  index_.emplace(e.value, slot);
+  by_count_.insert({e.count, slot});
+}
+
+std::vector<SpaceSaving::Entry> SpaceSaving::Top(size_t k) const {
+  std::vector<Entry> out = entries_;
+  std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+    return a.count != b.count ? a.count > b.count : a.value < b.value;
+  });
+  if (out.size() > k) out.resize(k);
+  return out;
+}
+
+}  // namespace cairn::data

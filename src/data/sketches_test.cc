@@ -1,0 +1,127 @@
+#include "data/sketches.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace cairn::data {
+namespace {
+
+// Fraction of `sorted` that is <= value.
+double TrueRank(const std::vector<double>& sorted, double value) {
+  return static_cast<double>(std::upper_bound(sorted.begin(), sorted.end(), value) -
+                             sorted.begin()) /
+         static_cast<double>(sorted.size());
+}
+
+TEST(QuantileSketch, QuantilesWithinTheDocumentedRankError) {
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> dist(0, 2);  // skewed, as real columns often are
+  std::vector<double> values(200000);
+  for (double& v : values) v = dist(rng);
+  QuantileSketch sketch(256);
+  for (double v : values) sketch.Add(v);
+  ASSERT_GT(sketch.levels(), 3);  // it really compacted
+  const double bound = sketch.RankErrorBound();
+  EXPECT_DOUBLE_EQ(bound, (sketch.levels() - 1) / 256.0);
+  std::sort(values.begin(), values.end());
+  double worst = 0;
+  for (int i = 1; i < 100; ++i) {
+    const double fraction = i / 100.0;
+    const double estimate = sketch.Quantile(fraction);
+    const double error = std::abs(TrueRank(values, estimate) - fraction);
+    worst = std::max(worst, error);
+    EXPECT_LE(error, bound) << "at " << fraction;
+    EXPECT_NEAR(sketch.Rank(estimate) / sketch.count(), fraction, bound + 1e-9);
+  }
+  // The alternating offsets keep the real error far below the worst case.
+  EXPECT_LT(worst, bound / 4);
+  EXPECT_EQ(sketch.count(), 200000);
+}
+
+TEST(QuantileSketch, ExactBeforeTheFirstCompaction) {
+  QuantileSketch sketch(64);
+  for (int i = 1; i <= 50; ++i) sketch.Add(i);
+  EXPECT_EQ(sketch.RankErrorBound(), 0);
+  EXPECT_EQ(sketch.Quantile(0), 1);
+  EXPECT_EQ(sketch.Quantile(0.5), 25);
+  EXPECT_EQ(sketch.Quantile(1), 50);
+  EXPECT_EQ(sketch.Rank(10), 10);
+}
+
+TEST(QuantileSketch, SameInputSameState) {
+  QuantileSketch a(32), b(32);
+  for (int i = 0; i < 10000; ++i) {
+    a.Add((i * 7919) % 10007);
+    b.Add((i * 7919) % 10007);
+  }
+  for (int i = 0; i <= 20; ++i) EXPECT_EQ(a.Quantile(i / 20.0), b.Quantile(i / 20.0));
+}
+
+TEST(HyperLogLog, EstimatesWithinThreeSigma) {
+  for (int n : {100, 5000, 40000, 300000}) {
+    HyperLogLog hll;
+    for (int i = 0; i < n; ++i) {
+      const std::string v = "user-" + std::to_string(i);
+      hll.Add(v);
+      hll.Add(v);  // repeats do not count
+    }
+    EXPECT_NEAR(hll.Estimate(), n, 3 * HyperLogLog::kStandardError * n + 1) << n;
+  }
+}
+
+TEST(HyperLogLog, MergeEqualsOneSketchOfEverything) {
+  HyperLogLog all, left, right;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string v = std::to_string(i);
+    all.Add(v);
+    (i % 3 == 0 ? left : right).Add(v);
+    if (i % 5 == 0) right.Add(v);  // overlap
+  }
+  left.Merge(right);
+  EXPECT_EQ(left.Estimate(), all.Estimate());
+}
+
+TEST(SpaceSaving, FindsTheHeavyHittersWithBoundedError) {
+  SpaceSaving counter(100);
+  std::mt19937_64 rng(3);
+  std::vector<std::string> stream;
+  for (int h = 0; h < 5; ++h) {
+    for (int i = 0; i < 2000 * (h + 1); ++i) stream.push_back("heavy" + std::to_string(h));
+  }
+  for (int i = 0; i < 50000; ++i) stream.push_back("rare" + std::to_string(i));
+  std::shuffle(stream.begin(), stream.end(), rng);
+  for (const auto& v : stream) counter.Add(v);
+  EXPECT_EQ(counter.total(), static_cast<int64_t>(stream.size()));
+  auto top = counter.Top(5);
+  ASSERT_EQ(top.size(), 5u);
+  const int64_t max_error = counter.total() / 100;
+  for (int i = 0; i < 5; ++i) {
+    const int h = 4 - i;  // heavy4 is the most frequent
+    EXPECT_EQ(top[i].value, "heavy" + std::to_string(h));
+    const int64_t truth = 2000 * (h + 1);
+    EXPECT_GE(top[i].count, truth);
+    EXPECT_LE(top[i].count - top[i].error, truth);
+    EXPECT_LE(top[i].error, max_error);
+  }
+}
+
+TEST(SpaceSaving, WeightedAddsAndExactWhenWithinCapacity) {
+  SpaceSaving counter(10);
+  counter.Add("a", 5);
+  counter.Add("b", 7);
+  counter.Add("a", 3);
+  auto top = counter.Top(10);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].value, "a");
+  EXPECT_EQ(top[0].count, 8);
+  EXPECT_EQ(top[0].error, 0);
+  EXPECT_EQ(top[1].count, 7);
+}
+
+}  // namespace
+}  // namespace cairn::data

@@ -1,0 +1,694 @@
+#include "data/stats.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+
+#include "data/sketches.h"
+#include "data/utf8.h"
+
+namespace cairn::data {
+namespace {
+
+constexpr int kBuckets = 10;
+
+// Where a column's non-null cells go while summarizing a chunk.
+enum class Mode : uint8_t {
+  kNumeric,  // cells that parse as numbers feed the numeric part, the others the string part
+  kString,   // every cell feeds the string part only
+  kBoth,     // every cell feeds both parts (the second pass for mixed columns)
+  kSkip,     // not summarized in this pass
+};
+
+// One column of one chunk, summarized on a worker thread.
+struct ChunkColumn {
+  ColumnTypeInferrer inferrer;
+  int64_t rows = 0;
+  std::vector<double> finite;
+  double mean = 0, m2 = 0;
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  int64_t zeros = 0, inf = 0, numbers = 0;
+  std::unordered_map<std::string_view, int64_t> strings;  // views into the chunk
+  int64_t string_cells = 0, string_bytes = 0;
+};
+
+struct ChunkSummary {
+  RowChunk chunk;  // kept until merged: the string views point into it
+  std::vector<ChunkColumn> columns;
+};
+
+// A column over all chunks merged so far, in chunk order.
+struct ColumnState {
+  ColumnTypeInferrer inferrer;
+  int64_t rows = 0;
+  int64_t finite = 0;
+  double mean = 0, m2 = 0;
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  int64_t zeros = 0, inf = 0, numbers = 0;
+  std::vector<double> values;  // exact while within the budget
+  std::unique_ptr<QuantileSketch> sketch;
+  int64_t string_cells = 0, string_bytes = 0;
+  std::unordered_map<std::string, int64_t> strings;  // exact while within the budget
+  std::unique_ptr<HyperLogLog> distinct;
+  std::unique_ptr<SpaceSaving> heavy;
+};
+
+Mode ModeOf(const std::vector<Mode>& modes, size_t column, Mode fallback) {
+  return column < modes.size() ? modes[column] : fallback;
+}
+
+void SummarizeColumn(const RowChunk& chunk, size_t column, Mode mode, ChunkColumn* out) {
+  out->rows = static_cast<int64_t>(chunk.num_rows);
+  if (mode != Mode::kString) out->finite.reserve(chunk.num_rows);
+  // Integers parse much faster as integers; once a float shows up, floats come first.
+  bool floats_first = false;
+  for (size_t row = 0; row < chunk.num_rows; ++row) {
+    const size_t i = row * chunk.num_columns + column;
+    const std::string_view text = chunk.cells[i];
+    const bool is_null = chunk.nulls[i] != 0;
+    if (is_null) {
+      out->inferrer.Add(text, true);
+      continue;
+    }
+    bool is_number = false;
+    double value;
+    int64_t integer;
+    if (mode != Mode::kString && !floats_first && ParseInt(text, &integer)) {
+      value = static_cast<double>(integer);
+      is_number = true;
+    } else if (mode != Mode::kString && ParseFloat(text, &value)) {
+      is_number = true;
+      floats_first = true;
+    }
+    if (is_number) {
+      out->inferrer.AddParsedNumber(text, value);
+      ++out->numbers;
+      if (std::isinf(value)) {
+        ++out->inf;
+      } else if (!std::isnan(value)) {  // NaNs are counted by the inferrer
+        out->finite.push_back(value);
+        if (value == 0) ++out->zeros;
+      }
+    }
+    if (!is_number) out->inferrer.Add(text, false);
+    if (mode != Mode::kNumeric || !is_number) {
+      ++out->strings[text];
+      ++out->string_cells;
+      out->string_bytes += static_cast<int64_t>(text.size());
+    }
+  }
+  if (!out->finite.empty()) {
+    double sum = 0;
+    for (double v : out->finite) {
+      sum += v;
+      out->min = std::min(out->min, v);
+      out->max = std::max(out->max, v);
+    }
+    out->mean = sum / static_cast<double>(out->finite.size());
+    for (double v : out->finite) out->m2 += (v - out->mean) * (v - out->mean);
+  }
+}
+
+ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback) {
+  ChunkSummary s;
+  s.columns.resize(chunk.num_columns);
+  for (size_t c = 0; c < chunk.num_columns; ++c) {
+    Mode mode = ModeOf(modes, c, fallback);
+    if (mode != Mode::kSkip) SummarizeColumn(chunk, c, mode, &s.columns[c]);
+  }
+  s.chunk = std::move(chunk);
+  return s;
+}
+
+void SketchStrings(ColumnState* st, const StatsOptions& options) {
+  st->distinct = std::make_unique<HyperLogLog>();
+  st->heavy = std::make_unique<SpaceSaving>(options.heavy_hitter_capacity);
+  // A fixed order (count, then value) so the sketch does not depend on hashing.
+  std::vector<std::pair<std::string, int64_t>> kept(st->strings.begin(), st->strings.end());
+  std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  for (const auto& [value, count] : kept) {
+    st->distinct->Add(value);
+    st->heavy->Add(value, count);
+  }
+  st->strings = {};
+}
+
+void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
+  st->inferrer.Merge(c.inferrer);
+  st->rows += c.rows;
+  const int64_t n = static_cast<int64_t>(c.finite.size());
+  if (n > 0) {
+    // Chan et al.'s pairwise update of the mean and the sum of squared deviations.
+    const int64_t total = st->finite + n;
+    const double delta = c.mean - st->mean;
+    st->mean += delta * static_cast<double>(n) / static_cast<double>(total);
+    st->m2 += c.m2 + delta * delta * static_cast<double>(st->finite) * static_cast<double>(n) /
+                         static_cast<double>(total);
+    st->finite = total;
+    st->min = std::min(st->min, c.min);
+    st->max = std::max(st->max, c.max);
+  }
+  st->zeros += c.zeros;
+  st->inf += c.inf;
+  st->numbers += c.numbers;
+  if (!st->sketch && static_cast<int64_t>(st->values.size()) + n > options.exact_budget_values) {
+    st->sketch = std::make_unique<QuantileSketch>(options.quantile_sketch_k);
+    for (double v : st->values) st->sketch->Add(v);
+    st->values = {};
+  }
+  if (st->sketch) {
+    for (double v : c.finite) st->sketch->Add(v);
+  } else {
+    st->values.insert(st->values.end(), c.finite.begin(), c.finite.end());
+  }
+  st->string_cells += c.string_cells;
+  st->string_bytes += c.string_bytes;
+  if (!st->distinct) {
+    for (const auto& [text, count] : c.strings) st->strings[std::string(text)] += count;
+    if (static_cast<int64_t>(st->strings.size()) > options.exact_budget_values) {
+      SketchStrings(st, options);
+    }
+  } else {
+    // The chunk's own values in a fixed order: the hash map's order is not part of the input.
+    std::vector<std::pair<std::string_view, int64_t>> sorted(c.strings.begin(), c.strings.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (const auto& [text, count] : sorted) {
+      st->distinct->Add(text);
+      st->heavy->Add(text, count);
+    }
+  }
+}
+
+// Reads `reader` to the end; worker threads summarize chunks and whichever
+// worker finds the next chunk in order ready merges it, so states see chunks
+// in file order whatever the timing. `modes` (by column) is filled from the
+// first chunk when empty; columns past it use `fallback`.
+Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mode>* modes,
+               Mode fallback, std::vector<ColumnState>* states, int64_t* num_rows) {
+  const int threads = std::max(1, options.threads);
+  const size_t max_in_flight = static_cast<size_t>(threads) * 2 + 1;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<int64_t, RowChunk>> todo;
+  std::vector<RowChunk> spare;
+  std::map<int64_t, ChunkSummary> ready;
+  int64_t next_merge = 0;
+  size_t in_flight = 0;
+  bool merging = false, done_reading = false;
+  const bool choose_modes = modes->empty();
+
+  auto work = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return !todo.empty() || done_reading; });
+      if (todo.empty()) return;
+      auto [index, chunk] = std::move(todo.front());
+      todo.pop_front();
+      lock.unlock();
+      ChunkSummary summary = Summarize(std::move(chunk), *modes, fallback);
+      lock.lock();
+      ready.emplace(index, std::move(summary));
+      if (merging) continue;  // the merging worker picks it up in order
+      merging = true;
+      while (!ready.empty() && ready.begin()->first == next_merge) {
+        ChunkSummary next = std::move(ready.begin()->second);
+        ready.erase(ready.begin());
+        lock.unlock();
+        if (states->size() < next.columns.size()) states->resize(next.columns.size());
+        for (size_t c = 0; c < next.columns.size(); ++c) {
+          if (ModeOf(*modes, c, fallback) != Mode::kSkip) {
+            MergeColumn(next.columns[c], options, &(*states)[c]);
+          }
+        }
+        next.columns.clear();
+        lock.lock();
+        spare.push_back(std::move(next.chunk));
+        --in_flight;
+        ++next_merge;
+        cv.notify_all();
+      }
+      merging = false;
+    }
+  };
+  std::vector<std::thread> workers;
+  Status status;
+  int64_t rows = 0;
+  for (int64_t index = 0;; ++index) {
+    RowChunk chunk;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return in_flight < max_in_flight; });
+      if (!spare.empty()) {
+        chunk = std::move(spare.back());
+        spare.pop_back();
+      }
+    }
+    Result<bool> more = reader.Next(&chunk);
+    if (!more.ok()) {
+      status = more.status();
+      break;
+    }
+    if (!*more) break;
+    rows += static_cast<int64_t>(chunk.num_rows);
+    if (index == 0 && choose_modes) {
+      // A column with text that is not a number in its first chunk will not be
+      // numeric: its numbers go to the string summary from the start.
+      modes->assign(chunk.num_columns, Mode::kNumeric);
+      for (size_t c = 0; c < chunk.num_columns; ++c) {
+        for (size_t r = 0; r < chunk.num_rows; ++r) {
+          double value;
+          if (!chunk.is_null(r, c) && !ParseFloat(chunk.cell(r, c), &value)) {
+            (*modes)[c] = Mode::kString;
+            break;
+          }
+        }
+      }
+    }
+    if (workers.empty()) {
+      for (int t = 0; t < threads; ++t) workers.emplace_back(work);
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    todo.emplace_back(index, std::move(chunk));
+    ++in_flight;
+    cv.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done_reading = true;
+    cv.notify_all();
+  }
+  for (auto& w : workers) w.join();
+  *num_rows = rows;
+  if (states->size() < reader.columns().size()) states->resize(reader.columns().size());
+  return status;
+}
+
+bool IsNumeric(ColumnType type) { return type == ColumnType::kInt || type == ColumnType::kFloat; }
+
+// Puts the elements of the given sorted ranks (positions in sorted order) in
+// place, as a full sort would, by nested selections: O(n log(ranks)) instead
+// of O(n log n).
+void SelectRanks(std::vector<double>::iterator begin, std::vector<double>::iterator end,
+                 size_t offset, const size_t* ranks_begin, const size_t* ranks_end) {
+  if (ranks_begin == ranks_end || end - begin <= 1) return;
+  const size_t* middle = ranks_begin + (ranks_end - ranks_begin) / 2;
+  auto nth = begin + static_cast<ptrdiff_t>(*middle - offset);
+  std::nth_element(begin, nth, end);
+  SelectRanks(begin, nth, offset, ranks_begin, middle);
+  SelectRanks(nth + 1, end, *middle + 1, middle + 1, ranks_end);
+}
+
+// numpy's default (linear) quantiles of `values`, which are reordered.
+std::vector<double> ExactQuantiles(std::vector<double>& values,
+                                   const std::vector<double>& fractions) {
+  std::vector<size_t> ranks;
+  const size_t n = values.size();
+  for (double f : fractions) {
+    const size_t lo = static_cast<size_t>(std::floor(f * static_cast<double>(n - 1)));
+    ranks.push_back(lo);
+    if (lo + 1 < n) ranks.push_back(lo + 1);
+  }
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  SelectRanks(values.begin(), values.end(), 0, ranks.data(), ranks.data() + ranks.size());
+  std::vector<double> out;
+  for (double f : fractions) {
+    const double h = f * static_cast<double>(n - 1);
+    const size_t lo = static_cast<size_t>(std::floor(h));
+    out.push_back(lo + 1 >= n
+                      ? values[lo]
+                      : values[lo] + (h - static_cast<double>(lo)) * (values[lo + 1] - values[lo]));
+  }
+  return out;
+}
+
+void FinishNumeric(ColumnState& st, const ColumnInference& inference, NumericStats* out) {
+  constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+  out->finite = st.finite;
+  out->zeros = st.zeros;
+  out->nan = inference.nans;
+  out->inf = st.inf;
+  if (st.finite == 0) {
+    out->mean = out->std_dev = out->min = out->median = out->max = kNan;
+    return;
+  }
+  out->mean = st.mean;
+  out->std_dev = std::sqrt(st.m2 / static_cast<double>(st.finite));
+  out->min = st.min;
+  out->max = st.max;
+  out->quantiles.resize(kBuckets + 1);
+  if (st.sketch) {
+    out->quantiles_are_estimate = true;
+    out->rank_error_bound = st.sketch->RankErrorBound();
+    for (int i = 0; i <= kBuckets; ++i) out->quantiles[i] = st.sketch->Quantile(i / 10.0);
+  } else {
+    std::vector<double> fractions;
+    for (int i = 0; i <= kBuckets; ++i) fractions.push_back(i / 10.0);
+    out->quantiles = ExactQuantiles(st.values, fractions);
+  }
+  // The extremes are tracked exactly either way.
+  out->quantiles.front() = st.min;
+  out->quantiles.back() = st.max;
+  out->median = out->quantiles[kBuckets / 2];
+
+  // Equal-width buckets with numpy.histogram's conventions: [low, high), the
+  // last one closed; a single value widens the range to [v - 0.5, v + 0.5].
+  double lo = st.min, hi = st.max;
+  if (lo == hi) lo -= 0.5, hi += 0.5;
+  const double width = (hi - lo) / kBuckets;
+  std::vector<double> edges(kBuckets + 1);
+  for (int i = 0; i <= kBuckets; ++i) edges[i] = lo + width * i;
+  edges.back() = hi;
+  std::vector<double> counts(kBuckets, 0);
+  if (st.sketch) {
+    double below = 0;
+    for (int i = 0; i < kBuckets; ++i) {
+      double upto =
+          i + 1 == kBuckets ? static_cast<double>(st.finite) : st.sketch->Rank(edges[i + 1]);
+      counts[i] = std::max(0.0, upto - below);
+      below = std::max(below, upto);
+    }
+  } else {
+    for (double v : st.values) {
+      int b = static_cast<int>((v - lo) / width);
+      counts[std::clamp(b, 0, kBuckets - 1)] += 1;
+    }
+  }
+  for (int i = 0; i < kBuckets; ++i) out->histogram.push_back({edges[i], edges[i + 1], counts[i]});
+  const double per_bucket = static_cast<double>(st.finite) / kBuckets;
+  for (int i = 0; i < kBuckets; ++i) {
+    out->quantile_histogram.push_back({out->quantiles[i], out->quantiles[i + 1], per_bucket});
+  }
+  st.values = {};
+}
+
+void FinishString(const ColumnState& st, const ColumnInference& inference, int top_k,
+                  StringStats* out) {
+  out->invalid_utf8 = inference.invalid_utf8;
+  out->avg_length = st.string_cells == 0 ? 0
+                                         : static_cast<double>(st.string_bytes) /
+                                               static_cast<double>(st.string_cells);
+  const size_t k = static_cast<size_t>(std::max(0, top_k));
+  if (st.distinct) {
+    out->unique = static_cast<int64_t>(std::llround(st.distinct->Estimate()));
+    out->unique_is_estimate = true;
+    out->top_k_is_estimate = true;
+    for (const auto& e : st.heavy->Top(k)) out->top_k.push_back({e.value, e.count});
+    return;
+  }
+  out->unique = static_cast<int64_t>(st.strings.size());
+  std::vector<TopValue> all;
+  all.reserve(st.strings.size());
+  for (const auto& [value, count] : st.strings) all.push_back({value, count});
+  auto order = [](const TopValue& a, const TopValue& b) {
+    return a.count != b.count ? a.count > b.count : a.value < b.value;
+  };
+  if (all.size() > k) {
+    std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(k), all.end(), order);
+    all.resize(k);
+  } else {
+    std::sort(all.begin(), all.end(), order);
+  }
+  out->top_k = std::move(all);
+}
+
+// Invalid UTF-8 bytes become U+FFFD so the JSON can be written.
+std::string ValidUtf8(const std::string& text) {
+  if (IsValidUtf8(text)) return text;
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t len = 0;
+    for (size_t n = 1; n <= 4 && i + n <= text.size(); ++n) {
+      if (IsValidUtf8(std::string_view(text).substr(i, n))) {
+        len = n;
+        break;
+      }
+    }
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      i += 1;
+    } else {
+      out.append(text, i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::string Num(double v) {
+  if (std::isnan(v)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string Percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", fraction * 100);
+  return buf;
+}
+
+// Display text: control bytes and invalid UTF-8 as '?', long values cut.
+std::string Printable(const std::string& value) {
+  std::string out = ValidUtf8(value);
+  for (char& ch : out) {
+    if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
+  }
+  if (out.size() > 24) out = out.substr(0, 21) + "...";
+  return out;
+}
+
+void AppendTable(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows, std::string* out) {
+  std::vector<size_t> widths(header.size());
+  for (size_t i = 0; i < header.size(); ++i) widths[i] = header[i].size();
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string text;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      text += cells[i];
+      if (i + 1 < cells.size()) text += std::string(widths[i] - cells[i].size() + 2, ' ');
+    }
+    *out += text + "\n";
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+}
+
+FeatureStats FinishFeature(std::string name, const ColumnInference& inference, int64_t num_rows,
+                           const StatsOptions& options, ColumnState* state) {
+  FeatureStats f;
+  f.name = std::move(name);
+  f.type = inference.type;
+  f.count = inference.values;
+  f.missing = inference.nulls;
+  f.missing_fraction =
+      num_rows == 0 ? 0 : static_cast<double>(f.missing) / static_cast<double>(num_rows);
+  if (IsNumeric(f.type)) {
+    f.has_numeric = true;
+    FinishNumeric(*state, inference, &f.numeric);
+  } else if (f.type != ColumnType::kEmpty) {
+    f.has_string = true;
+    FinishString(*state, inference, options.top_k, &f.string);
+  }
+  *state = ColumnState();  // frees the kept values early
+  return f;
+}
+
+}  // namespace
+
+Result<DatasetStats> ComputeStats(TableReader& reader, const StatsOptions& options) {
+  if (options.exact_budget_values < 0 || options.top_k < 0 || options.quantile_sketch_k < 2 ||
+      options.heavy_hitter_capacity < 1) {
+    return InvalidParameter(
+        "statistics options: exact_budget_values and top_k must be >= 0, quantile_sketch_k >= 2 "
+        "and heavy_hitter_capacity >= 1");
+  }
+  std::vector<Mode> modes;
+  std::vector<ColumnState> states;
+  int64_t num_rows = 0;
+  CAIRN_RETURN_IF_ERROR(RunPass(reader, options, &modes, Mode::kNumeric, &states, &num_rows));
+
+  std::vector<ColumnInference> inferences(states.size());
+  std::vector<Mode> rescan(states.size(), Mode::kSkip);
+  bool again = false;
+  for (size_t c = 0; c < states.size(); ++c) {
+    ColumnTypeInferrer inferrer = states[c].inferrer;
+    inferrer.AddNulls(num_rows - states[c].rows);  // JSON columns absent from early chunks
+    inferences[c] = inferrer.Finish();
+    const Mode mode = ModeOf(modes, c, Mode::kNumeric);
+    const ColumnType type = inferences[c].type;
+    // The first pass kept numbers of kNumeric columns only as numbers, and
+    // kString columns only as text: a column that became the other kind is read again.
+    const bool lacks_text = !IsNumeric(type) && type != ColumnType::kEmpty &&
+                            mode == Mode::kNumeric && states[c].numbers > 0;
+    const bool lacks_numbers = IsNumeric(type) && mode == Mode::kString;
+    if (lacks_text || lacks_numbers) {
+      rescan[c] = Mode::kBoth;
+      again = true;
+    }
+  }
+  if (again) {
+    ReaderOptions reopen = reader.options();
+    reopen.format = reader.format();
+    reopen.delimiter = reader.delimiter();
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> second,
+                           TableReader::Open(reader.path(), reopen));
+    std::vector<ColumnState> fresh;
+    int64_t rows_again = 0;
+    CAIRN_RETURN_IF_ERROR(RunPass(*second, options, &rescan, Mode::kSkip, &fresh, &rows_again));
+    if (rows_again != num_rows) {
+      return Status(ErrorCode::kInvalidState,
+                    reader.path().string() + " changed while its statistics were computed");
+    }
+    for (size_t c = 0; c < states.size() && c < fresh.size(); ++c) {
+      if (rescan[c] == Mode::kBoth) states[c] = std::move(fresh[c]);
+    }
+  }
+
+  DatasetStats out;
+  out.source = reader.path().string();
+  out.num_rows = num_rows;
+  const auto& names = reader.columns();
+  out.features.resize(states.size());
+  // Columns finish independently (quantile selection dominates): spread them over the threads.
+  std::atomic<size_t> next_column{0};
+  auto finish = [&] {
+    for (size_t c; (c = next_column.fetch_add(1)) < states.size();) {
+      out.features[c] =
+          FinishFeature(c < names.size() ? names[c] : "column_" + std::to_string(c + 1),
+                        inferences[c], num_rows, options, &states[c]);
+    }
+  };
+  std::vector<std::thread> finishers;
+  for (int t = 1; t < options.threads; ++t) finishers.emplace_back(finish);
+  finish();
+  for (auto& t : finishers) t.join();
+  for (const auto& f : out.features) {
+    if (f.numeric.quantiles_are_estimate || f.string.unique_is_estimate) out.exact = false;
+  }
+  return out;
+}
+
+nlohmann::json StatsToJson(const DatasetStats& stats) {
+  using nlohmann::json;
+  json features = json::array();
+  auto buckets = [](const std::vector<HistogramBucket>& bs) {
+    json a = json::array();
+    for (const auto& b : bs) a.push_back({{"low", b.low}, {"high", b.high}, {"count", b.count}});
+    return a;
+  };
+  for (const auto& f : stats.features) {
+    json j = {{"name", ValidUtf8(f.name)},
+              {"type", ColumnTypeName(f.type)},
+              {"count", f.count},
+              {"missing", f.missing},
+              {"missing_fraction", f.missing_fraction}};
+    if (f.has_numeric) {
+      const NumericStats& n = f.numeric;
+      json quantiles = json::array();
+      for (size_t i = 0; i < n.quantiles.size(); ++i) {
+        quantiles.push_back(
+            {{"fraction", static_cast<double>(i) / kBuckets}, {"value", n.quantiles[i]}});
+      }
+      // NaN (no finite values) is written as null by nlohmann::json.
+      j["numeric"] = {{"finite", n.finite},
+                      {"mean", n.mean},
+                      {"std_dev", n.std_dev},
+                      {"zeros", n.zeros},
+                      {"nan", n.nan},
+                      {"inf", n.inf},
+                      {"min", n.min},
+                      {"median", n.median},
+                      {"max", n.max},
+                      {"quantiles", quantiles},
+                      {"histogram", buckets(n.histogram)},
+                      {"quantile_histogram", buckets(n.quantile_histogram)},
+                      {"quantiles_are_estimate", n.quantiles_are_estimate},
+                      {"rank_error_bound", n.rank_error_bound}};
+    }
+    if (f.has_string) {
+      const StringStats& s = f.string;
+      json top = json::array();
+      for (const auto& t : s.top_k)
+        top.push_back({{"value", ValidUtf8(t.value)}, {"count", t.count}});
+      j["string"] = {{"unique", s.unique},
+                     {"unique_is_estimate", s.unique_is_estimate},
+                     {"top_k", top},
+                     {"top_k_is_estimate", s.top_k_is_estimate},
+                     {"avg_length", s.avg_length},
+                     {"invalid_utf8", s.invalid_utf8}};
+    }
+    features.push_back(std::move(j));
+  }
+  return {{"format", kStatsFormat},
+          {"source", ValidUtf8(stats.source)},
+          {"num_rows", stats.num_rows},
+          {"exact", stats.exact},
+          {"features", features}};
+}
+
+std::string StatsTable(const DatasetStats& stats) {
+  std::string out = stats.source + ": " + std::to_string(stats.num_rows) + " rows, " +
+                    std::to_string(stats.features.size()) + " features" +
+                    (stats.exact ? "" : " (some statistics estimated from sketches)") + "\n";
+  std::vector<std::vector<std::string>> numeric, strings, empty;
+  for (const auto& f : stats.features) {
+    if (f.has_numeric) {
+      const NumericStats& n = f.numeric;
+      numeric.push_back({Printable(f.name), ColumnTypeName(f.type), std::to_string(f.count),
+                         Percent(f.missing_fraction), Num(n.mean), Num(n.std_dev),
+                         std::to_string(n.zeros), std::to_string(n.nan + n.inf), Num(n.min),
+                         Num(n.median), Num(n.max)});
+    } else if (f.has_string) {
+      const StringStats& s = f.string;
+      std::string top;
+      for (size_t i = 0; i < s.top_k.size() && i < 3; ++i) {
+        if (i > 0) top += ", ";
+        top += Printable(s.top_k[i].value) + " (" + std::to_string(s.top_k[i].count) + ")";
+      }
+      strings.push_back({Printable(f.name), ColumnTypeName(f.type), std::to_string(f.count),
+                         Percent(f.missing_fraction),
+                         (s.unique_is_estimate ? "~" : "") + std::to_string(s.unique),
+                         Num(s.avg_length), std::to_string(s.invalid_utf8), top});
+    } else {
+      empty.push_back({Printable(f.name), std::to_string(f.missing)});
+    }
+  }
+  if (!numeric.empty()) {
+    out += "\nnumeric features\n";
+    AppendTable({"feature", "type", "count", "missing", "mean", "std", "zeros", "nan/inf", "min",
+                 "median", "max"},
+                numeric, &out);
+  }
+  if (!strings.empty()) {
+    out += "\nstring features\n";
+    AppendTable(
+        {"feature", "type", "count", "missing", "unique", "avg len", "bad utf8", "top values"},
+        strings, &out);
+  }
+  if (!empty.empty()) {
+    out += "\nempty features (no values)\n";
+    AppendTable({"feature", "missing"}, empty, &out);
+  }
+  return out;
+}
+
+}  // namespace cairn::data

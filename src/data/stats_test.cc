@@ -1,0 +1,281 @@
+#include "data/stats.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "data/sketches.h"
+#include "data/test_util.h"
+
+namespace cairn::data {
+namespace {
+
+using testing::ScratchDir;
+
+Result<DatasetStats> StatsOf(const std::filesystem::path& path, const StatsOptions& options = {},
+                             const ReaderOptions& reader_options = {}) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader,
+                         TableReader::Open(path, reader_options));
+  return ComputeStats(*reader, options);
+}
+
+DatasetStats MustStats(const std::filesystem::path& path, const StatsOptions& options = {},
+                       const ReaderOptions& reader_options = {}) {
+  auto stats = StatsOf(path, options, reader_options);
+  EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+  return stats.ok() ? *stats : DatasetStats{};
+}
+
+const FeatureStats& Feature(const DatasetStats& stats, const std::string& name) {
+  for (const auto& f : stats.features) {
+    if (f.name == name) return f;
+  }
+  static FeatureStats none;
+  ADD_FAILURE() << "no feature " << name;
+  return none;
+}
+
+TEST(Stats, ExactNumericStatisticsByHand) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", "x,y\n1,0\n2,NaN\n3,inf\n4,\n,5\n");
+  DatasetStats stats = MustStats(path);
+  EXPECT_EQ(stats.num_rows, 5);
+  EXPECT_TRUE(stats.exact);
+  ASSERT_EQ(stats.features.size(), 2u);
+
+  const FeatureStats& x = Feature(stats, "x");
+  EXPECT_EQ(x.type, ColumnType::kInt);
+  EXPECT_EQ(x.count, 4);
+  EXPECT_EQ(x.missing, 1);
+  EXPECT_DOUBLE_EQ(x.missing_fraction, 0.2);
+  ASSERT_TRUE(x.has_numeric);
+  EXPECT_FALSE(x.has_string);
+  EXPECT_DOUBLE_EQ(x.numeric.mean, 2.5);
+  EXPECT_DOUBLE_EQ(x.numeric.std_dev, std::sqrt(1.25));  // population std
+  EXPECT_EQ(x.numeric.zeros, 0);
+  EXPECT_DOUBLE_EQ(x.numeric.min, 1);
+  EXPECT_DOUBLE_EQ(x.numeric.median, 2.5);
+  EXPECT_DOUBLE_EQ(x.numeric.max, 4);
+  ASSERT_EQ(x.numeric.quantiles.size(), 11u);
+  EXPECT_DOUBLE_EQ(x.numeric.quantiles[1], 1.3);  // numpy's linear interpolation
+  EXPECT_DOUBLE_EQ(x.numeric.quantiles[9], 3.7);
+  ASSERT_EQ(x.numeric.histogram.size(), 10u);
+  std::vector<double> counts;
+  for (const auto& b : x.numeric.histogram) counts.push_back(b.count);
+  EXPECT_EQ(counts, (std::vector<double>{1, 0, 0, 1, 0, 0, 1, 0, 0, 1}));
+  EXPECT_DOUBLE_EQ(x.numeric.histogram[0].low, 1);
+  EXPECT_DOUBLE_EQ(x.numeric.histogram[0].high, 1.3);
+  EXPECT_DOUBLE_EQ(x.numeric.histogram[9].high, 4);
+  ASSERT_EQ(x.numeric.quantile_histogram.size(), 10u);
+  EXPECT_DOUBLE_EQ(x.numeric.quantile_histogram[0].low, 1);
+  EXPECT_DOUBLE_EQ(x.numeric.quantile_histogram[0].high, 1.3);
+  EXPECT_DOUBLE_EQ(x.numeric.quantile_histogram[3].count, 0.4);
+
+  const FeatureStats& y = Feature(stats, "y");
+  EXPECT_EQ(y.type, ColumnType::kFloat);
+  EXPECT_EQ(y.count, 4);  // 0, NaN, inf, 5
+  EXPECT_EQ(y.missing, 1);
+  EXPECT_EQ(y.numeric.finite, 2);
+  EXPECT_EQ(y.numeric.zeros, 1);
+  EXPECT_EQ(y.numeric.nan, 1);
+  EXPECT_EQ(y.numeric.inf, 1);
+  EXPECT_DOUBLE_EQ(y.numeric.mean, 2.5);
+  EXPECT_DOUBLE_EQ(y.numeric.std_dev, 2.5);
+  EXPECT_DOUBLE_EQ(y.numeric.median, 2.5);
+}
+
+TEST(Stats, ExactStringStatisticsByHand) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", "s,u,c\na,h\xffi,7\nb,ok,7\na,ok,7\nc,\xc3\xa9,7\na,x,7\n");
+  DatasetStats stats = MustStats(path);
+  const FeatureStats& s = Feature(stats, "s");
+  EXPECT_EQ(s.type, ColumnType::kString);
+  ASSERT_TRUE(s.has_string);
+  EXPECT_FALSE(s.has_numeric);
+  EXPECT_EQ(s.count, 5);
+  EXPECT_EQ(s.string.unique, 3);
+  EXPECT_FALSE(s.string.unique_is_estimate);
+  ASSERT_EQ(s.string.top_k.size(), 3u);
+  EXPECT_EQ(s.string.top_k[0].value, "a");
+  EXPECT_EQ(s.string.top_k[0].count, 3);
+  EXPECT_EQ(s.string.top_k[1].value, "b");  // ties by value
+  EXPECT_EQ(s.string.top_k[2].value, "c");
+  EXPECT_DOUBLE_EQ(s.string.avg_length, 1);
+
+  const FeatureStats& u = Feature(stats, "u");
+  EXPECT_EQ(u.string.invalid_utf8, 1);
+  EXPECT_DOUBLE_EQ(u.string.avg_length, 2.0);  // bytes: 3 + 2 + 2 + 2 + 1
+  EXPECT_EQ(u.string.top_k[0].value, "ok");
+  EXPECT_EQ(u.string.top_k[0].count, 2);
+
+  const FeatureStats& c = Feature(stats, "c");  // a constant: one bucket holds it
+  EXPECT_DOUBLE_EQ(c.numeric.std_dev, 0);
+  EXPECT_DOUBLE_EQ(c.numeric.histogram[0].low, 6.5);
+  EXPECT_DOUBLE_EQ(c.numeric.histogram[5].count, 5);
+
+  // The JSON replaces the invalid byte and keeps the documented shape.
+  nlohmann::json j = StatsToJson(stats);
+  EXPECT_EQ(j["format"], "cairn.stats/1");
+  EXPECT_EQ(j["num_rows"], 5);
+  EXPECT_EQ(j["features"][1]["string"]["top_k"][1]["value"], "h\xEF\xBF\xBDi");
+  EXPECT_NO_THROW((void)j.dump());
+  std::string table = StatsTable(stats);
+  EXPECT_NE(table.find("numeric features"), std::string::npos) << table;
+  EXPECT_NE(table.find("a (3), b (1), c (1)"), std::string::npos) << table;
+}
+
+TEST(Stats, ColumnThatTurnsOutMixedIsSummarizedAsText) {
+  ScratchDir dir;
+  // The first chunk (2 rows) of m looks numeric; "x" later makes it a string column.
+  auto path = dir.Write("t.csv", "m,b\n1,true\n2,false\n3,1\nx,0\n1,true\n");
+  ReaderOptions small;
+  small.chunk_rows = 2;
+  for (int threads : {1, 3}) {
+    StatsOptions options;
+    options.threads = threads;
+    DatasetStats stats = MustStats(path, options, small);
+    const FeatureStats& m = Feature(stats, "m");
+    EXPECT_EQ(m.type, ColumnType::kString);
+    EXPECT_EQ(m.string.unique, 4);
+    ASSERT_EQ(m.string.top_k.size(), 4u);
+    EXPECT_EQ(m.string.top_k[0].value, "1");
+    EXPECT_EQ(m.string.top_k[0].count, 2);
+    const FeatureStats& b = Feature(stats, "b");
+    EXPECT_EQ(b.type, ColumnType::kBool);
+    EXPECT_EQ(b.string.unique, 4);  // true false 1 0, as written
+    EXPECT_EQ(b.string.top_k[0].value, "true");
+  }
+}
+
+TEST(Stats, EmptyAndNullOnlyColumns) {
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", "a,b\nNA,1\n,2\n");
+  DatasetStats stats = MustStats(path);
+  const FeatureStats& a = Feature(stats, "a");
+  EXPECT_EQ(a.type, ColumnType::kEmpty);
+  EXPECT_EQ(a.missing, 2);
+  EXPECT_DOUBLE_EQ(a.missing_fraction, 1);
+  EXPECT_FALSE(a.has_numeric || a.has_string);
+  auto header_only = dir.Write("h.csv", "a,b\n");
+  DatasetStats none = MustStats(header_only);
+  EXPECT_EQ(none.num_rows, 0);
+  ASSERT_EQ(none.features.size(), 2u);
+  EXPECT_NO_THROW((void)StatsToJson(none).dump());
+}
+
+// A column of 20,000 rows: numbers from a skewed distribution, ids with a few
+// heavy values, and far more distinct values than the budget.
+std::filesystem::path WriteLarge(const ScratchDir& dir, std::vector<double>* numbers,
+                                 int* distinct_ids) {
+  std::mt19937_64 rng(11);
+  std::lognormal_distribution<double> dist(1, 1.5);
+  std::string csv = "v,id\n";
+  std::set<std::string> ids;
+  for (int i = 0; i < 20000; ++i) {
+    double v = std::round(dist(rng) * 1000) / 1000;
+    numbers->push_back(v);
+    std::string id =
+        i % 4 == 0 ? "hot" + std::to_string(i % 3) : "id" + std::to_string(rng() % 9000);
+    ids.insert(id);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    csv += std::string(buf) + "," + id + "\n";
+  }
+  *distinct_ids = static_cast<int>(ids.size());
+  std::sort(numbers->begin(), numbers->end());
+  return dir.Write("large.csv", csv);
+}
+
+TEST(Stats, SketchesBeyondTheBudgetStayWithinTheirBounds) {
+  ScratchDir dir;
+  std::vector<double> numbers;
+  int distinct_ids = 0;
+  auto path = WriteLarge(dir, &numbers, &distinct_ids);
+  StatsOptions options;
+  options.exact_budget_values = 1000;
+  options.quantile_sketch_k = 128;
+  options.heavy_hitter_capacity = 50;
+  ReaderOptions small;
+  small.chunk_rows = 700;
+  DatasetStats stats = MustStats(path, options, small);
+  EXPECT_FALSE(stats.exact);
+
+  const FeatureStats& v = Feature(stats, "v");
+  ASSERT_TRUE(v.numeric.quantiles_are_estimate);
+  const double bound = v.numeric.rank_error_bound;
+  ASSERT_GT(bound, 0);
+  EXPECT_DOUBLE_EQ(v.numeric.min, numbers.front());
+  EXPECT_DOUBLE_EQ(v.numeric.max, numbers.back());
+  for (int i = 1; i < 10; ++i) {
+    const double estimate = v.numeric.quantiles[i];
+    auto lo = std::lower_bound(numbers.begin(), numbers.end(), estimate) - numbers.begin();
+    auto hi = std::upper_bound(numbers.begin(), numbers.end(), estimate) - numbers.begin();
+    const double target = i / 10.0 * numbers.size();
+    // Some rank the estimate occupies is within bound * n of the target.
+    const double distance = target < lo ? lo - target : (target > hi ? target - hi : 0.0);
+    EXPECT_LE(distance, bound * numbers.size()) << "decile " << i;
+  }
+  double total = 0;
+  for (const auto& b : v.numeric.histogram) total += b.count;
+  EXPECT_NEAR(total, 20000, 1e-6);
+  // Mean and std are exact even with sketches (merged moments).
+  double sum = 0;
+  for (double x : numbers) sum += x;
+  EXPECT_NEAR(v.numeric.mean, sum / numbers.size(), 1e-9 * std::abs(sum));
+
+  const FeatureStats& id = Feature(stats, "id");
+  EXPECT_TRUE(id.string.unique_is_estimate);
+  EXPECT_NEAR(id.string.unique, distinct_ids, 3 * HyperLogLog::kStandardError * distinct_ids + 1);
+  ASSERT_TRUE(id.string.top_k_is_estimate);
+  ASSERT_GE(id.string.top_k.size(), 3u);
+  std::set<std::string> top3;
+  for (int i = 0; i < 3; ++i) top3.insert(id.string.top_k[i].value);
+  EXPECT_EQ(top3, (std::set<std::string>{"hot0", "hot1", "hot2"}));
+  for (int i = 0; i < 3; ++i) EXPECT_GE(id.string.top_k[i].count, 5000 / 3);
+}
+
+TEST(Stats, SameJsonForAnyThreadCount) {
+  ScratchDir dir;
+  std::vector<double> numbers;
+  int distinct_ids = 0;
+  auto path = WriteLarge(dir, &numbers, &distinct_ids);
+  ReaderOptions small;
+  small.chunk_rows = 333;
+  for (int64_t budget : {int64_t{1000}, int64_t{10'000'000}}) {
+    std::string first;
+    for (int threads : {1, 2, 4}) {
+      StatsOptions options;
+      options.threads = threads;
+      options.exact_budget_values = budget;
+      std::string json = StatsToJson(MustStats(path, options, small)).dump();
+      if (first.empty()) {
+        first = json;
+      } else {
+        EXPECT_EQ(json, first) << threads << " threads, budget " << budget;
+      }
+    }
+  }
+}
+
+TEST(Stats, MalformedInputIsTheReadersError) {
+  ScratchDir dir;
+  auto path = dir.Write("bad.csv", "a,b\n1,2\n3,\"abc\n4,5\n");
+  auto stats = StatsOf(path);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(stats.status().message().rfind(path.string() + ":3:3: unterminated quoted field", 0),
+            0u)
+      << stats.status().message();
+  StatsOptions bad;
+  bad.top_k = -1;
+  EXPECT_EQ(StatsOf(dir.Write("ok.csv", "a\n1\n"), bad).status().code(),
+            ErrorCode::kInvalidParameterValue);
+}
+
+}  // namespace
+}  // namespace cairn::data
