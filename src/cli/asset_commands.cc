@@ -26,7 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-constexpr const char* kCairnApi = "/api/2.0/cairn/";
 
 // Progress on stderr for long work, at most twice a second, only for people.
 class Progress {

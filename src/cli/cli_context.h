@@ -15,6 +15,9 @@ namespace cairn {
 
 enum Exit { kOk = 0, kRefused = 1, kUsage = 2, kUnreachable = 3 };
 
+// Where Cairn's own routes live (MLflow's are under /api/2.0/mlflow/).
+inline constexpr const char* kCairnApi = "/api/2.0/cairn/";
+
 struct CliContext {
   using Json = nlohmann::json;
   std::string server;

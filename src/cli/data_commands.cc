@@ -20,8 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-constexpr const char* kCairnApi = "/api/2.0/cairn/";
-
 struct StatsArgs {
   std::string target;
   bool json = false;

@@ -22,7 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 constexpr const char* kMlflowApi = "/api/2.0/mlflow/";
-constexpr const char* kCairnApi = "/api/2.0/cairn/";
 
 std::string StripAzurePrefix(std::string s) {
   return s.rfind("azureml:", 0) == 0 && s.rfind("azureml://", 0) != 0 ? s.substr(8) : s;
