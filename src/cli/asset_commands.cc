@@ -185,65 +185,17 @@ Json ManifestJson(const std::vector<ManifestFile>& files) {
 
 namespace {
 
-std::string UserName() {
-  const char* u = std::getenv("USER");
-  return u && *u ? u : "";
-}
-
-// YAML errors with file:line:column, for data.yml.
+// YAML errors with file:line:column.
 Status YamlError(const std::string& file, const YAML::Mark& mark, const std::string& what) {
   return InvalidParameter(file + ":" + std::to_string(mark.line + 1) + ":" +
                           std::to_string(mark.column + 1) + ": " + what);
 }
 
-struct DataSpec {
-  std::string name, version, type, path, description;
-  std::map<std::string, std::string> tags;
-};
+using DataSpec = AssetYaml;
 
-// Azure ML's data YAML: name, version, type, path, description, tags
-// ($schema ignored). A relative local path is relative to the YAML file.
+// Azure ML's data YAML; a relative local path is relative to the YAML file.
 Result<DataSpec> LoadDataYaml(const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    return NotFound("cannot read " + file);
-  } catch (const YAML::Exception& e) {
-    return YamlError(file, e.mark, e.msg);
-  }
-  if (!root.IsMap()) return InvalidParameter(file + ": expected a mapping of data asset fields");
-  DataSpec d;
-  for (const auto& kv : root) {
-    std::string key = kv.first.as<std::string>();
-    const YAML::Node& v = kv.second;
-    auto scalar = [&](std::string& out) -> Status {
-      if (!v.IsScalar()) return YamlError(file, v.Mark(), key + " must be a scalar");
-      out = v.as<std::string>();
-      return Status::Ok();
-    };
-    if (key == "$schema") continue;
-    if (key == "name") {
-      CAIRN_RETURN_IF_ERROR(scalar(d.name));
-    } else if (key == "version") {
-      CAIRN_RETURN_IF_ERROR(scalar(d.version));
-    } else if (key == "type") {
-      CAIRN_RETURN_IF_ERROR(scalar(d.type));
-    } else if (key == "path") {
-      CAIRN_RETURN_IF_ERROR(scalar(d.path));
-    } else if (key == "description") {
-      CAIRN_RETURN_IF_ERROR(scalar(d.description));
-    } else if (key == "tags") {
-      if (!v.IsMap()) return YamlError(file, v.Mark(), "tags must be a mapping of key: value");
-      for (const auto& t : v) d.tags[t.first.as<std::string>()] = t.second.as<std::string>();
-    } else {
-      return YamlError(file, kv.first.Mark(),
-                       "unknown field '" + key +
-                           "'; a data asset has name, version, type, path, description, tags");
-    }
-  }
-  if (d.name.empty()) return InvalidParameter(file + ": data asset needs a name");
-  if (d.path.empty()) return InvalidParameter(file + ": data asset needs a path");
+  CAIRN_ASSIGN_OR_RETURN(DataSpec d, LoadAssetYaml(file, "data asset"));
   if (!IsDatastoreUri(d.path) && d.path.find("://") == std::string::npos &&
       fs::path(d.path).is_relative()) {
     d.path = (fs::path(file).parent_path() / d.path).lexically_normal().string();
@@ -539,6 +491,50 @@ class AssetCommands {
 };
 
 }  // namespace
+
+std::string UserName() {
+  const char* u = std::getenv("USER");
+  return u && *u ? u : "";
+}
+
+Result<AssetYaml> LoadAssetYaml(const std::string& file, const std::string& what) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    return NotFound("cannot read " + file);
+  } catch (const YAML::Exception& e) {
+    return YamlError(file, e.mark, e.msg);
+  }
+  if (!root.IsMap()) return InvalidParameter(file + ": expected a mapping of " + what + " fields");
+  AssetYaml y;
+  for (const auto& kv : root) {
+    std::string key = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (key == "$schema") continue;
+    if (key == "tags") {
+      if (!v.IsMap()) return YamlError(file, v.Mark(), "tags must be a mapping of key: value");
+      for (const auto& t : v) y.tags[t.first.as<std::string>()] = t.second.as<std::string>();
+      continue;
+    }
+    std::string* field = key == "name"          ? &y.name
+                         : key == "version"     ? &y.version
+                         : key == "type"        ? &y.type
+                         : key == "path"        ? &y.path
+                         : key == "description" ? &y.description
+                                                : nullptr;
+    if (!field) {
+      return YamlError(file, kv.first.Mark(),
+                       "unknown field '" + key + "'; a " + what +
+                           " has name, version, type, path, description, tags");
+    }
+    if (!v.IsScalar()) return YamlError(file, v.Mark(), key + " must be a scalar");
+    *field = v.as<std::string>();
+  }
+  if (y.name.empty()) return InvalidParameter(file + ": " + what + " needs a name");
+  if (y.path.empty()) return InvalidParameter(file + ": " + what + " needs a path");
+  return y;
+}
 
 void AddAssetCommands(CLI::App& app, CliContext& ctx) {
   // CLI11 keeps pointers to these; they live as long as the app parses.

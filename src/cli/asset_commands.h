@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,5 +37,17 @@ Result<std::vector<LocalFile>> CollectLocalFiles(const std::filesystem::path& pa
 // returns the manifest to register.
 Result<std::vector<ManifestFile>> UploadFiles(CliContext& ctx, const std::vector<LocalFile>& files);
 nlohmann::json ManifestJson(const std::vector<ManifestFile>& files);
+
+// The fields Azure ML's data and model YAML share: name, version, type, path,
+// description, tags ($schema ignored). Errors name file:line:column; `what`
+// ("data asset", "model") words them. `path` is returned as written.
+struct AssetYaml {
+  std::string name, version, type, path, description;
+  std::map<std::string, std::string> tags;
+};
+Result<AssetYaml> LoadAssetYaml(const std::string& file, const std::string& what);
+
+// $USER, recorded as who created or changed something ("" when unset).
+std::string UserName();
 
 }  // namespace cairn

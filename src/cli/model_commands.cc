@@ -1,7 +1,5 @@
 #include "cli/model_commands.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -25,11 +23,6 @@ constexpr const char* kMlflowApi = "/api/2.0/mlflow/";
 
 std::string StripAzurePrefix(std::string s) {
   return s.rfind("azureml:", 0) == 0 && s.rfind("azureml://", 0) != 0 ? s.substr(8) : s;
-}
-
-std::string UserName() {
-  const char* u = std::getenv("USER");
-  return u && *u ? u : "";
 }
 
 // "name:version" or "name@alias" (optionally "azureml:"-prefixed).
@@ -64,50 +57,17 @@ struct ModelSpec {
   std::map<std::string, std::string> tags;
 };
 
-Status YamlError(const std::string& file, const YAML::Mark& mark, const std::string& what) {
-  return InvalidParameter(file + ":" + std::to_string(mark.line + 1) + ":" +
-                          std::to_string(mark.column + 1) + ": " + what);
-}
-
-// Azure ML's model YAML: name, version, path, type, description, tags
-// ($schema ignored). `path` is a local folder (relative to the YAML), runs:/<id>/<p>,
-// or azureml://jobs/<run id>/outputs/artifacts/paths/<p>.
+// Azure ML's model YAML. `path` is a local folder (relative to the YAML),
+// runs:/<id>/<p>, or azureml://jobs/<run id>/outputs/artifacts/paths/<p>.
 Result<ModelSpec> LoadModelYaml(const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    return NotFound("cannot read " + file);
-  } catch (const YAML::Exception& e) {
-    return YamlError(file, e.mark, e.msg);
-  }
-  if (!root.IsMap()) return InvalidParameter(file + ": expected a mapping of model fields");
+  CAIRN_ASSIGN_OR_RETURN(AssetYaml y, LoadAssetYaml(file, "model"));
   ModelSpec m;
-  for (const auto& kv : root) {
-    std::string key = kv.first.as<std::string>();
-    const YAML::Node& v = kv.second;
-    if (key == "$schema") continue;
-    if (key == "tags") {
-      if (!v.IsMap()) return YamlError(file, v.Mark(), "tags must be a mapping of key: value");
-      for (const auto& t : v) m.tags[t.first.as<std::string>()] = t.second.as<std::string>();
-      continue;
-    }
-    std::string* field = key == "name"          ? &m.name
-                         : key == "version"     ? &m.version
-                         : key == "path"        ? &m.path
-                         : key == "type"        ? &m.type
-                         : key == "description" ? &m.description
-                                                : nullptr;
-    if (!field) {
-      return YamlError(
-          file, kv.first.Mark(),
-          "unknown field '" + key + "'; a model has name, version, path, type, description, tags");
-    }
-    if (!v.IsScalar()) return YamlError(file, v.Mark(), key + " must be a scalar");
-    *field = v.as<std::string>();
-  }
-  if (m.name.empty()) return InvalidParameter(file + ": model needs a name");
-  if (m.path.empty()) return InvalidParameter(file + ": model needs a path");
+  m.name = y.name;
+  m.version = y.version;
+  m.type = y.type;
+  m.path = y.path;
+  m.description = y.description;
+  m.tags = y.tags;
   m.name = StripAzurePrefix(m.name);
   const std::string jobs = "azureml://jobs/";
   if (m.path.rfind("runs:/", 0) == 0) {
