@@ -1,5 +1,6 @@
 #include "api/asset_routes.h"
 
+#include "api/asset_args.h"
 #include "api/http_util.h"
 #include "assets/asset_service.h"
 #include "assets/environment_builder.h"
@@ -29,53 +30,6 @@ Json AssetJson(const AssetVersion& a) {
   Json spec = Json::parse(a.spec, nullptr, false);
   if (!spec.is_discarded() && !spec.empty()) j["spec"] = std::move(spec);
   return j;
-}
-
-// Tags as Azure ML writes them ({k: v}) or as MLflow does ([{key, value}]).
-std::vector<Tag> TagsArg(Args& a) {
-  std::vector<Tag> tags;
-  const Json* raw = a.Raw("tags");
-  if (!raw || raw->is_null()) return tags;
-  if (raw->is_object()) {
-    for (auto& [k, v] : raw->items())
-      tags.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
-  } else if (raw->is_array()) {
-    for (const Json& t : *raw) {
-      if (!t.is_object() || !t.contains("key") || !t["key"].is_string()) {
-        a.Fail(InvalidParameter("tags must be an object {key: value} or a list of {key, value}"));
-        return {};
-      }
-      tags.push_back({t["key"].get<std::string>(), t.value("value", "")});
-    }
-  } else {
-    a.Fail(InvalidParameter("tags must be an object {key: value} or a list of {key, value}"));
-  }
-  return tags;
-}
-
-std::vector<ManifestFile> FilesArg(Args& a) {
-  std::vector<ManifestFile> files;
-  const Json* raw = a.Raw("files");
-  if (!raw || raw->is_null()) return files;
-  if (!raw->is_array()) {
-    a.Fail(InvalidParameter("files must be a list of {path, sha256, size}"));
-    return {};
-  }
-  files.reserve(raw->size());
-  for (const Json& f : *raw) {
-    Args fa = Args::Of(f);
-    if (!f.is_object()) {
-      a.Fail(InvalidParameter("files must be a list of {path, sha256, size}"));
-      return {};
-    }
-    ManifestFile m{fa.String("path"), fa.String("sha256"), fa.OptInt("size").value_or(-1)};
-    if (!fa.ok()) {
-      a.Fail(fa.status());
-      return {};
-    }
-    files.push_back(std::move(m));
-  }
-  return files;
 }
 
 Json FilesJson(const std::vector<FileInfo>& files) {
@@ -189,8 +143,8 @@ void RegisterAssetRoutes(http::Server& server, AssetService& s) {
     d.source = a.OptString("source").value_or("");
     d.datastore_uri = a.OptString("path").value_or("");
     d.created_by = a.OptString("created_by").value_or("");
-    d.tags = TagsArg(a);
-    d.files = FilesArg(a);
+    d.tags = api::AssetTagsArg(a);
+    d.files = api::ManifestArg(a);
     if (!a.ok()) return a.status();
     CAIRN_ASSIGN_OR_RETURN(AssetStore::Created c, s.CreateData(std::move(d)));
     return Json{{"asset", AssetJson(c.asset)}, {"created", c.created}};
@@ -224,7 +178,7 @@ void RegisterAssetRoutes(http::Server& server, AssetService& s) {
     c.source = a.OptString("source").value_or("");
     c.created_by = a.OptString("created_by").value_or("");
     if (const Json* git = a.Raw("git"); git && git->is_object()) c.git_json = git->dump();
-    c.files = FilesArg(a);
+    c.files = api::ManifestArg(a);
     if (!a.ok()) return a.status();
     CAIRN_ASSIGN_OR_RETURN(AssetStore::Created made, s.CreateCodeSnapshot(std::move(c)));
     return Json{{"asset", AssetJson(made.asset)}, {"created", made.created}};

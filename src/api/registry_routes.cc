@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/asset_args.h"
 #include "api/http_util.h"
 #include "registry/registry_service.h"
 
@@ -293,39 +294,6 @@ void RegisterVersionRoutes(api::MlflowRouter& r, RegistryService& s) {
   });
 }
 
-// Tags as {key: value} (Azure ML) or [{key, value}] (MLflow).
-std::vector<Tag> ReadAnyTags(Args& args) {
-  const Json* raw = args.Raw("tags");
-  if (raw && raw->is_object()) {
-    std::vector<Tag> tags;
-    for (auto& [k, v] : raw->items()) {
-      tags.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
-    }
-    return tags;
-  }
-  return ReadTagList(args);
-}
-
-std::vector<ManifestFile> ReadManifest(Args& args) {
-  std::vector<ManifestFile> files;
-  const Json* raw = args.Raw("files");
-  if (!raw || raw->is_null()) return files;
-  if (!raw->is_array()) {
-    args.Fail(InvalidParameter("'files' must be a list of {path, sha256, size}"));
-    return {};
-  }
-  for (const Json& f : *raw) {
-    Args fa = Args::Of(f);
-    ManifestFile m{fa.String("path"), fa.String("sha256"), fa.OptInt("size").value_or(-1)};
-    if (!f.is_object() || !fa.ok()) {
-      args.Fail(InvalidParameter("'files' must be a list of {path, sha256, size}"));
-      return {};
-    }
-    files.push_back(std::move(m));
-  }
-  return files;
-}
-
 // Cairn's model-asset routes under /api/2.0/cairn/models/ (see docs/api.md).
 void RegisterCairnModelRoutes(api::MlflowRouter& r, RegistryService& s) {
   r.Add("POST", "create", [&s](Args& a) -> Result<Json> {
@@ -340,8 +308,8 @@ void RegisterCairnModelRoutes(api::MlflowRouter& r, RegistryService& s) {
     req.converted = ReadBool(a, "converted");
     req.quantized = ReadBool(a, "quantized");
     std::string version = a.OptString("version").value_or("");
-    req.tags = ReadAnyTags(a);
-    std::vector<ManifestFile> files = ReadManifest(a);
+    req.tags = api::AssetTagsArg(a);
+    std::vector<ManifestFile> files = api::ManifestArg(a);
     if (!a.ok()) return a.status();
     if (!version.empty()) {
       CAIRN_ASSIGN_OR_RETURN(req.expected_version, ParseModelVersion(version));
