@@ -71,6 +71,8 @@ class ArtifactStore {
   virtual Result<BlobInfo> PutBlobSpooled(const std::filesystem::path& spooled,
                                           const std::string& expected_sha256,
                                           const BlobInfo* received = nullptr) = 0;
+  // Stores bytes held in memory as a blob.
+  virtual Result<BlobInfo> PutBlobBytes(std::string_view data) = 0;
   // Stores a local file as a blob (streamed, bounded memory).
   virtual Result<BlobInfo> PutBlobFile(const std::filesystem::path& source) = 0;
   virtual bool HasBlob(const std::string& sha256) = 0;

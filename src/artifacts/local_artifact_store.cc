@@ -79,6 +79,8 @@ class LocalArtifactStore final : public ArtifactStore {
 
   Result<BlobInfo> PutBlobFile(const fs::path& source) override { return blobs_.PutFile(source); }
 
+  Result<BlobInfo> PutBlobBytes(std::string_view data) override { return blobs_.PutBytes(data); }
+
   bool HasBlob(const std::string& sha256) override {
     return BlobStore::IsValidHash(sha256) && blobs_.Contains(sha256);
   }

@@ -9,8 +9,7 @@
 #include "assets/environment.h"
 #include "assets/environment_builder.h"
 #include "assets/hash_cache.h"
-#include "core/fs.h"
-#include "core/ids.h"
+#include "core/sha256.h"
 #include "store/asset_ref.h"
 #include "store/paging.h"
 
@@ -94,13 +93,16 @@ Result<BlobInfo> AssetService::PutBlob(const std::string& sha256, const std::str
     return InvalidParameter("'" + sha256 + "' is not a SHA-256 (64 lowercase hex characters)");
   }
   if (!spooled_file.empty()) return artifacts_.PutBlobSpooled(spooled_file, sha256, &received);
-  // Small bodies arrive in memory: spool them so there is one path to a blob.
-  std::filesystem::path temp = artifacts_.SpoolDirectory() / ("upload-" + NewRunId());
-  CAIRN_RETURN_IF_ERROR(AtomicWriteFile(temp, body));
-  auto blob = artifacts_.PutBlobSpooled(temp, sha256);
-  std::error_code ec;
-  std::filesystem::remove(temp, ec);  // gone already unless the store refused it
-  return blob;
+  // Small bodies arrive in memory: check them there, then store them in one
+  // write (no spool file to write, fsync and rename first).
+  if (!sha256.empty()) {
+    std::string actual = Sha256Hex(body);
+    if (actual != sha256) {
+      return InvalidParameter("uploaded bytes hash to sha256:" + actual + ", not sha256:" + sha256 +
+                              "; the upload was corrupted or named wrongly, send it again");
+    }
+  }
+  return artifacts_.PutBlobBytes(body);
 }
 
 Result<std::vector<ManifestFile>> AssetService::IngestFromDatastore(const std::string& text) {
