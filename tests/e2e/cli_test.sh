@@ -138,6 +138,36 @@ jsonok "folder is v2 uri_folder" 'j["created"] and j["asset"]["version"]=="2" an
 check "data stats of a two-table folder version -> 2" 2 "$BIN" data stats flights@latest
 contains "stats folder message" "holds 2 table files"
 check "data stats unknown version -> 1" 1 "$BIN" data stats flights:99
+# data compare: files (CSV vs JSON Lines) and data versions; A is the reference.
+printf 'x,c,old\n1,a,1\n2,a,1\n3,b,1\n4,b,1\n5,a,1\n6,b,1\n' > "$WORK/data/cmp-a.csv"
+: > "$WORK/data/cmp-b.jsonl"
+for v in 21 22 23 24 25 26; do printf '{"x":%s,"c":"c","new":1}\n' "$v" >> "$WORK/data/cmp-b.jsonl"; done
+check "data compare FILE FILE" 0 "$BIN" data compare "$WORK/data/cmp-a.csv" "$WORK/data/cmp-b.jsonl" --html "$WORK/report.html"
+contains "compare numeric table" "numeric features"
+contains "compare categorical table" "categorical features"
+contains "compare flags drift" "DRIFT"
+contains "compare column only in A" "only in A"
+contains "compare column only in B" "only in B"
+contains "compare wrote html" "wrote $WORK/report.html"
+OUT="$(cat "$WORK/report.html" 2>&1)"
+contains "html has charts" "<svg"
+contains "html names B" "cmp-b.jsonl"
+lacks "html without http://" "http://"
+lacks "html without https://" "https://"
+lacks "html without external scripts" "<script src"
+lacks "html without links" "<link"
+check "data compare --json" 0 "$BIN" data compare "$WORK/data/cmp-a.csv" "$WORK/data/cmp-b.jsonl" --json
+jsonok "compare json" 'j["format"]=="cairn.compare/1" and [f["name"] for f in j["features"]]==["x","c","old","new"] and j["features"][0]["drifted"] and j["features"][0]["drift"]["ks"]["statistic"]==1.0 and j["features"][1]["drift"]["l_infinity"]==1.0 and j["features"][2]["b"] is None and j["drifted_features"]==2'
+check "data create compare reference" 0 "$BIN" data create --name cmpref --path "$WORK/data/cmp-a.csv"
+check "data compare DATA_REF FILE (identical)" 0 "$BIN" --json data compare cmpref:1 "$WORK/data/cmp-a.csv"
+jsonok "compare ref names the version, no drift" 'j["a"]["source"]=="cmpref:1" and j["drifted_features"]==0 and j["features"][0]["drift"]["jensen_shannon"]==0'
+check "data compare DATA_REF DATA_REF" 0 "$BIN" data compare cmpref@latest cmpref:1
+contains "compare of versions names them" "A: cmpref:1"
+check "data compare missing file -> 2" 2 "$BIN" data compare "$WORK/data/none.csv" "$WORK/data/cmp-a.csv"
+check "data compare malformed -> 2" 2 "$BIN" data compare "$WORK/data/cmp-a.csv" "$WORK/data/bad.csv"
+contains "compare error has file:line" "bad.csv:2:3"
+check "data compare unknown version -> 1" 1 "$BIN" data compare cmpref:9 "$WORK/data/cmp-a.csv"
+check "data compare missing B -> 2" 2 "$BIN" data compare "$WORK/data/cmp-a.csv"
 check "data create missing --path" 2 "$BIN" data create --name flights
 check "data create missing local path" 2 "$BIN" data create --name flights --path "$WORK/data/absent.csv"
 cat > "$WORK/data/data.yml" <<'YML'
