@@ -184,7 +184,10 @@ std::string Num(double v) {
   return Fmt("%.4g", v);
 }
 std::string Metric(double v) { return Fmt("%.4f", v); }
-std::string PValue(double p) { return p < 1e-4 ? Fmt("%.1e", p) : Fmt("%.4f", p); }
+std::string PValue(double p) {
+  if (p == 0) return "0";  // below the smallest double: the two sides surely differ
+  return p < 1e-4 ? Fmt("%.1e", p) : Fmt("%.4f", p);
+}
 std::string Percent(double fraction) { return Fmt("%.1f%%", 100.0 * fraction); }
 
 // Control characters and bytes that would break a table line become \xNN.
