@@ -180,7 +180,10 @@ std::string Fmt(const char* format, double v) {
 std::string Num(double v) {
   if (std::isnan(v)) return "-";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (v == std::floor(v) && std::fabs(v) < 1e9) return Fmt("%.0f", v);
+  const double a = std::fabs(v);
+  if (v == std::floor(v) && a < 1e15) return Fmt("%.0f", v);
+  if (a >= 1e15 || a < 1e-4) return Fmt("%.4g", v);
+  if (a >= 1000) return Fmt("%.1f", v);  // 43610.5, not 4.361e+04
   return Fmt("%.4g", v);
 }
 std::string Metric(double v) { return Fmt("%.4f", v); }
@@ -655,7 +658,17 @@ double NiceCeil(double v) {
 
 std::string AxisPercent(double fraction) {
   double pct = 100 * fraction;
-  return pct == std::floor(pct) ? Fmt("%.0f%%", pct) : Fmt("%.1f%%", pct);
+  return std::fabs(pct - std::round(pct)) < 1e-9 ? Fmt("%.0f%%", pct) : Fmt("%.1f%%", pct);
+}
+
+// Axis labels: compact, with k/M/G for large magnitudes.
+std::string TickNum(double v) {
+  const double a = std::fabs(v);
+  if (a >= 1e12 || (a > 0 && a < 1e-3)) return Fmt("%.2e", v);
+  if (a >= 1e9) return Fmt("%.3gG", v / 1e9);
+  if (a >= 1e6) return Fmt("%.3gM", v / 1e6);
+  if (a >= 1e4) return Fmt("%.3gk", v / 1e3);
+  return Fmt("%.4g", v);
 }
 
 // Overlaid histograms of both sides' proportions on the shared bins, with each side's median.
@@ -708,13 +721,16 @@ std::string NumericSvg(const FeatureComparison& f) {
        Px(Y(0)) + "\" y2=\"" + Px(Y(0)) + "\"/>";
   const size_t bins = n.edges.size() - 1;
   const size_t step = std::max<size_t>(1, (bins + 5) / 6);
+  // Edge labels every `step` bins and at the last edge, none closer than 70px to the last.
   for (size_t i = 0; i <= bins; i += step) {
+    if (i != bins && X(n.edges[bins]) - X(n.edges[i]) < 70) continue;
     s += "<text class=\"tick\" x=\"" + Px(X(n.edges[i])) + "\" y=\"" + Px(Y(0) + 16) +
-         "\" text-anchor=\"middle\">" + Html(Num(n.edges[i])) + "</text>";
+         "\" text-anchor=\"" + (i == 0 ? "start" : "middle") + "\">" + Html(TickNum(n.edges[i])) +
+         "</text>";
   }
   if (bins % step != 0) {
     s += "<text class=\"tick\" x=\"" + Px(X(n.edges[bins])) + "\" y=\"" + Px(Y(0) + 16) +
-         "\" text-anchor=\"end\">" + Html(Num(n.edges[bins])) + "</text>";
+         "\" text-anchor=\"end\">" + Html(TickNum(n.edges[bins])) + "</text>";
   }
   s += "<text class=\"cap\" x=\"" + Px(left + pw / 2) + "\" y=\"" + Px(H - 4) +
        "\" text-anchor=\"middle\">" + std::to_string(bins) +
@@ -838,6 +854,8 @@ a{color:inherit}
 .chart .ma,.chart .mb{stroke-width:2;stroke-dasharray:5 4}.chart .ma{stroke:var(--a)}.chart .mb{stroke:var(--b)}
 .chart .ca{fill:var(--a)}.chart .cb{fill:var(--b)}
 .note{color:var(--mut)}
+.clegend{font-size:12px;color:#374151;display:flex;gap:6px;align-items:center;justify-content:flex-end;padding-right:14px}
+.clegend .sw{width:11px;height:11px;margin-left:8px}
 footer{color:var(--mut);font-size:12px;padding:8px 28px 28px}
 body.only-drift tr[data-drift="0"],body.only-drift .panel[data-drift="0"]{display:none}
 )css";
@@ -1037,7 +1055,9 @@ std::string CompareHtml(const CompareReport& r) {
                       std::string("two-sided p-value, ") +
                           (n.ks.method == KsMethod::kExact ? "exact" : "asymptotic")) +
            "</div>";
-      h += "</div>" + NumericSvg(f);
+      h += "</div><div><div class=\"clegend\"><i class=\"sw a\"></i>A <i class=\"sw "
+           "b\"></i>B</div>" +
+           NumericSvg(f) + "</div>";
     } else if (f.kind == CompareKind::kCategorical) {
       const CategoricalComparison& c = f.categorical;
       h += "<div class=\"metrics\">" +
@@ -1052,7 +1072,9 @@ std::string CompareHtml(const CompareReport& r) {
            MetricChip("&chi;&sup2; p", PValue(c.chi_squared.p_value),
                       c.chi_squared.p_value < t.p_value, "chi-squared p-value") +
            "</div>";
-      h += "</div>" + CategoricalSvg(f, r.shown_values);
+      h += "</div><div><div class=\"clegend\"><i class=\"sw a\"></i>A <i class=\"sw "
+           "b\"></i>B</div>" +
+           CategoricalSvg(f, r.shown_values) + "</div>";
     } else {
       h += "<p class=\"note\">No drift metrics: " + Html(f.note) + ".</p></div>";
     }
