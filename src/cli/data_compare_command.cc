@@ -22,6 +22,7 @@ struct CompareArgs {
   int threads = 2;
   int64_t max_sample = 10000;
   int top = 10;
+  int max_categories = 100000;
 };
 
 void RunCompare(CliContext& ctx, const CompareArgs& args) {
@@ -40,6 +41,7 @@ void RunCompare(CliContext& ctx, const CompareArgs& args) {
   options.stats.threads = args.threads;
   options.max_sample = args.max_sample;
   options.shown_values = args.top;
+  options.max_categories = args.max_categories;
   auto report = data::CompareTables(**reader_a, **reader_b, options);
   if (!report.ok()) return ctx.FailLocal(report.status());
   report->a_name = a->source;
@@ -81,6 +83,10 @@ void AddDataCompareCommand(CLI::App* data, CliContext& ctx) {
   cmd->add_option("--top", args.top, "most frequent values shown per categorical feature")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  cmd->add_option("--max-categories", args.max_categories,
+                  "categories counted per categorical feature and side; the rest pooled")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000'000));
   cmd->callback([&ctx] { RunCompare(ctx, args); });
 }
 

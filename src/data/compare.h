@@ -38,8 +38,10 @@ struct CompareOptions {
   // every value when the column has no more, else a systematic sample of this many.
   int64_t max_sample = 10000;
   // Categories counted per categorical column: the union of each side's most frequent
-  // `max_categories`; the rest of each side is one "other" bin.
-  int max_categories = 1000;
+  // `max_categories`; the rest of each side is one "other" bin. High, so that only columns
+  // with more distinct values (identifiers, free text) pool a tail, whose selection biases the
+  // categorical metrics upward (docs/data.md).
+  int max_categories = 100000;
   // Most frequent values shown per categorical feature in the table, JSON and HTML.
   int shown_values = 10;
   DriftThresholds thresholds;
