@@ -308,7 +308,7 @@ void AppendTable(std::string& out, const std::vector<std::string>& header,
 std::vector<size_t> ShownCategories(const CategoricalComparison& c, int limit) {
   const double ta = std::max(Sum(c.counts_a), 1.0), tb = std::max(Sum(c.counts_b), 1.0);
   std::vector<size_t> order;
-  const size_t n = c.categories.size();
+  const size_t n = c.categories.size() - (c.has_other ? 1 : 0);  // the pooled bin is not one
   for (size_t i = 0; i < n; ++i) order.push_back(i);
   auto weight = [&](size_t i) { return std::max(c.counts_a[i] / ta, c.counts_b[i] / tb); };
   std::stable_sort(order.begin(), order.end(),
@@ -658,7 +658,15 @@ double NiceCeil(double v) {
 
 std::string AxisPercent(double fraction) {
   double pct = 100 * fraction;
-  return std::fabs(pct - std::round(pct)) < 1e-9 ? Fmt("%.0f%%", pct) : Fmt("%.1f%%", pct);
+  return std::fabs(pct - std::round(pct)) < 1e-9 ? Fmt("%.0f%%", pct) : Fmt("%.3g%%", pct);
+}
+
+// Proportions next to bars: small ones keep two significant digits.
+std::string ChartPercent(double fraction) {
+  const double pct = 100 * fraction;
+  if (pct == 0) return "0%";
+  if (pct >= 1) return Fmt("%.1f%%", pct);
+  return Fmt("%.2g%%", pct);
 }
 
 // Axis labels: compact, with k/M/G for large magnitudes.
@@ -759,8 +767,7 @@ std::string CategoricalSvg(const FeatureComparison& f, int shown) {
   const size_t rows = order.size() + (hidden > 0 ? 1 : 0);
   double pmax = 0;
   for (size_t i : order) pmax = std::max({pmax, c.counts_a[i] / ta, c.counts_b[i] / tb});
-  pmax = std::max({pmax, rest_a / ta, rest_b / tb});
-  pmax = NiceCeil(pmax);
+  pmax = NiceCeil(pmax);  // the pooled rest is written as text, so it does not set the scale
   const double W = 600, label = 170, right = 64, row_h = 30, top = 8;
   const double H = top + row_h * static_cast<double>(rows) + 30;
   const double bw = W - label - right;
@@ -773,7 +780,8 @@ std::string CategoricalSvg(const FeatureComparison& f, int shown) {
     s += "<text class=\"tick\" x=\"" + Px(x) + "\" y=\"" + Px(H - 10) +
          "\" text-anchor=\"middle\">" + AxisPercent(pmax * k / 4) + "</text>";
   }
-  auto row = [&](size_t r, const std::string& name, double ca, double cb, bool muted) {
+  auto row = [&](size_t r, const std::string& name, double ca, double cb, bool pooled) {
+    const bool muted = pooled;
     const double y = top + row_h * static_cast<double>(r);
     const double pa = ca / ta, pb = cb / tb;
     s += "<g><title>" + Html(ValidUtf8(name)) + "  A " + Percent(pa) + " (" + Num(ca) + ")  B " +
@@ -781,22 +789,29 @@ std::string CategoricalSvg(const FeatureComparison& f, int shown) {
     s += "<text class=\"lab" + std::string(muted ? " muted" : "") + "\" x=\"" + Px(label - 8) +
          "\" y=\"" + Px(y + 19) + "\" text-anchor=\"end\">" + Html(ValidUtf8(Printable(name, 26))) +
          "</text>";
+    if (pooled) {  // as text: it can dwarf every bar
+      s += "<text class=\"val\" x=\"" + Px(label) + "\" y=\"" + Px(y + 19) + "\">A " +
+           ChartPercent(pa) + " (" + Num(ca) + ") \u00b7 B " + ChartPercent(pb) + " (" + Num(cb) +
+           ")</text></g>";
+      return;
+    }
     s += "<rect class=\"ca\" x=\"" + Px(label) + "\" y=\"" + Px(y + 4) + "\" width=\"" +
          Px(std::max(pa / pmax * bw, 0.0)) + "\" height=\"10\"/>";
     s += "<rect class=\"cb\" x=\"" + Px(label) + "\" y=\"" + Px(y + 15) + "\" width=\"" +
          Px(std::max(pb / pmax * bw, 0.0)) + "\" height=\"10\"/>";
     s += "<text class=\"val\" x=\"" + Px(label + pa / pmax * bw + 4) + "\" y=\"" + Px(y + 13) +
-         "\">" + Percent(pa) + "</text>";
+         "\">" + ChartPercent(pa) + "</text>";
     s += "<text class=\"val\" x=\"" + Px(label + pb / pmax * bw + 4) + "\" y=\"" + Px(y + 24) +
-         "\">" + Percent(pb) + "</text></g>";
+         "\">" + ChartPercent(pb) + "</text></g>";
   };
   for (size_t r = 0; r < order.size(); ++r) {
     size_t i = order[r];
-    bool is_other = c.has_other && i + 1 == c.categories.size();
-    row(r, c.categories[i], c.counts_a[i], c.counts_b[i], is_other);
+    row(r, c.categories[i], c.counts_a[i], c.counts_b[i], false);
   }
   if (hidden > 0) {
-    row(order.size(), "(" + std::to_string(hidden) + " more values)", rest_a, rest_b, true);
+    row(order.size(),
+        c.has_other ? "(all other values)" : "(" + std::to_string(hidden) + " more values)", rest_a,
+        rest_b, true);
   }
   s += "</svg>";
   return s;
