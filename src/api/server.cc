@@ -106,7 +106,7 @@ int RunServer(const ServerOptions& options) {
   sqlite::SqliteServingStore serving_store(**store);
   serving::NoDataPlane serving_plane;
   serving::EndpointService endpoints(serving_store, registry, assets, serving_plane,
-                                     ws / "serving");
+                                     fs::absolute(ws / "serving"));
   if (Status st = endpoints.ApplyAll(); !st.ok()) {
     std::cerr << "cairn: loading endpoints: " << st.message() << "\n";
     return 1;
