@@ -48,6 +48,7 @@ constexpr const char* kMLmodel = R"(flavors:
     data: model.ubj
 signature:
   inputs: '[{"name": "x1", "type": "double"}, {"name": "x2", "type": "double"}]'
+  outputs: '[{"type": "double"}]'
 )";
 
 std::string ReadAll(const fs::path& p) {

@@ -29,6 +29,7 @@ MLMODEL = """flavors:
     data: model.ubj
 signature:
   inputs: '[{"name": "dep_delay", "type": "double"}, {"name": "distance", "type": "double"}]'
+  outputs: '[{"type": "double"}]'
 """
 
 
