@@ -191,7 +191,7 @@ Result<DeploymentYaml> LoadDeploymentYaml(const std::string& file) {
           }
         }
         if (y.model_path.empty()) return YamlAt(file, v.Mark(), "an inline model needs a path");
-        y.model_path = (y.base / y.model_path).string();
+        y.model_path = (y.base / y.model_path).lexically_normal().string();
         if (!fs::exists(y.model_path)) {
           return YamlAt(file, v.Mark(), "model path " + y.model_path + " does not exist");
         }
@@ -209,7 +209,7 @@ Result<DeploymentYaml> LoadDeploymentYaml(const std::string& file) {
                             "existing local path (" +
                             local.string() + ")");
         }
-        y.model_path = local.string();
+        y.model_path = local.lexically_normal().string();
       } else {
         y.body["model"] = ref;
       }
@@ -231,7 +231,7 @@ Result<DeploymentYaml> LoadDeploymentYaml(const std::string& file) {
             return YamlAt(file, c.second.Mark(),
                           "code folder " + local.string() + " does not exist");
           }
-          y.code_path = local.string();
+          y.code_path = local.lexically_normal().string();
           continue;
         }
         if (ck == "code" && s.rfind("azureml:", 0) == 0) s = s.substr(8);
@@ -363,8 +363,11 @@ class EndpointCommands {
     }
     std::cout << "  traffic:     " << MapText(e["traffic"]) << "\n"
               << "  mirror:      " << MapText(e["mirror_traffic"]) << "\n"
-              << "  created:     " << FormatTime(e["creation_time"]) << " by "
-              << e["created_by"].get<std::string>() << "\n\ndeployments:\n";
+              << "  created:     " << FormatTime(e["creation_time"])
+              << (e["created_by"].get<std::string>().empty()
+                      ? std::string()
+                      : " by " + e["created_by"].get<std::string>())
+              << "\n\ndeployments:\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : e["deployments"]) {
       rows.push_back(

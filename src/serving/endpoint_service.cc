@@ -384,6 +384,13 @@ fs::path EndpointService::DeploymentRoot(const std::string& endpoint,
   return serving_root_ / endpoint / name;
 }
 
+std::mutex& EndpointService::DeploymentLock(const std::string& endpoint, const std::string& name) {
+  std::lock_guard lock(locks_mu_);
+  auto& m = locks_[endpoint + "/" + name];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
 Status EndpointService::Apply(const std::string& endpoint) {
   CAIRN_ASSIGN_OR_RETURN(EndpointRecord e, store_.GetEndpoint(endpoint));
   CAIRN_ASSIGN_OR_RETURN(std::vector<DeploymentRecord> deployments,
@@ -725,6 +732,7 @@ ServingStore::DeploymentEffects EndpointService::Effects(const DeploymentRecord&
 
 Result<DeploymentInfo> EndpointService::CreateDeployment(const DeploymentSpec& spec,
                                                          const std::string& who) {
+  std::lock_guard lock(DeploymentLock(spec.endpoint, spec.name));
   // Refuse a duplicate before materializing files for it.
   auto existing = store_.GetDeployment(spec.endpoint, spec.name);
   if (existing.ok()) {
@@ -745,6 +753,7 @@ Result<DeploymentInfo> EndpointService::CreateDeployment(const DeploymentSpec& s
 Result<DeploymentInfo> EndpointService::UpdateDeployment(
     const std::string& endpoint, const std::string& name,
     const std::function<Status(DeploymentSpec&)>& edit, const std::string& who) {
+  std::lock_guard lock(DeploymentLock(endpoint, name));
   CAIRN_ASSIGN_OR_RETURN(DeploymentRecord old, store_.GetDeployment(endpoint, name));
   DeploymentSpec spec = SpecOf(old);
   CAIRN_RETURN_IF_ERROR(edit(spec));
@@ -808,6 +817,7 @@ Status EndpointService::DeleteDeployment(const std::string& endpoint, const std:
     }
     return Status::Ok();
   };
+  std::lock_guard lock(DeploymentLock(endpoint, name));
   CAIRN_RETURN_IF_ERROR(store_.DeleteDeployment(endpoint, name, check));
   CAIRN_RETURN_IF_ERROR(Apply(endpoint));
   std::error_code ec;

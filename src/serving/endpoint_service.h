@@ -10,13 +10,15 @@
 // deployment's model and code files under <serving root>/<endpoint>/
 // <deployment>/<generation>/, links model version -> deployment in the lineage
 // graph and writes a ModelDeployed outbox event in the same transaction.
-// Never sees HTTP. Thread-safe (the store serializes writes; materializing
-// runs outside the transaction and is keyed by generation).
+// Never sees HTTP. Thread-safe: the store serializes writes, and a
+// per-deployment lock covers materializing files outside the transaction.
 #pragma once
 
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -156,12 +158,17 @@ class EndpointService {
   Status Apply(const std::string& endpoint);
   Result<EndpointInfo> Info(const EndpointRecord& record);
   std::filesystem::path DeploymentRoot(const std::string& endpoint, const std::string& name) const;
+  // Held while a deployment's files are written and its record committed, so
+  // two requests for the same deployment never materialize into one folder.
+  std::mutex& DeploymentLock(const std::string& endpoint, const std::string& name);
 
   ServingStore& store_;
   RegistryService& registry_;
   AssetService& assets_;
   ServingPlane& plane_;
   std::filesystem::path serving_root_;
+  std::mutex locks_mu_;
+  std::map<std::string, std::unique_ptr<std::mutex>> locks_;  // "<endpoint>/<deployment>"
 };
 
 }  // namespace cairn::serving
