@@ -444,3 +444,37 @@ TEST_F(EndpointServiceTest, ApplyAllHandsEveryEndpointToThePlane) {
 
 }  // namespace
 }  // namespace cairn::serving
+
+namespace cairn::serving {
+namespace {
+
+TEST_F(EndpointServiceTest, StoreRefusesAStaleGenerationAndRefusedMutationsChangeNothing) {
+  MakeEndpoint();
+  Deploy("blue", "churn:1");
+  auto stored = serving_store_->GetDeployment("churn-ep", "blue");
+  ASSERT_TRUE(stored.ok());
+  DeploymentRecord stale = *stored;
+  stale.generation = 1;  // not the stored generation + 1: someone else updated first
+  auto st = serving_store_->UpdateDeployment(stale, {});
+  EXPECT_EQ(st.status().code(), ErrorCode::kInvalidState);
+  EXPECT_NE(st.status().message().find("retry"), std::string::npos);
+  stale.generation = 2;
+  ASSERT_TRUE(serving_store_->UpdateDeployment(stale, {}).ok());
+
+  auto before = serving_store_->GetEndpoint("churn-ep");
+  auto refused = serving_store_->UpdateEndpoint(
+      "churn-ep",
+      [](EndpointRecord& e, const EndpointContext&) {
+        e.traffic_json = R"({"blue":100})";
+        return Status(ErrorCode::kInvalidState, "no");
+      },
+      "x", "");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidState);
+  auto after = serving_store_->GetEndpoint("churn-ep");
+  EXPECT_EQ(after->traffic_json, before->traffic_json);
+  EXPECT_EQ(after->last_updated_time, before->last_updated_time);
+  EXPECT_TRUE(serving_store_->TrafficHistory("churn-ep", 0)->empty());
+}
+
+}  // namespace
+}  // namespace cairn::serving
