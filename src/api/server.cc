@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "api/asset_routes.h"
+#include "api/endpoint_routes.h"
 #include "api/http_util.h"
 #include "api/registry_routes.h"
 #include "api/tracking_routes.h"
@@ -18,9 +19,12 @@
 #include "core/fs.h"
 #include "core/version.h"
 #include "registry/registry_service.h"
+#include "serving/endpoint_service.h"
+#include "serving/no_data_plane.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_asset_store.h"
 #include "store/sqlite/sqlite_registry_store.h"
+#include "store/sqlite/sqlite_serving_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tracking/tracking_service.h"
 
@@ -97,6 +101,17 @@ int RunServer(const ServerOptions& options) {
     return registry.GetModelVersion(name, version).status();
   });
 
+  // Serving control plane. The data plane is not in this build yet: NoDataPlane
+  // records what it is given and serves nothing (see serving/no_data_plane.h).
+  sqlite::SqliteServingStore serving_store(**store);
+  serving::NoDataPlane serving_plane;
+  serving::EndpointService endpoints(serving_store, registry, assets, serving_plane,
+                                     fs::absolute(ws / "serving"));
+  if (Status st = endpoints.ApplyAll(); !st.ok()) {
+    std::cerr << "cairn: loading endpoints: " << st.message() << "\n";
+    return 1;
+  }
+
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);
   http_options.keep_alive_seconds = options.keep_alive_seconds;
@@ -115,6 +130,7 @@ int RunServer(const ServerOptions& options) {
   RegisterRegistryRoutes(server, router, registry);
   router.Install(server);
   RegisterAssetRoutes(server, assets);
+  RegisterEndpointRoutes(server, endpoints);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);

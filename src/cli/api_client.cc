@@ -149,4 +149,19 @@ Result<std::string> ApiClient::Post(const std::string& path, const std::string& 
                    unreachable_);
 }
 
+Result<ApiClient::RawResponse> ApiClient::PostRaw(
+    const std::string& path, const std::string& body, const std::string& content_type,
+    const std::multimap<std::string, std::string>& headers) {
+  httplib::Headers h(headers.begin(), headers.end());
+  auto res = impl_->client.Post(path, h, body, content_type);
+  if (!res) {
+    unreachable_ = true;
+    return Status(ErrorCode::kTemporarilyUnavailable, "cannot reach the Cairn server at " +
+                                                          base_url_ + " (" +
+                                                          httplib::to_string(res.error()) + ")");
+  }
+  unreachable_ = false;
+  return RawResponse{res->status, res->get_header_value("Content-Type"), res->body};
+}
+
 }  // namespace cairn

@@ -29,6 +29,16 @@ class ApiClient {
   // place only when the whole body arrived.
   Status Download(const std::string& path, const std::multimap<std::string, std::string>& query,
                   const std::string& dest);
+  // A POST whose answer is returned whatever its HTTP status (scoring routes
+  // answer in their own shapes); only a transport failure is an error.
+  struct RawResponse {
+    int status = 0;
+    std::string content_type;
+    std::string body;
+  };
+  Result<RawResponse> PostRaw(const std::string& path, const std::string& body,
+                              const std::string& content_type,
+                              const std::multimap<std::string, std::string>& headers);
   const std::string& base_url() const { return base_url_; }
   // True when the last failure was a transport error (no HTTP response at all).
   bool unreachable() const { return unreachable_; }

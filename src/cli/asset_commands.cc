@@ -354,22 +354,7 @@ class AssetCommands {
   }
 
   void CodeSnapshot(const std::string& dir) {
-    bool is_file = false;
-    auto files = CollectLocalFiles(dir, &is_file);
-    if (!files.ok()) return LocalError(files.status());
-    if (is_file) return LocalError(InvalidParameter("code snapshot takes a folder, not a file"));
-    auto manifest = UploadFiles(ctx_, *files);
-    if (!manifest.ok()) return LocalError(manifest.status());
-    Json args = {{"files", ManifestJson(*manifest)},
-                 {"source", fs::absolute(dir).lexically_normal().string()},
-                 {"created_by", UserName()}};
-    if (auto git = ReadGitInfo(dir)) {
-      args["git"] = {{"commit", git->commit},
-                     {"branch", git->branch},
-                     {"remote", git->remote_url},
-                     {"dirty", git->dirty}};
-    }
-    auto r = ctx_.Send("POST", std::string(kCairnApi) + "code/create", args);
+    auto r = SnapshotCode(ctx_, dir);
     if (!r) return;
     if (ctx_.json) return ctx_.Emit(*r);
     std::cout << (*r)["asset"]["content_hash"].get<std::string>() << "\n";
@@ -491,6 +476,34 @@ class AssetCommands {
 };
 
 }  // namespace
+
+std::optional<Json> SnapshotCode(CliContext& ctx, const std::string& dir) {
+  bool is_file = false;
+  auto files = CollectLocalFiles(dir, &is_file);
+  if (!files.ok()) {
+    ctx.FailLocal(files.status());
+    return std::nullopt;
+  }
+  if (is_file) {
+    ctx.FailLocal(InvalidParameter("code snapshot takes a folder, not a file: " + dir));
+    return std::nullopt;
+  }
+  auto manifest = UploadFiles(ctx, *files);
+  if (!manifest.ok()) {
+    ctx.FailLocal(manifest.status());
+    return std::nullopt;
+  }
+  Json args = {{"files", ManifestJson(*manifest)},
+               {"source", fs::absolute(dir).lexically_normal().string()},
+               {"created_by", UserName()}};
+  if (auto git = ReadGitInfo(dir)) {
+    args["git"] = {{"commit", git->commit},
+                   {"branch", git->branch},
+                   {"remote", git->remote_url},
+                   {"dirty", git->dirty}};
+  }
+  return ctx.Send("POST", std::string(kCairnApi) + "code/create", args);
+}
 
 std::string UserName() {
   const char* u = std::getenv("USER");

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ Result<std::vector<LocalFile>> CollectLocalFiles(const std::filesystem::path& pa
 // returns the manifest to register.
 Result<std::vector<ManifestFile>> UploadFiles(CliContext& ctx, const std::vector<LocalFile>& files);
 nlohmann::json ManifestJson(const std::vector<ManifestFile>& files);
+// Snapshots a local folder as a code asset (uploading only missing blobs) and
+// returns the server's answer ({"asset": {..., "content_hash"}, "created"}),
+// or nullopt after reporting the failure on `ctx`. Shared by `cairn code
+// snapshot` and `cairn deployment create` (code_configuration.code).
+std::optional<nlohmann::json> SnapshotCode(CliContext& ctx, const std::string& dir);
 
 // The fields Azure ML's data and model YAML share: name, version, type, path,
 // description, tags ($schema ignored). Errors name file:line:column; `what`

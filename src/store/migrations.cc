@@ -188,6 +188,60 @@ CREATE TABLE outbox (
   delivered_time BIGINT);
 CREATE INDEX outbox_by_delivery ON outbox (delivered_time, event_id);
 )SQL",
+      // 5 (serving control plane; lands after 4, pipelines): online endpoints,
+      // their deployments and the history of every traffic change. Maps and
+      // settings are JSON text (read whole by the serving store, never queried).
+      R"SQL(
+CREATE TABLE endpoints (
+  name TEXT PRIMARY KEY,
+  auth_mode TEXT NOT NULL,
+  primary_key TEXT NOT NULL,
+  secondary_key TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  traffic TEXT NOT NULL,
+  mirror_traffic TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL);
+CREATE TABLE deployments (
+  endpoint TEXT NOT NULL REFERENCES endpoints (name),
+  name TEXT NOT NULL,
+  model_ref TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  code_ref TEXT NOT NULL,
+  scoring_script TEXT NOT NULL,
+  environment_ref TEXT NOT NULL,
+  instance_count BIGINT NOT NULL,
+  request_settings TEXT NOT NULL,
+  liveness_probe TEXT NOT NULL,
+  readiness_probe TEXT NOT NULL,
+  data_collector TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  generation BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  model_dir TEXT NOT NULL,
+  code_dir TEXT NOT NULL,
+  python TEXT NOT NULL,
+  signature_inputs TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL,
+  PRIMARY KEY (endpoint, name));
+CREATE TABLE traffic_history (
+  endpoint TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  changed_by TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  traffic_before TEXT NOT NULL,
+  traffic_after TEXT NOT NULL,
+  mirror_before TEXT NOT NULL,
+  mirror_after TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (endpoint, seq)){{WITHOUT_ROWID}};
+)SQL",
   };
   return kMigrations;
 }
