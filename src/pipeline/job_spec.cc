@@ -252,11 +252,15 @@ struct Binding {
 };
 
 // An input value as written in a job, a pipeline or a step.
+// `key` (the entry's key) locates an empty value: an empty value's own mark
+// points past the entry.
 Result<InputValue> ParseInputValue(const Doc& d, const YAML::Node& n, const std::string& what,
-                                   bool allow_bindings) {
+                                   bool allow_bindings, const YAML::Node& key = YAML::Node()) {
   InputValue in;
-  if (n.IsNull())
-    return Err(d, n, what + " has no value; give a literal, a binding or {type, path}");
+  if (n.IsNull()) {
+    return Err(d, key.IsDefined() && !key.IsNull() ? key : n,
+               what + " has no value; give a literal, a binding or {type, path}");
+  }
   if (n.IsSequence()) return Err(d, n, what + ": a list is not an input value");
   if (n.IsScalar()) {
     const std::string& s = n.Scalar();
@@ -724,13 +728,19 @@ Status ApplyOverrides(YAML::Node root, const std::vector<SpecOverride>& override
                               "' holds a single value, not a mapping");
     }
     YAML::Node target = cur[parts.back()];
+    // Replaced, not assigned: a fresh node carries no mark, so errors about
+    // it say it came from --set instead of pointing at the file's old value.
+    auto replace = [&o](YAML::Node map, const std::string& key) {
+      map.remove(key);
+      map[key] = YAML::Node(o.value);
+    };
     // `--set inputs.data=./other` on {type: uri_folder, path: ...} replaces the path.
     if (target.IsMap() && target["path"]) {
-      target["path"] = o.value;
+      replace(target, "path");
     } else if (target.IsMap() && target["value"]) {
-      target["value"] = o.value;
+      replace(target, "value");
     } else {
-      cur[parts.back()] = o.value;
+      replace(cur, parts.back());
     }
   }
   return Status::Ok();
@@ -896,8 +906,9 @@ Result<JobPlan> ParseCommandJob(const Doc& d, const YAML::Node& root) {
       return Err(d, root["inputs"], "inputs must be a mapping of name: value");
     for (const auto& kv : root["inputs"]) {
       CAIRN_RETURN_IF_ERROR(CheckName(d, kv.first, "input"));
-      CAIRN_ASSIGN_OR_RETURN(step.inputs[kv.first.Scalar()],
-                             ParseInputValue(d, kv.second, "inputs." + kv.first.Scalar(), false));
+      CAIRN_ASSIGN_OR_RETURN(
+          step.inputs[kv.first.Scalar()],
+          ParseInputValue(d, kv.second, "inputs." + kv.first.Scalar(), false, kv.first));
     }
   }
   if (root["outputs"]) {
@@ -1028,8 +1039,9 @@ Result<JobPlan> ParsePipelineJob(const Doc& d, const YAML::Node& root) {
       return Err(d, root["inputs"], "inputs must be a mapping of name: value");
     for (const auto& kv : root["inputs"]) {
       CAIRN_RETURN_IF_ERROR(CheckName(d, kv.first, "input"));
-      CAIRN_ASSIGN_OR_RETURN(plan.inputs[kv.first.Scalar()],
-                             ParseInputValue(d, kv.second, "inputs." + kv.first.Scalar(), false));
+      CAIRN_ASSIGN_OR_RETURN(
+          plan.inputs[kv.first.Scalar()],
+          ParseInputValue(d, kv.second, "inputs." + kv.first.Scalar(), false, kv.first));
     }
   }
   if (root["outputs"]) {
@@ -1093,7 +1105,7 @@ Result<JobPlan> ParsePipelineJob(const Doc& d, const YAML::Node& root) {
         CAIRN_RETURN_IF_ERROR(CheckName(d, in.first, "input"));
         CAIRN_ASSIGN_OR_RETURN(
             InputValue v,
-            ParseInputValue(d, in.second, label + ".inputs." + in.first.Scalar(), true));
+            ParseInputValue(d, in.second, label + ".inputs." + in.first.Scalar(), true, in.first));
         supplied[in.first.Scalar()] = {v, in.second};
       }
     }

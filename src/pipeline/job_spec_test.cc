@@ -181,7 +181,7 @@ TEST(JobSpecTest, WrongShapesAndTypes) {
   EXPECT_NE(ErrorOf(Parse("command: x\ninputs:\n  1x: 3\n")).find("input name '1x'"),
             std::string::npos);
   EXPECT_NE(
-      ErrorOf(Parse("command: x\ninputs:\n  a:\n")).find("inline.yml:3:5: inputs.a has no value"),
+      ErrorOf(Parse("command: x\ninputs:\n  a:\n")).find("inline.yml:3:3: inputs.a has no value"),
       std::string::npos);
   EXPECT_NE(ErrorOf(Parse("type: pipeline\njobs: {}\n")).find("needs jobs:"), std::string::npos);
   EXPECT_NE(ErrorOf(Parse("type: pipeline\njobs:\n  a: {type: sweep, command: x}\n"))
@@ -410,6 +410,11 @@ TEST(JobSpecTest, OverridesApplyBeforeValidation) {
   ASSERT_NE(train, nullptr);
   EXPECT_EQ(train->inputs.at("objective").literal, "binary");
   EXPECT_EQ(train->inputs.at("learning_rate").literal, "0.5");
+
+  // A path through keys the file lacks creates them.
+  auto nested = LoadJobSpec(Fixture("pipeline_job.yml"), {{"jobs.evaluate.limits.timeout", "9"}});
+  ASSERT_TRUE(nested.ok()) << nested.status().message();
+  EXPECT_EQ(FindStep(*nested, "evaluate")->timeout_seconds, 9);
 
   // An override is validated like the file: out of range, unknown keys.
   std::string msg =

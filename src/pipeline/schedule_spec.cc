@@ -707,8 +707,20 @@ Result<int64_t> ParseDateTime(std::string_view text, const TimeZone& zone) {
   if (pos == str.size()) return zone.LocalToUtc(local) * 1000;
   std::string_view rest = std::string_view(str).substr(pos);
   if (rest == "Z") return local * 1000;
-  int32_t off = 0;
-  if ((rest[0] != '+' && rest[0] != '-') || !ParseHms(rest, &off) || !rest.empty()) return bad();
+  // ±hh:mm or ±hhmm, as ISO 8601 writes offsets.
+  auto digits = [&rest](size_t from, size_t n) {
+    for (size_t i = from; i < from + n; ++i) {
+      if (i >= rest.size() || !std::isdigit(static_cast<unsigned char>(rest[i]))) return false;
+    }
+    return true;
+  };
+  bool iso = (rest[0] == '+' || rest[0] == '-') &&
+             ((rest.size() == 6 && digits(1, 2) && rest[3] == ':' && digits(4, 2)) ||
+              (rest.size() == 5 && digits(1, 4)));
+  if (!iso) return bad();
+  int32_t off = ((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 +
+                ((rest[rest.size() - 2] - '0') * 10 + (rest.back() - '0')) * 60;
+  if (rest[0] == '-') off = -off;
   return (local - off) * 1000;
 }
 
