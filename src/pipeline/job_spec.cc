@@ -715,14 +715,14 @@ Status ApplyOverrides(YAML::Node root, const std::vector<SpecOverride>& override
     YAML::Node cur;
     cur.reset(root);
     for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      if (!cur.IsMap() && !cur.IsNull()) {
+      if (cur.IsDefined() && !cur.IsMap() && !cur.IsNull()) {
         return InvalidParameter("--set " + o.key + ": '" + parts[i - 1] +
                                 "' holds a single value, not a mapping with '" + parts[i] + "'");
       }
       YAML::Node next = cur[parts[i]];
       cur.reset(next);
     }
-    if (!cur.IsMap() && !cur.IsNull()) {
+    if (cur.IsDefined() && !cur.IsMap() && !cur.IsNull()) {
       return InvalidParameter("--set " + o.key + ": '" +
                               (parts.size() > 1 ? parts[parts.size() - 2] : "") +
                               "' holds a single value, not a mapping");

@@ -70,7 +70,9 @@ TEST(CronTest, Errors) {
                           "* * * FOO *", "1,,2 * * * *", ""}) {
     auto c = ParseCron(bad);
     EXPECT_FALSE(c.ok()) << "'" << bad << "' was accepted";
-    if (!c.ok()) EXPECT_EQ(c.status().code(), ErrorCode::kInvalidParameterValue);
+    if (!c.ok()) {
+      EXPECT_EQ(c.status().code(), ErrorCode::kInvalidParameterValue);
+    }
   }
   EXPECT_NE(ParseCron("61 * * * *").status().message().find("minute: 61 is outside 0-59"),
             std::string::npos);

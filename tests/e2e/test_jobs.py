@@ -170,6 +170,46 @@ class ScheduleValidateCliTest(CliMixin, unittest.TestCase):
         self.assertIn("has 3 fields", p.stderr)
 
 
+class JobUploadCliTest(CliMixin, ServerTestCase):
+    """`job create` uploads local code and input files as assets before it submits. This
+    holds whether or not the server runs jobs yet, so the submission's own result is not
+    asserted here (JobsCliTest covers it)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cairn-jobupload-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.uid = uuid.uuid4().hex[:8]
+
+    def versions(self, name):
+        status, body = self.server.get("/data/list", {"name": name}, prefix="/api/2.0/cairn")
+        self.assertEqual(status, 200, body)
+        return [a["version"] for a in body.get("assets", [])]
+
+    def test_local_inputs_become_content_named_data_versions(self):
+        write(os.path.join(self.tmp, "src", "run.sh"), "cat \"$1\"\n")
+        data = write(os.path.join(self.tmp, "in", "rows.csv"), "a,b\n1,2\n")
+        inp = "rows_" + self.uid
+        f = write(os.path.join(self.tmp, "job.yml"), f"""\
+            code: ./src
+            command: sh run.sh ${{{{inputs.{inp}}}}}
+            inputs:
+              {inp}: {{type: uri_file, path: ./in/rows.csv}}
+            """)
+        asset = "job-input-" + inp
+        self.cli("job", "create", "-f", f, expect=None)
+        first = self.versions(asset)
+        self.assertEqual(len(first), 1, first)
+        self.assertTrue(first[0].startswith("sha256-"), first)
+        # The same content again: the same version, not a new one.
+        self.cli("job", "create", "-f", f, expect=None)
+        self.assertEqual(self.versions(asset), first)
+        # Changed content: a second version.
+        with open(data, "a") as fh:
+            fh.write("3,4\n")
+        self.cli("job", "create", "-f", f, expect=None)
+        self.assertEqual(len(self.versions(asset)), 2)
+
+
 @unittest.skipUnless(server_supports_jobs(),
                      "the server does not serve /api/2.0/cairn/jobs/create yet (the job "
                      "executor lands separately); these tests run once it does")
