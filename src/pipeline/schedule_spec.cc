@@ -755,6 +755,9 @@ std::optional<int64_t> NextFireTime(const Trigger& t, int64_t after_ms) {
   if (t.start_ms && *t.start_ms > lower) lower = *t.start_ms;
   std::optional<int64_t> next;
   constexpr int64_t kMaxDays = 366 * 10;
+  // Recurrences look further (an interval may be years) but stay bounded:
+  // a day-by-day scan of 400 years is ~146k cheap checks.
+  constexpr int64_t kMaxRecurrenceDays = 366 * 400;
   if (t.type == Trigger::Type::kCron) {
     const CronSpec& c = t.cron;
     auto day_matches = [&c](int64_t day) {
@@ -788,7 +791,7 @@ std::optional<int64_t> NextFireTime(const Trigger& t, int64_t after_ms) {
       next = NextLocal(
           zone, lower, hours, minutes,
           [&](int64_t day) { return day >= anchor_day && (day - anchor_day) % interval == 0; },
-          kMaxDays * interval);
+          kMaxRecurrenceDays);
     } else if (t.frequency == "week") {
       std::vector<int> week_days =
           t.week_days.empty() ? std::vector<int>{WeekdayFromDays(anchor_day)} : t.week_days;
@@ -803,7 +806,7 @@ std::optional<int64_t> NextFireTime(const Trigger& t, int64_t after_ms) {
               return false;
             return FloorDiv(day - anchor_monday, 7) % interval == 0;
           },
-          kMaxDays * interval);
+          kMaxRecurrenceDays);
     } else {
       Civil a = CivilFromDays(anchor_day);
       std::vector<int> month_days =
@@ -818,7 +821,7 @@ std::optional<int64_t> NextFireTime(const Trigger& t, int64_t after_ms) {
             return std::find(month_days.begin(), month_days.end(), static_cast<int>(cv.day)) !=
                    month_days.end();
           },
-          kMaxDays * interval);
+          kMaxRecurrenceDays);
     }
   }
   if (!next || (t.end_ms && *next > *t.end_ms)) return std::nullopt;

@@ -128,7 +128,8 @@ Result<ScheduleSpec> ParseScheduleSpec(const std::string& yaml_text, const std::
 
 // The first fire time strictly after `after_ms` (UTC milliseconds), or
 // nullopt when the trigger will not fire again (past end_time, a cron that
-// matches no date within 10 years) or is not time-based.
+// matches no date within 10 years, a recurrence none within 400) or is not
+// time-based.
 std::optional<int64_t> NextFireTime(const Trigger& trigger, int64_t after_ms);
 
 // "2024-03-10T02:30:00" (local to `zone`), with optional fractional seconds

@@ -268,6 +268,11 @@ TEST(NextFireTimeTest, RecurrenceDayWeekMonth) {
   mo.minutes = {0};
   EXPECT_EQ(Next(mo, "2024-01-31T00:00:00Z"), "2024-03-31T00:00:00Z");
   EXPECT_EQ(Next(mo, "2024-03-31T00:00:00Z"), "2024-05-31T00:00:00Z");
+  // A day no month in the cycle has: no fire time, found without a long search.
+  Trigger never = Recurrence("month", 12, "2024-02-01T00:00:00Z");
+  never.month_days = {30};
+  never.interval = 100000;
+  EXPECT_EQ(Next(never, "2024-03-01T00:00:00Z"), "never");
   // Every 3 months on the 1st.
   Trigger q = Recurrence("month", 3, "2024-02-01T12:00:00Z");
   EXPECT_EQ(Next(q, "2024-02-01T12:00:00Z"), "2024-05-01T12:00:00Z");
