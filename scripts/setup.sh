@@ -5,7 +5,7 @@ set -euo pipefail
 profile="${1:-build}"
 pkgs=(cmake ninja-build ccache g++ pkg-config libsqlite3-dev libcpp-httplib-dev
       nlohmann-json3-dev libcli11-dev libssl-dev libboost-dev libgtest-dev libgmock-dev
-      libyaml-cpp-dev libgit2-dev zlib1g-dev libxgboost-dev git python3 python3-venv
+      libyaml-cpp-dev libgit2-dev zlib1g-dev libxgboost-dev git python3 python3-venv tzdata
       python3-numpy)
 case "$profile" in
   demo) pkgs+=(python3-sklearn) ;;

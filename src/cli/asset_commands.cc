@@ -175,6 +175,33 @@ Result<std::vector<ManifestFile>> UploadFiles(CliContext& ctx,
   return manifest;
 }
 
+Result<Json> CodeSnapshotArgs(CliContext& ctx, const std::string& dir) {
+  bool is_file = false;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<LocalFile> files, CollectLocalFiles(dir, &is_file));
+  if (is_file) return InvalidParameter("code snapshot takes a folder, not a file: " + dir);
+  CAIRN_ASSIGN_OR_RETURN(std::vector<ManifestFile> manifest, UploadFiles(ctx, files));
+  Json args = {{"files", ManifestJson(manifest)},
+               {"source", fs::absolute(dir).lexically_normal().string()},
+               {"created_by", UserName()}};
+  if (auto git = ReadGitInfo(dir)) {
+    args["git"] = {{"commit", git->commit},
+                   {"branch", git->branch},
+                   {"remote", git->remote_url},
+                   {"dirty", git->dirty}};
+  }
+  return args;
+}
+
+Status AddLocalDataFiles(CliContext& ctx, const std::string& path, Json& args) {
+  bool is_file = false;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<LocalFile> files, CollectLocalFiles(path, &is_file));
+  if (!args.contains("type")) args["type"] = is_file ? "uri_file" : "uri_folder";
+  CAIRN_ASSIGN_OR_RETURN(std::vector<ManifestFile> manifest, UploadFiles(ctx, files));
+  args["files"] = ManifestJson(manifest);
+  args["source"] = fs::absolute(path).lexically_normal().string();
+  return Status::Ok();
+}
+
 Json ManifestJson(const std::vector<ManifestFile>& files) {
   Json out = Json::array();
   for (const ManifestFile& f : files) {
@@ -249,15 +276,8 @@ class AssetCommands {
                        "path '" + d.path +
                            "' is a URL Cairn does not read; give a local file or "
                            "folder, or azureml://datastores/<name>/paths/<path>");
-    } else {
-      bool is_file = false;
-      auto files = CollectLocalFiles(d.path, &is_file);
-      if (!files.ok()) return LocalError(files.status());
-      if (d.type.empty()) args["type"] = is_file ? "uri_file" : "uri_folder";
-      auto manifest = UploadFiles(ctx_, *files);
-      if (!manifest.ok()) return LocalError(manifest.status());
-      args["files"] = ManifestJson(*manifest);
-      args["source"] = fs::absolute(d.path).lexically_normal().string();
+    } else if (Status st = AddLocalDataFiles(ctx_, d.path, args); !st.ok()) {
+      return LocalError(st);
     }
     auto r = ctx_.Send("POST", std::string(kCairnApi) + "data/create", args);
     if (!r) return;
@@ -478,31 +498,12 @@ class AssetCommands {
 }  // namespace
 
 std::optional<Json> SnapshotCode(CliContext& ctx, const std::string& dir) {
-  bool is_file = false;
-  auto files = CollectLocalFiles(dir, &is_file);
-  if (!files.ok()) {
-    ctx.FailLocal(files.status());
+  auto args = CodeSnapshotArgs(ctx, dir);
+  if (!args.ok()) {
+    ctx.FailLocal(args.status());
     return std::nullopt;
   }
-  if (is_file) {
-    ctx.FailLocal(InvalidParameter("code snapshot takes a folder, not a file: " + dir));
-    return std::nullopt;
-  }
-  auto manifest = UploadFiles(ctx, *files);
-  if (!manifest.ok()) {
-    ctx.FailLocal(manifest.status());
-    return std::nullopt;
-  }
-  Json args = {{"files", ManifestJson(*manifest)},
-               {"source", fs::absolute(dir).lexically_normal().string()},
-               {"created_by", UserName()}};
-  if (auto git = ReadGitInfo(dir)) {
-    args["git"] = {{"commit", git->commit},
-                   {"branch", git->branch},
-                   {"remote", git->remote_url},
-                   {"dirty", git->dirty}};
-  }
-  return ctx.Send("POST", std::string(kCairnApi) + "code/create", args);
+  return ctx.Send("POST", std::string(kCairnApi) + "code/create", *args);
 }
 
 std::string UserName() {

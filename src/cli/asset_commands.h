@@ -43,6 +43,12 @@ nlohmann::json ManifestJson(const std::vector<ManifestFile>& files);
 // or nullopt after reporting the failure on `ctx`. Shared by `cairn code
 // snapshot` and `cairn deployment create` (code_configuration.code).
 std::optional<nlohmann::json> SnapshotCode(CliContext& ctx, const std::string& dir);
+// The body of POST code/create for a local folder (its files uploaded, git
+// state read). Shared by `code snapshot` and `job create`.
+Result<nlohmann::json> CodeSnapshotArgs(CliContext& ctx, const std::string& dir);
+// Uploads a local file or folder and fills `files`, `source` and (unless set)
+// `type` of a POST data/create body. Shared by `data create` and `job create`.
+Status AddLocalDataFiles(CliContext& ctx, const std::string& path, nlohmann::json& args);
 
 // The fields Azure ML's data and model YAML share: name, version, type, path,
 // description, tags ($schema ignored). Errors name file:line:column; `what`

@@ -16,6 +16,7 @@
 #include "cli/asset_commands.h"
 #include "cli/cli_context.h"
 #include "cli/endpoint_commands.h"
+#include "cli/job_commands.h"
 #include "cli/model_commands.h"
 #include "core/version.h"
 
@@ -427,6 +428,7 @@ int RunCli(int argc, char** argv) {
   AddAssetCommands(app, g);
   AddModelCommands(app, g);
   AddEndpointCommands(app, g);
+  AddJobCommands(app, g);
 
   try {
     app.parse(argc, argv);

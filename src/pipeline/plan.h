@@ -44,6 +44,11 @@ struct OutputSpec {
   std::string type = "uri_folder";  // uri_folder | uri_file
   // Optional: register the output as this data asset name when the step ends.
   std::string register_as;
+  // Pipeline-level outputs only (JobPlan::outputs): the step output that
+  // produces it (a step wrote `o: ${{parent.outputs.<name>}}`). Empty when no
+  // step binds it.
+  std::string from_step;
+  std::string from_output;
 };
 
 struct RetryPolicy {

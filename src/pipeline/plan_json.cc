@@ -38,6 +38,8 @@ json OutputsToJson(const std::map<std::string, OutputSpec>& outputs) {
   for (const auto& [name, out] : outputs) {
     json o = {{"type", out.type}};
     if (!out.register_as.empty()) o["register_as"] = out.register_as;
+    if (!out.from_step.empty()) o["from_step"] = out.from_step;
+    if (!out.from_output.empty()) o["from_output"] = out.from_output;
     j[name] = std::move(o);
   }
   return j;
@@ -175,6 +177,8 @@ Status OutputsFromJson(const json* j, const std::string& where,
     OutputSpec spec;
     CAIRN_PLAN_TRY(r.String("type", spec.type));
     CAIRN_PLAN_TRY(r.String("register_as", spec.register_as));
+    CAIRN_PLAN_TRY(r.String("from_step", spec.from_step));
+    CAIRN_PLAN_TRY(r.String("from_output", spec.from_output));
     if (spec.type != "uri_folder" && spec.type != "uri_file") {
       return InvalidParameter("plan field '" + r.Where("type") +
                               "' must be uri_folder or uri_file");

@@ -1,0 +1,582 @@
+// CLI commands for pipelines (see job_commands.h). `job create` reads the YAML
+// here (pipeline/job_spec), uploads local code folders as code snapshots and
+// local uri_file/uri_folder inputs as data assets named
+// "job-input-[<step>-]<input>" with version "sha256-<16 hex of the content
+// hash>" (tagged cairn.job_input=true and with the job file), rewrites the plan into asset
+// references and submits it.
+#include "cli/job_commands.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "artifacts/path_safety.h"
+#include "assets/manifest.h"
+#include "cli/api_client.h"
+#include "cli/asset_commands.h"
+#include "cli/cli_context.h"
+#include "core/fs.h"
+#include "pipeline/job_spec.h"
+#include "pipeline/plan_json.h"
+#include "pipeline/schedule_spec.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+// POSTs to a Cairn route, returning the answer or the failure as a Status
+// (unreachable -> TEMPORARILY_UNAVAILABLE, which FailLocal maps to exit 3).
+Result<Json> PostCairn(CliContext& ctx, const std::string& endpoint, const Json& args) {
+  ApiClient client(ctx.server);
+  auto body = client.Post(std::string(kCairnApi) + endpoint, args.dump());
+  if (!body.ok()) {
+    if (client.unreachable()) {
+      return Status(ErrorCode::kTemporarilyUnavailable, body.status().message());
+    }
+    return body.status();
+  }
+  Json j = Json::parse(*body, nullptr, false);
+  if (j.is_discarded()) return InternalError("the server's answer to " + endpoint + " is not JSON");
+  return j;
+}
+
+// Uploads through the server's asset routes.
+class CliUploader : public pipeline::PlanUploader {
+ public:
+  CliUploader(CliContext& ctx, std::string job_file) : ctx_(ctx), job_file_(std::move(job_file)) {}
+
+  Result<std::string> UploadCode(const std::string& folder) override {
+    CAIRN_ASSIGN_OR_RETURN(Json args, CodeSnapshotArgs(ctx_, folder));
+    CAIRN_ASSIGN_OR_RETURN(Json r, PostCairn(ctx_, "code/create", args));
+    return AssetRef(r);
+  }
+  Result<std::string> UploadData(const std::string& asset_name, const std::string& path,
+                                 bool is_file) override {
+    Json args = {{"name", asset_name},
+                 {"created_by", UserName()},
+                 {"type", is_file ? "uri_file" : "uri_folder"},
+                 {"description", "uploaded by cairn job create"},
+                 {"tags", {{"cairn.job_input", "true"}, {"cairn.job_file", job_file_}}}};
+    CAIRN_RETURN_IF_ERROR(AddLocalDataFiles(ctx_, path, args));
+    // The version is named by the content, so submitting the same files again
+    // reuses the version (the server answers created=false) instead of adding one.
+    std::vector<ManifestFile> files;
+    for (const auto& f : args["files"]) {
+      files.push_back(
+          {f["path"].get<std::string>(), f["sha256"].get<std::string>(), f["size"].get<int64_t>()});
+    }
+    args["version"] = "sha256-" + ManifestHash(files).substr(0, 16);
+    CAIRN_ASSIGN_OR_RETURN(Json r, PostCairn(ctx_, "data/create", args));
+    return AssetRef(r);
+  }
+
+ private:
+  static Result<std::string> AssetRef(const Json& r) {
+    if (!r.contains("asset") || !r["asset"].is_object()) {
+      return InternalError("the server's answer has no asset");
+    }
+    return r["asset"].value("name", "") + ":" + r["asset"].value("version", "");
+  }
+  CliContext& ctx_;
+  std::string job_file_;
+};
+
+bool IsTerminal(const std::string& status) {
+  return status == "Completed" || status == "Failed" || status == "Canceled";
+}
+
+std::string Str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// "runs:/<run>/<path>" or ".../<run>/artifacts/<path>" -> the path inside the run.
+std::optional<std::string> RunArtifactPath(const std::string& uri, const std::string& run_id) {
+  if (uri.rfind("runs:/", 0) == 0) {
+    std::string rest = uri.substr(6);
+    size_t slash = rest.find('/');
+    if (slash == std::string::npos) return std::string();
+    return rest.substr(slash + 1);
+  }
+  std::string marker = run_id + "/artifacts/";
+  size_t at = uri.find(marker);
+  if (!run_id.empty() && at != std::string::npos) return uri.substr(at + marker.size());
+  if (!run_id.empty() && uri.size() >= run_id.size() + 10 &&
+      uri.compare(uri.size() - run_id.size() - 10, std::string::npos, run_id + "/artifacts") == 0) {
+    return std::string();
+  }
+  return std::nullopt;
+}
+
+class JobCommands {
+ public:
+  explicit JobCommands(CliContext& ctx) : ctx_(ctx) {}
+
+  void Create(const std::string& file, const std::vector<std::string>& sets,
+              const std::string& name, bool stream) {
+    std::vector<pipeline::SpecOverride> overrides;
+    for (const auto& s : sets) {
+      auto o = pipeline::ParseOverride(s);
+      if (!o.ok()) return ctx_.Fail(kUsage, "BAD_REQUEST", o.status().message());
+      overrides.push_back(*o);
+    }
+    if (!name.empty()) overrides.push_back({"name", name});
+    auto plan = pipeline::LoadJobSpec(file, overrides);
+    if (!plan.ok()) return ctx_.FailLocal(plan.status());
+    CliUploader uploader(ctx_, fs::absolute(file).lexically_normal().string());
+    if (Status st = pipeline::UploadLocalParts(*plan, uploader); !st.ok()) {
+      return ctx_.FailLocal(st);
+    }
+    auto r = ctx_.Send("POST", std::string(kCairnApi) + "jobs/create",
+                       {{"plan", pipeline::PlanToJson(*plan)}});
+    if (!r) return;
+    const Json& job = (*r)["job"];
+    std::string job_name = Str(job, "name");
+    if (ctx_.json && !stream) return ctx_.Emit(*r);
+    if (!ctx_.json) {
+      std::cout << "submitted " << Str(job, "type") << " job " << job_name << " ("
+                << Str(job, "status") << ", " << job.value("steps", Json::array()).size()
+                << " step(s))\n"
+                << "  follow it:  cairn job stream " << job_name << "\n"
+                << "  details:    cairn job show " << job_name << "\n";
+      if (!Str(job, "run_id").empty()) {
+        std::cout << "  run:        " << Str(job, "run_id") << " (experiment "
+                  << Str(job, "experiment_id") << ")\n";
+      }
+    }
+    if (stream) Stream(job_name);
+  }
+
+  void List(const std::string& status, int64_t max) {
+    Json args = {{"max_results", max}};
+    if (!status.empty()) args["status"] = status;
+    auto r = ctx_.Send("GET", std::string(kCairnApi) + "jobs/list", args);
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& j : r->value("jobs", Json::array())) {
+      rows.push_back({Str(j, "name"), Str(j, "type"), Str(j, "status"), Str(j, "display_name"),
+                      FormatTime(j.value("created", Json())),
+                      std::to_string(j.value("steps", Json::array()).size())});
+    }
+    PrintTable({"NAME", "TYPE", "STATUS", "DISPLAY_NAME", "CREATED", "STEPS"}, rows);
+  }
+
+  std::optional<Json> Get(const std::string& name) {
+    auto r = ctx_.Send("GET", std::string(kCairnApi) + "jobs/get", {{"name", name}});
+    if (!r) return std::nullopt;
+    return (*r)["job"];
+  }
+
+  void Show(const std::string& name) {
+    auto job = Get(name);
+    if (!job) return;
+    if (ctx_.json) return ctx_.Emit({{"job", *job}});
+    const Json& j = *job;
+    std::cout << "job " << Str(j, "name") << "\n"
+              << "  type:          " << Str(j, "type") << "\n"
+              << "  status:        " << Str(j, "status") << "\n";
+    if (!Str(j, "display_name").empty()) {
+      std::cout << "  display name:  " << Str(j, "display_name") << "\n";
+    }
+    std::cout << "  experiment:    " << Str(j, "experiment_id") << "\n"
+              << "  run:           " << Str(j, "run_id") << "\n"
+              << "  created:       " << FormatTime(j.value("created", Json())) << "\n"
+              << "  started:       " << FormatTime(j.value("started", Json())) << "\n"
+              << "  ended:         " << FormatTime(j.value("ended", Json())) << "\n";
+    if (!Str(j, "error").empty()) std::cout << "  error:         " << Str(j, "error") << "\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : j.value("steps", Json::array())) {
+      std::string note = Str(s, "reused_from").empty() ? Str(s, "error")
+                                                       : "reused from run " + Str(s, "reused_from");
+      rows.push_back({Str(s, "name"), Str(s, "status"), Str(s, "attempt"), Str(s, "exit_code"),
+                      Str(s, "run_id"), note});
+    }
+    PrintTable({"STEP", "STATUS", "ATTEMPT", "EXIT", "RUN", "NOTE"}, rows);
+    for (const auto& s : j.value("steps", Json::array())) {
+      for (auto& [o, uri] : s.value("outputs", Json::object()).items()) {
+        std::cout << "  output " << Str(s, "name") << "." << o << ": " << FormatValue(uri) << "\n";
+      }
+    }
+  }
+
+  // Follows every step's log until the job ends; exit 0 when it completed.
+  void Stream(const std::string& name) {
+    std::map<std::string, int64_t> offsets;
+    std::set<std::string> done;
+    ApiClient client(ctx_.server);
+    bool prefix = false;
+    for (;;) {
+      auto job = Get(name);
+      if (!job) return;
+      const std::string status = Str(*job, "status");
+      const Json steps = job->value("steps", Json::array());
+      prefix = steps.size() > 1;
+      bool all_complete = true;
+      for (const auto& s : steps) {
+        const std::string step = Str(s, "name");
+        const std::string step_status = Str(s, "status");
+        if (done.count(step) || step_status == "NotStarted" || step_status == "Queued") {
+          if (!done.count(step) && !IsTerminal(status)) all_complete = false;
+          continue;
+        }
+        // Read what is there now, in pieces, until the server says no more.
+        for (;;) {
+          auto body = client.Get(
+              std::string(kCairnApi) + "jobs/logs",
+              {{"name", name}, {"step", step}, {"offset", std::to_string(offsets[step])}});
+          if (!body.ok() && body.status().code() == ErrorCode::kResourceDoesNotExist &&
+              IsTerminal(step_status)) {
+            done.insert(step);  // a step that ended without ever writing a log
+            break;
+          }
+          if (!body.ok()) {
+            return ctx_.Fail(client.unreachable() ? kUnreachable : kRefused,
+                             ErrorCodeName(body.status().code()), body.status().message());
+          }
+          Json chunk = Json::parse(*body, nullptr, false);
+          if (!chunk.is_object()) {
+            return ctx_.Fail(kRefused, "INTERNAL_ERROR", "jobs/logs answered with no JSON object");
+          }
+          std::string data = chunk.value("data", "");
+          if (!data.empty() && !ctx_.json) Print(step, data, prefix);
+          offsets[step] = chunk.value("next_offset", offsets[step]);
+          if (chunk.value("complete", false)) {
+            done.insert(step);
+            break;
+          }
+          if (data.empty()) {
+            all_complete = false;
+            break;
+          }
+        }
+      }
+      if (IsTerminal(status) && all_complete) {
+        if (ctx_.json) {
+          ctx_.Emit({{"job", *job}});
+        } else {
+          std::cout << std::flush;
+          std::cerr << "job " << name << " " << status
+                    << (Str(*job, "error").empty() ? "" : ": " + Str(*job, "error")) << "\n";
+        }
+        ctx_.exit = status == "Completed" ? kOk : kRefused;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  }
+
+  void Cancel(const std::string& name) {
+    auto r = ctx_.Send("POST", std::string(kCairnApi) + "jobs/cancel", {{"name", name}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::cout << "job " << name << ": " << Str((*r)["job"], "status") << "\n";
+  }
+
+  // Downloads step outputs (the step runs' artifacts) to DIR/<step>/<output>/.
+  void Download(const std::string& name, const std::string& out_dir, const std::string& only) {
+    auto job = Get(name);
+    if (!job) return;
+    fs::path dest = out_dir.empty() ? fs::path(name) : fs::path(out_dir);
+    int64_t files = 0;
+    bool found_step = only.empty();
+    Json written = Json::array();
+    for (const auto& s : job->value("steps", Json::array())) {
+      std::string step = Str(s, "name");
+      if (!only.empty() && step != only) continue;
+      found_step = true;
+      std::string run_id = Str(s, "run_id");
+      for (auto& [output, uri_json] : s.value("outputs", Json::object()).items()) {
+        std::string uri = uri_json.is_string() ? uri_json.get<std::string>() : "";
+        auto path = RunArtifactPath(uri, run_id);
+        if (!path) {
+          return ctx_.Fail(kRefused, "INVALID_STATE",
+                           "output " + step + "." + output + " has location '" + uri +
+                               "', which is not in the step run's artifacts");
+        }
+        fs::path target = dest / step / output;
+        auto n = DownloadTree(run_id, *path, *path, target);
+        if (!n) return;
+        files += *n;
+        written.push_back({{"step", step}, {"output", output}, {"path", target.string()}});
+      }
+    }
+    if (!found_step) {
+      return ctx_.Fail(kUsage, "RESOURCE_DOES_NOT_EXIST",
+                       "job " + name + " has no step '" + only + "'");
+    }
+    if (ctx_.json) return ctx_.Emit({{"outputs", written}, {"files", files}});
+    if (written.empty()) {
+      std::cout << "job " << name << " has no outputs to download (yet)\n";
+      return;
+    }
+    for (const auto& w : written) {
+      std::cout << "downloaded " << w["step"].get<std::string>() << "."
+                << w["output"].get<std::string>() << " to " << w["path"].get<std::string>() << "\n";
+    }
+    std::cout << files << " file(s)\n";
+  }
+
+ private:
+  // Lists `dir` in the run's artifacts recursively and downloads each file
+  // under `target` (relative to `root`). Returns the file count.
+  std::optional<int64_t> DownloadTree(const std::string& run_id, const std::string& root,
+                                      const std::string& dir, const fs::path& target) {
+    Json args = {{"run_id", run_id}};
+    if (!dir.empty()) args["path"] = dir;
+    auto r = ctx_.Send("GET", "/api/2.0/mlflow/artifacts/list", args);
+    if (!r) return std::nullopt;
+    int64_t count = 0;
+    ApiClient client(ctx_.server);
+    for (const auto& f : r->value("files", Json::array())) {
+      std::string path = Str(f, "path");
+      if (f.value("is_dir", false)) {
+        auto n = DownloadTree(run_id, root, path, target);
+        if (!n) return std::nullopt;
+        count += *n;
+        continue;
+      }
+      std::string rel = root.empty() ? path : path.substr(std::min(path.size(), root.size() + 1));
+      auto clean = NormalizeRelativePath(rel);
+      if (rel.empty() || !clean.ok() || *clean != rel) {
+        ctx_.FailLocal(
+            InvalidParameter("refusing to write '" + path + "' outside " + target.string()));
+        return std::nullopt;
+      }
+      fs::path file = target / rel;
+      if (Status st = EnsureDirectory(file.parent_path()); !st.ok()) {
+        ctx_.FailLocal(st);
+        return std::nullopt;
+      }
+      Status st =
+          client.Download("/get-artifact", {{"run_id", run_id}, {"path", path}}, file.string());
+      if (!st.ok()) {
+        ctx_.Fail(client.unreachable() ? kUnreachable : kRefused, ErrorCodeName(st.code()),
+                  st.message());
+        return std::nullopt;
+      }
+      ++count;
+    }
+    return count;
+  }
+
+  static void Print(const std::string& step, const std::string& data, bool prefix) {
+    if (!prefix) {
+      std::cout << data << std::flush;
+      return;
+    }
+    // One "[step] " per line; a partial last line is continued by the next chunk.
+    static std::map<std::string, bool> at_line_start;
+    bool& start = at_line_start.try_emplace(step, true).first->second;
+    for (char c : data) {
+      if (start) std::cout << "[" << step << "] ";
+      std::cout << c;
+      start = c == '\n';
+    }
+    std::cout << std::flush;
+  }
+
+  CliContext& ctx_;
+};
+
+class ComputeCommands {
+ public:
+  explicit ComputeCommands(CliContext& ctx) : ctx_(ctx) {}
+
+  void Create(const std::string& name, const std::string& type, int64_t max_concurrency) {
+    auto r = ctx_.Send("POST", std::string(kCairnApi) + "computes/create",
+                       {{"name", name}, {"type", type}, {"max_concurrency", max_concurrency}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::cout << "created compute " << name << " (" << type << ", max concurrency "
+              << max_concurrency << ")\n";
+  }
+  void List() {
+    auto r = ctx_.Send("GET", std::string(kCairnApi) + "computes/list", Json::object());
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : r->value("computes", Json::array())) {
+      rows.push_back({Str(c, "name"), Str(c, "type"), Str(c, "max_concurrency")});
+    }
+    PrintTable({"NAME", "TYPE", "MAX_CONCURRENCY"}, rows);
+  }
+  void Show(const std::string& name) {
+    auto r = ctx_.Send("GET", std::string(kCairnApi) + "computes/get", {{"name", name}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::cout << "compute " << name << "\n";
+    for (auto& [k, v] : r->value("compute", Json::object()).items()) {
+      if (k != "name") std::cout << "  " << k << ": " << FormatValue(v) << "\n";
+    }
+  }
+  void Delete(const std::string& name) {
+    auto r = ctx_.Send("POST", std::string(kCairnApi) + "computes/delete", {{"name", name}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::cout << "deleted compute " << name << "\n";
+  }
+
+ private:
+  CliContext& ctx_;
+};
+
+const char* TriggerTypeName(pipeline::Trigger::Type t) {
+  switch (t) {
+    case pipeline::Trigger::Type::kCron:
+      return "cron";
+    case pipeline::Trigger::Type::kRecurrence:
+      return "recurrence";
+    case pipeline::Trigger::Type::kDataAsset:
+      return "data_asset";
+    case pipeline::Trigger::Type::kEvent:
+      return "event";
+  }
+  return "?";
+}
+
+// Checks a schedule file offline and shows when it would fire.
+void ScheduleValidate(CliContext& ctx, const std::string& file, int count) {
+  auto s = pipeline::LoadScheduleSpec(file);
+  if (!s.ok()) return ctx.FailLocal(s.status());
+  const pipeline::Trigger& t = s->trigger;
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  Json fires = Json::array();
+  int64_t after = now;
+  for (int i = 0; i < count && t.is_time_based(); ++i) {
+    auto next = pipeline::NextFireTime(t, after);
+    if (!next) break;
+    fires.push_back({{"utc", pipeline::FormatUtc(*next)},
+                     {"local", pipeline::FormatLocal(*next, *t.zone)},
+                     {"ms", *next}});
+    after = *next;
+  }
+  Json out = {{"name", s->name},
+              {"trigger", TriggerTypeName(t.type)},
+              {"job_type", s->job.type},
+              {"job_steps", s->job.steps.size()},
+              {"next_fire_times", fires}};
+  if (!s->create_job_file.empty()) out["create_job"] = s->create_job_file;
+  if (ctx.json) return ctx.Emit(out);
+  std::cout << "schedule " << s->name << " is valid\n"
+            << "  trigger:  " << TriggerTypeName(t.type);
+  if (t.type == pipeline::Trigger::Type::kCron) std::cout << " \"" << t.expression << "\"";
+  if (t.type == pipeline::Trigger::Type::kRecurrence) {
+    std::cout << " every " << t.interval << " " << t.frequency << "(s)";
+  }
+  if (t.is_time_based()) std::cout << " (" << t.time_zone << ")";
+  std::cout << "\n  job:      " << s->job.type << ", " << s->job.steps.size() << " step(s)"
+            << (s->create_job_file.empty() ? " (inline)" : " from " + s->create_job_file) << "\n";
+  if (t.type == pipeline::Trigger::Type::kDataAsset) {
+    std::cout << "  fires when a new version of data asset '" << t.data_asset
+              << "' is registered\n";
+  } else if (t.type == pipeline::Trigger::Type::kEvent) {
+    std::cout << "  fires on " << t.event_type << " events";
+    for (auto& [k, v] : t.filter) std::cout << " " << k << "=" << v;
+    std::cout << "\n";
+  } else if (fires.empty()) {
+    std::cout << "  it will not fire again (past its end_time, or no date matches)\n";
+  } else {
+    std::cout << "  next fire times:\n";
+    for (const auto& f : fires) {
+      std::cout << "    " << f["utc"].get<std::string>() << "  (" << f["local"].get<std::string>()
+                << ")\n";
+    }
+  }
+}
+
+}  // namespace
+
+void AddJobCommands(CLI::App& app, CliContext& ctx) {
+  // CLI11 keeps pointers to these; they live as long as the app parses.
+  static JobCommands jobs(ctx);
+  static ComputeCommands computes(ctx);
+  static std::string file, name, status, out, step, type = "local";
+  static std::vector<std::string> sets;
+  static bool stream = false;
+  static int64_t max_results = 100, max_concurrency = 1;
+  static int count = 5;
+
+  auto* job = app.add_subcommand("job", "run command and pipeline jobs from Azure ML job YAML")
+                  ->require_subcommand(1);
+  auto* create = job->add_subcommand(
+      "create", "submit a job: local code and input files are uploaded as assets first");
+  create->add_option("--file,-f", file, "job YAML (type: command or pipeline)")->required();
+  create->add_option("--set", sets,
+                     "KEY=VALUE override applied to the YAML before checking, e.g. inputs.lr=0.1 "
+                     "or jobs.train.compute=local (repeatable)");
+  create->add_option("--name,-n", name, "job name (default: chosen by the server)");
+  create->add_flag("--stream,-s", stream,
+                   "follow the logs until the job ends (exit 0 Completed, 1 Failed/Canceled)");
+  create->callback([&] { jobs.Create(file, sets, name, stream); });
+
+  auto* list = job->add_subcommand("list", "list jobs, newest first");
+  list->add_option("--status", status, "only jobs in this status")
+      ->check(
+          CLI::IsMember({"NotStarted", "Queued", "Running", "Completed", "Failed", "Canceled"}));
+  list->add_option("--max-results", max_results)
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  list->callback([&] { jobs.List(status, max_results); });
+
+  auto* show = job->add_subcommand("show", "a job, its steps and outputs");
+  show->add_option("name", name)->required();
+  show->callback([&] { jobs.Show(name); });
+
+  auto* stream_cmd = job->add_subcommand(
+      "stream", "follow a job's logs until it ends (exit 0 Completed, 1 Failed/Canceled)");
+  stream_cmd->add_option("name", name)->required();
+  stream_cmd->callback([&] { jobs.Stream(name); });
+
+  auto* cancel = job->add_subcommand("cancel", "cancel a job (kills its running steps)");
+  cancel->add_option("name", name)->required();
+  cancel->callback([&] { jobs.Cancel(name); });
+
+  auto* download = job->add_subcommand("download", "download step outputs");
+  download->add_option("name", name)->required();
+  download->add_option("--output,-o", out, "destination folder (default: ./<job name>)");
+  download->add_option("--step", step, "only this step's outputs");
+  download->callback([&] { jobs.Download(name, out, step); });
+
+  auto* compute =
+      app.add_subcommand("compute", "named compute targets for job steps")->require_subcommand(1);
+  auto* c_create = compute->add_subcommand("create", "create a compute target");
+  c_create->add_option("--name,-n", name)->required();
+  c_create->add_option("--type,-t", type, "compute type")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"local"}));
+  c_create->add_option("--max-concurrency", max_concurrency, "steps run at once")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  c_create->callback([&] { computes.Create(name, type, max_concurrency); });
+  compute->add_subcommand("list", "list compute targets")->callback([&] { computes.List(); });
+  auto* c_show = compute->add_subcommand("show", "show a compute target");
+  c_show->add_option("name", name)->required();
+  c_show->callback([&] { computes.Show(name); });
+  auto* c_delete = compute->add_subcommand("delete", "delete a compute target");
+  c_delete->add_option("name", name)->required();
+  c_delete->callback([&] { computes.Delete(name); });
+
+  auto* schedule =
+      app.add_subcommand("schedule", "schedules that start jobs")->require_subcommand(1);
+  auto* validate = schedule->add_subcommand(
+      "validate", "check a schedule YAML (and its job) offline and print its next fire times");
+  validate->add_option("--file,-f", file, "schedule YAML")->required();
+  validate->add_option("--count", count, "how many fire times to show")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  validate->callback([&] { ScheduleValidate(ctx, file, count); });
+}
+
+}  // namespace cairn
