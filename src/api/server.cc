@@ -8,11 +8,13 @@
 #include <thread>
 
 #include "api/asset_routes.h"
+#include "api/data_routes.h"
 #include "api/http_util.h"
 #include "api/registry_routes.h"
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
 #include "assets/asset_service.h"
+#include "assets/data_stats_service.h"
 #include "assets/environment_builder.h"
 #include "assets/hash_cache.h"
 #include "core/fs.h"
@@ -115,6 +117,8 @@ int RunServer(const ServerOptions& options) {
   RegisterRegistryRoutes(server, router, registry);
   router.Install(server);
   RegisterAssetRoutes(server, assets);
+  DataStatsService data_stats(assets, **artifacts);
+  RegisterDataRoutes(server, data_stats);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);

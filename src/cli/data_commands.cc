@@ -1,7 +1,5 @@
 #include "cli/data_commands.h"
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +11,7 @@
 #include "cli/cli_context.h"
 #include "core/fs.h"
 #include "data/stats.h"
+#include "data/stats_io.h"
 
 namespace cairn {
 namespace {
@@ -28,108 +27,96 @@ struct StatsArgs {
   int64_t budget = 10'000'000;
 };
 
-// A temporary folder removed when it goes out of scope.
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("cairn-stats-" + std::to_string(::getpid()));
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-    fs::create_directories(path_, ec);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-bool IsTableFile(const std::string& name) {
-  std::string n = name;
-  if (n.size() > 3 && n.compare(n.size() - 3, 3, ".gz") == 0) n.resize(n.size() - 3);
-  for (const char* ext : {".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"}) {
-    const std::string e = ext;
-    if (n.size() > e.size() && n.compare(n.size() - e.size(), e.size(), e) == 0) return true;
-  }
-  return false;
-}
-
-// Downloads the single table file of a data version ("name:version" or
-// "name@latest"); sets *described to the canonical "name:version". On
-// failure prints the error, sets the exit code and returns nullopt.
-std::optional<fs::path> DownloadDataVersion(CliContext& ctx, const std::string& ref,
-                                            const fs::path& dir, std::string* described) {
-  auto r = ctx.Send("GET", std::string(kCairnApi) + "data/files", Json{{"ref", ref}});
-  if (!r) return std::nullopt;
-  const Json& asset = (*r)["asset"];
-  *described = asset["name"].get<std::string>() + ":" + asset["version"].get<std::string>();
-  std::vector<std::string> tables;
-  for (const auto& f : (*r)["files"]) {
-    std::string path = f["path"].get<std::string>();
-    if (IsTableFile(path)) tables.push_back(path);
-  }
-  if (tables.size() != 1) {
-    ctx.FailLocal(
-        InvalidParameter("data " + *described + " holds " + std::to_string(tables.size()) +
-                         " table files (.csv .tsv .txt .jsonl .ndjson .json, optionally .gz); "
-                         "statistics of a data version need exactly one: download it and "
-                         "run `cairn data stats FILE` on a file"));
-    return std::nullopt;
-  }
-  // Only the base name is used locally, so a server path cannot point outside `dir`.
-  fs::path target = dir / fs::path(tables[0]).filename();
-  ApiClient client(ctx.server);
-  Status st = client.Download(std::string(kCairnApi) + "data/download",
-                              {{"ref", *described}, {"path", tables[0]}}, target.string());
-  if (!st.ok()) {
-    ctx.Fail(client.unreachable() ? kUnreachable : kRefused, ErrorCodeName(st.code()),
-             st.message());
-    return std::nullopt;
-  }
-  return target;
-}
-
 void RunStats(CliContext& ctx, const StatsArgs& args) {
   const bool json = args.json || ctx.json;
   ctx.json = json;  // errors print as JSON too
-  fs::path file = args.target;
-  std::string source = args.target;
-  std::optional<TempDir> temp;
-  std::error_code ec;
-  // An existing path is a file; otherwise name:version or name@latest names a data version.
-  if (!fs::exists(file, ec) &&
-      (args.target.find(':') != std::string::npos || args.target.find('@') != std::string::npos)) {
-    temp.emplace();
-    auto downloaded = DownloadDataVersion(ctx, args.target, temp->path(), &source);
-    if (!downloaded) return;
-    file = *downloaded;
-  } else if (!fs::is_regular_file(file, ec)) {
-    ctx.FailLocal(NotFound(args.target + ": no such file (give a CSV/JSON Lines/JSON file or a "
-                                         "data version as name:version or name@latest)"));
+  if (IsDataRef(args.target)) {
+    // A data version's statistics are computed once by the server and stored with it.
+    auto stats = FetchDataStats(ctx, args.target);
+    if (!stats) return;
+    for (auto& f : stats->features) {
+      if (f.has_string && f.string.top_k.size() > static_cast<size_t>(args.top_k)) {
+        f.string.top_k.resize(args.top_k);
+      }
+    }
+    if (json) return ctx.Emit(data::StatsToJson(*stats));
+    std::cout << data::StatsTable(*stats);
     return;
   }
-  auto reader = data::TableReader::Open(file);
-  if (!reader.ok()) return ctx.FailLocal(reader.status());
   data::StatsOptions options;
   options.threads = args.threads;
   options.top_k = args.top_k;
   options.exact_budget_values = args.budget;
-  auto stats = data::ComputeStats(**reader, options);
-  if (!stats.ok()) return ctx.FailLocal(stats.status());
-  stats->source = source;
+  auto stats = ComputeLocalStats(ctx, args.target, options);
+  if (!stats) return;
   if (json) return ctx.Emit(data::StatsToJson(*stats));
   std::cout << data::StatsTable(*stats);
 }
 
 }  // namespace
 
+bool IsDataRef(const std::string& target) {
+  std::error_code ec;
+  return !fs::exists(target, ec) &&
+         (target.find(':') != std::string::npos || target.find('@') != std::string::npos);
+}
+
+std::optional<Json> SendDataRequest(CliContext& ctx, const std::string& route, const Json& body) {
+  ApiClient client(ctx.server);
+  auto r = client.Post(std::string(kCairnApi) + route, body.dump());
+  if (!r.ok()) {
+    // Bad input (a malformed table, a folder of several tables, a bad schema) is a usage
+    // error; a missing version is a refusal.
+    int code = client.unreachable()                                     ? kUnreachable
+               : r.status().code() == ErrorCode::kInvalidParameterValue ? kUsage
+                                                                        : kRefused;
+    ctx.Fail(code, ErrorCodeName(r.status().code()), r.status().message());
+    return std::nullopt;
+  }
+  return Json::parse(*r, nullptr, false);
+}
+
+std::optional<data::DatasetStats> FetchDataStats(CliContext& ctx, const std::string& ref) {
+  auto r = SendDataRequest(ctx, "data/stats", Json{{"ref", ref}});
+  if (!r) return std::nullopt;
+  auto stats = r->is_object() && r->contains("stats")
+                   ? data::StatsFromJson((*r)["stats"])
+                   : Result<data::DatasetStats>(InternalError("the server sent no 'stats'"));
+  if (!stats.ok()) {
+    ctx.Fail(kRefused, ErrorCodeName(stats.status().code()), stats.status().message());
+    return std::nullopt;
+  }
+  return std::move(*stats);
+}
+
+std::optional<data::DatasetStats> ComputeLocalStats(CliContext& ctx, const std::string& file,
+                                                    const data::StatsOptions& options) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    ctx.FailLocal(NotFound(file + ": no such file (give a CSV/JSON Lines/JSON file or a "
+                                  "data version as name:version or name@latest)"));
+    return std::nullopt;
+  }
+  auto reader = data::TableReader::Open(file);
+  if (!reader.ok()) {
+    ctx.FailLocal(reader.status());
+    return std::nullopt;
+  }
+  auto stats = data::ComputeStats(**reader, options);
+  if (!stats.ok()) {
+    ctx.FailLocal(stats.status());
+    return std::nullopt;
+  }
+  stats->source = file;
+  return std::move(*stats);
+}
+
 void AddDataStatsCommand(CLI::App* data, CliContext& ctx) {
   static StatsArgs args;  // CLI11 keeps pointers into it while the app parses
-  auto* stats = data->add_subcommand(
-      "stats", "per-feature statistics of a table file or a data version (computed locally)");
+  auto* stats =
+      data->add_subcommand("stats",
+                           "per-feature statistics of a table file (computed locally) or a data "
+                           "version (computed once by the server and stored with it)");
   stats
       ->add_option("target", args.target,
                    "CSV / JSON Lines / JSON file, or a data version name:version or name@latest")
@@ -147,6 +134,7 @@ void AddDataStatsCommand(CLI::App* data, CliContext& ctx) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   stats->callback([&ctx] { RunStats(ctx, args); });
+  AddDataValidationCommands(data, ctx);
 }
 
 }  // namespace cairn
