@@ -39,9 +39,12 @@ std::string ShortestDouble(double v) {
   return s;
 }
 
-void EmitJson(YAML::Emitter& out, const json& j) {
+// Keys in the order they were added (ordered_json), so the file reads name, type, ... first.
+using ojson = nlohmann::ordered_json;
+
+void EmitJson(YAML::Emitter& out, const ojson& j) {
   switch (j.type()) {
-    case json::value_t::object:
+    case ojson::value_t::object:
       out << YAML::BeginMap;
       for (auto it = j.begin(); it != j.end(); ++it) {
         out << YAML::Key << it.key() << YAML::Value;
@@ -49,26 +52,26 @@ void EmitJson(YAML::Emitter& out, const json& j) {
       }
       out << YAML::EndMap;
       break;
-    case json::value_t::array: {
+    case ojson::value_t::array: {
       bool scalars =
           std::all_of(j.begin(), j.end(), [](const json& e) { return e.is_primitive(); });
       if (scalars) out << YAML::Flow;
       out << YAML::BeginSeq;
-      for (const json& e : j) EmitJson(out, e);
+      for (const ojson& e : j) EmitJson(out, e);
       out << YAML::EndSeq;
       break;
     }
-    case json::value_t::string:
+    case ojson::value_t::string:
       out << YAML::DoubleQuoted << j.get<std::string>();
       break;
-    case json::value_t::boolean:
+    case ojson::value_t::boolean:
       out << (j.get<bool>() ? "true" : "false");
       break;
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
+    case ojson::value_t::number_integer:
+    case ojson::value_t::number_unsigned:
       out << std::to_string(j.get<int64_t>());
       break;
-    case json::value_t::number_float:
+    case ojson::value_t::number_float:
       out << ShortestDouble(j.get<double>());
       break;
     default:
@@ -76,8 +79,8 @@ void EmitJson(YAML::Emitter& out, const json& j) {
   }
 }
 
-json ComparatorJson(const Comparator& c) {
-  json j = json::object();
+ojson ComparatorJson(const Comparator& c) {
+  ojson j = ojson::object();
   if (c.l_infinity) j["l_infinity"] = *c.l_infinity;
   if (c.jensen_shannon) j["jensen_shannon"] = *c.jensen_shannon;
   return j;
@@ -441,18 +444,18 @@ Schema InferSchema(const DatasetStats& stats) {
   return schema;
 }
 
-json SchemaToJson(const Schema& schema) {
-  json features = json::array();
+static ojson SchemaToOrderedJson(const Schema& schema) {
+  ojson features = ojson::array();
   for (const FeatureSchema& f : schema.features) {
-    json j = {{"name", f.name}, {"type", FeatureTypeName(f.type)}};
+    ojson j = {{"name", f.name}, {"type", FeatureTypeName(f.type)}};
     if (f.min_fraction > 0 || f.min_count > 0) {
-      j["presence"] = {{"min_fraction", f.min_fraction}, {"min_count", f.min_count}};
+      j["presence"] = ojson{{"min_fraction", f.min_fraction}, {"min_count", f.min_count}};
     }
     if (f.domain) j["domain"] = *f.domain;
     if (f.domain && f.min_domain_mass != 1.0) j["min_domain_mass"] = f.min_domain_mass;
     if (f.bool_domain) {
-      j["bool_domain"] = {{"true_value", f.bool_domain->true_value},
-                          {"false_value", f.bool_domain->false_value}};
+      j["bool_domain"] = ojson{{"true_value", f.bool_domain->true_value},
+                               {"false_value", f.bool_domain->false_value}};
     }
     if (f.min) j["min"] = *f.min;
     if (f.max) j["max"] = *f.max;
@@ -461,7 +464,7 @@ json SchemaToJson(const Schema& schema) {
       j["allow_inf"] = f.allow_inf;
     }
     if (f.unique_min || f.unique_max) {
-      json u = json::object();
+      ojson u = ojson::object();
       if (f.unique_min) u["min"] = *f.unique_min;
       if (f.unique_max) u["max"] = *f.unique_max;
       j["unique"] = u;
@@ -470,17 +473,22 @@ json SchemaToJson(const Schema& schema) {
     if (!f.drift_comparator.empty()) j["drift_comparator"] = ComparatorJson(f.drift_comparator);
     features.push_back(std::move(j));
   }
-  json out = {{"format", kSchemaFormat}};
+  ojson out = {{"format", kSchemaFormat}};
   if (schema.min_examples) out["min_examples"] = *schema.min_examples;
   if (schema.max_examples) out["max_examples"] = *schema.max_examples;
   out["features"] = std::move(features);
   return out;
 }
 
+json SchemaToJson(const Schema& schema) {
+  return json::parse(
+      SchemaToOrderedJson(schema).dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
 std::string SchemaToYaml(const Schema& schema) {
   YAML::Emitter out;
   out.SetIndent(2);
-  EmitJson(out, SchemaToJson(schema));
+  EmitJson(out, SchemaToOrderedJson(schema));
   std::string text =
       "# Cairn data schema (docs/data-validation.md). Edit freely: add min/max,\n"
       "# presence, domains, unique bounds and skew/drift comparator thresholds.\n";

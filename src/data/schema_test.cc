@@ -136,7 +136,7 @@ TEST(Schema, ErrorsPointAtLineAndColumn) {
               "applies to INT and FLOAT");
   ExpectError(head + "  - name: a\n    type: INT\n  - name: a\n    type: INT\n", "s.yml:5:5",
               "defined twice");
-  ExpectError(head + "  - name: a\n    type: INT\n    presence: {min_fraction: 2}\n", "s.yml:5:29",
+  ExpectError(head + "  - name: a\n    type: INT\n    presence: {min_fraction: 2}\n", "s.yml:5:30",
               "between 0 and 1");
   ExpectError(head + "  - name: a\n    type: [INT\n", "s.yml:", "not valid YAML");
   ExpectError("features: []\n", "s.yml:1:1", "missing 'format");

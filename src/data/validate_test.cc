@@ -99,15 +99,15 @@ TEST_F(ValidateTest, UnexpectedDataType) {
 }
 
 TEST_F(ValidateTest, FeatureTypeLowFractionPresent) {
-  auto r =
-      Run("a\n1\n\n3\n4\n", "features:\n  - {name: a, type: INT, max_missing_fraction: 0.1}\n");
+  const std::string csv = "a,b\n1,x\n,x\n3,x\n4,x\n";  // a is missing in one row of four
+  const std::string b = "  - {name: b, type: STRING}\n";
+  auto r = Run(csv, "features:\n  - {name: a, type: INT, max_missing_fraction: 0.1}\n" + b);
   const Anomaly* a = EXPECT_ANOMALY(r, "a", "FEATURE_TYPE_LOW_FRACTION_PRESENT");
   ASSERT_TRUE(a);
   EXPECT_DOUBLE_EQ(*a->value, 0.75);
   EXPECT_DOUBLE_EQ(*a->threshold, 0.9);
   EXPECT_TRUE(
-      Run("a\n1\n\n3\n4\n", "features:\n  - {name: a, type: INT, max_missing_fraction: 0.25}\n")
-          .clean());
+      Run(csv, "features:\n  - {name: a, type: INT, max_missing_fraction: 0.25}\n" + b).clean());
 }
 
 TEST_F(ValidateTest, FeatureTypeLowNumberPresent) {
