@@ -42,27 +42,35 @@ std::string ShortestDouble(double v) {
 // Keys in the order they were added (ordered_json), so the file reads name, type, ... first.
 using ojson = nlohmann::ordered_json;
 
-void EmitJson(YAML::Emitter& out, const ojson& j) {
+// Small maps and lists of scalars are written in flow style ({a: 1}, [x, y]) to keep the file
+// short; strings are double-quoted so values like "1", "true" or "null" stay strings, except
+// the enumerations (format, type) which are plain for readability.
+void EmitJson(YAML::Emitter& out, const ojson& j, bool plain_string = false) {
+  auto all_scalars = [&j] {
+    return std::all_of(j.begin(), j.end(), [](const ojson& e) { return e.is_primitive(); });
+  };
   switch (j.type()) {
     case ojson::value_t::object:
+      if (all_scalars() && j.size() <= 3) out << YAML::Flow;
       out << YAML::BeginMap;
       for (auto it = j.begin(); it != j.end(); ++it) {
         out << YAML::Key << it.key() << YAML::Value;
-        EmitJson(out, it.value());
+        EmitJson(out, it.value(), it.key() == "format" || it.key() == "type");
       }
       out << YAML::EndMap;
       break;
-    case ojson::value_t::array: {
-      bool scalars =
-          std::all_of(j.begin(), j.end(), [](const json& e) { return e.is_primitive(); });
-      if (scalars) out << YAML::Flow;
+    case ojson::value_t::array:
+      if (all_scalars()) out << YAML::Flow;
       out << YAML::BeginSeq;
       for (const ojson& e : j) EmitJson(out, e);
       out << YAML::EndSeq;
       break;
-    }
     case ojson::value_t::string:
-      out << YAML::DoubleQuoted << j.get<std::string>();
+      if (plain_string) {
+        out << j.get<std::string>();
+      } else {
+        out << YAML::DoubleQuoted << j.get<std::string>();
+      }
       break;
     case ojson::value_t::boolean:
       out << (j.get<bool>() ? "true" : "false");
