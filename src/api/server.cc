@@ -9,11 +9,13 @@
 
 #include "api/asset_routes.h"
 #include "api/endpoint_routes.h"
+#include "api/data_routes.h"
 #include "api/http_util.h"
 #include "api/registry_routes.h"
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
 #include "assets/asset_service.h"
+#include "assets/data_stats_service.h"
 #include "assets/environment_builder.h"
 #include "assets/hash_cache.h"
 #include "core/fs.h"
@@ -131,6 +133,8 @@ int RunServer(const ServerOptions& options) {
   router.Install(server);
   RegisterAssetRoutes(server, assets);
   RegisterEndpointRoutes(server, endpoints);
+  DataStatsService data_stats(assets, **artifacts);
+  RegisterDataRoutes(server, data_stats);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);

@@ -131,6 +131,18 @@ printf 'a,b\n1,"x\n' > "$WORK/data/bad.csv"
 check "data stats malformed -> 2" 2 "$BIN" data stats "$WORK/data/bad.csv"
 contains "stats error has file:line:column" "bad.csv:2:3: unterminated quoted field"
 check "data stats missing file -> 2" 2 "$BIN" data stats "$WORK/data/none.csv"
+check "data schema infer FILE -o yml" 0 "$BIN" data schema infer "$WORK/data/stats.csv" -o "$WORK/data/schema.yml"
+contains "schema infer wrote" "wrote the schema of 2 features"
+check "data schema show" 0 "$BIN" data schema show "$WORK/data/schema.yml"
+contains "schema show domain" "Berlin, Paris"
+check "data validate clean -> 0" 0 "$BIN" data validate "$WORK/data/stats.csv" --schema "$WORK/data/schema.yml"
+contains "validate clean" "no anomalies"
+printf 'n,city\n1,Rome\n2,Berlin\n' > "$WORK/data/new.csv"
+check "data validate anomalies -> 1" 1 "$BIN" data validate "$WORK/data/new.csv" --schema "$WORK/data/schema.yml" --json
+jsonok "validate json" 'j["errors"]==1 and j["anomalies"][0]["type"]=="ENUM_TYPE_UNEXPECTED_STRING_VALUES" and j["anomalies"][0]["examples"]==[{"value":"Rome","count":1}]'
+check "data validate of a data version" 1 "$BIN" data validate flights:1 --schema "$WORK/data/schema.yml"
+contains "validate names the missing column" "SCHEMA_MISSING_COLUMN"
+check "data validate bad schema -> 2" 2 "$BIN" data validate "$WORK/data/new.csv" --schema "$WORK/data/none.yml"
 check "data create immutable conflict" 1 "$BIN" data create --name flights --version 1 --path "$WORK/data/changed.csv"
 contains "immutable message" "RESOURCE_ALREADY_EXISTS"
 check "data create --path DIR --json" 0 "$BIN" --json data create --name flights --path "$WORK/data/folder" --tag team=ml
