@@ -10,6 +10,7 @@
 #include "api/asset_routes.h"
 #include "api/http_util.h"
 #include "api/registry_routes.h"
+#include "api/scoring_routes.h"
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
 #include "assets/asset_service.h"
@@ -18,6 +19,7 @@
 #include "core/fs.h"
 #include "core/version.h"
 #include "registry/registry_service.h"
+#include "serving/router.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_asset_store.h"
 #include "store/sqlite/sqlite_registry_store.h"
@@ -97,6 +99,12 @@ int RunServer(const ServerOptions& options) {
     return registry.GetModelVersion(name, version).status();
   });
 
+  // The serving data plane; the control plane applies endpoints to it. It is
+  // declared before the HTTP server so it outlives requests in flight.
+  serving::RouterOptions serving_options;
+  serving_options.log_root = (ws / "serving" / "logs").string();
+  serving::Router serving_router(serving_options);
+
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);
   http_options.keep_alive_seconds = options.keep_alive_seconds;
@@ -115,6 +123,7 @@ int RunServer(const ServerOptions& options) {
   RegisterRegistryRoutes(server, router, registry);
   router.Install(server);
   RegisterAssetRoutes(server, assets);
+  RegisterScoringRoutes(server, serving_router);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);
