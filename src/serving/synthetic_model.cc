@@ -51,7 +51,7 @@ Status WriteSyntheticXgbModel(const std::filesystem::path& dir, const SyntheticM
   }
   if (XGBoosterCreate(&dm, 1, &booster) != 0) return fail("XGBoosterCreate");
   std::string depth = std::to_string(o.max_depth);
-  const char* params[][2] = {{"objective", "binary:logistic"},
+  const char* params[][2] = {{"objective", o.objective.c_str()},
                              {"max_depth", depth.c_str()},
                              {"eta", "0.3"},
                              {"tree_method", "hist"},

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "core/status.h"
@@ -18,6 +19,7 @@ struct SyntheticModelOptions {
   int max_depth = 6;
   int rows = 2000;
   unsigned seed = 7;
+  std::string objective = "binary:logistic";  // or reg:squarederror, ...
 };
 
 // Writes `dir`/MLmodel and `dir`/model.json (creating `dir`).

@@ -2,12 +2,14 @@
 #include "serving/xgb_runtime.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "artifacts/path_safety.h"
 #include "core/fs.h"
 #include "ml/xgb_booster.h"
 #include "registry/mlmodel.h"
+#include "serving/tree_forest.h"
 
 namespace cairn::serving {
 namespace {
@@ -16,9 +18,12 @@ namespace fs = std::filesystem;
 
 class XgbRuntime final : public Runtime {
  public:
-  XgbRuntime(std::unique_ptr<ml::XgbBooster> booster, std::vector<ColumnSpec> columns,
-             bool class_labels)
-      : booster_(std::move(booster)), columns_(std::move(columns)), class_labels_(class_labels) {}
+  XgbRuntime(std::unique_ptr<ml::XgbBooster> booster, std::unique_ptr<TreeForest> forest,
+             std::vector<ColumnSpec> columns, bool class_labels)
+      : booster_(std::move(booster)),
+        forest_(std::move(forest)),
+        columns_(std::move(columns)),
+        class_labels_(class_labels) {}
 
   bool wants_raw() const override { return false; }
   const std::vector<ColumnSpec>& columns() const override { return columns_; }
@@ -37,8 +42,14 @@ class XgbRuntime final : public Runtime {
       return InvalidParameter("expected " + std::to_string(cols) + " features per row");
     }
     size_t out_cols = 0;
-    CAIRN_RETURN_IF_ERROR(
-        booster_->Predict(batch.features.data(), batch.rows, cols, out.values, out_cols));
+    if (forest_) {
+      out.values.resize(batch.rows);
+      forest_->Predict(batch.features.data(), batch.rows, out.values.data());
+      out_cols = 1;
+    } else {
+      CAIRN_RETURN_IF_ERROR(
+          booster_->Predict(batch.features.data(), batch.rows, cols, out.values, out_cols));
+    }
     out.rows = batch.rows;
     out.cols = out_cols;
     if (class_labels_) ToLabels(out);
@@ -62,9 +73,68 @@ class XgbRuntime final : public Runtime {
   }
 
   std::unique_ptr<ml::XgbBooster> booster_;
+  std::unique_ptr<TreeForest> forest_;  // when it reproduces the booster (see tree_forest.h)
   std::vector<ColumnSpec> columns_;
   bool class_labels_;
 };
+
+// The compiled forest, when it covers the model and agrees with libxgboost
+// on probe rows (values at the model's own thresholds, random values, missing
+// values); otherwise null and why.
+std::unique_ptr<TreeForest> CompileForest(const ml::XgbBooster& booster, std::string& why) {
+  auto json = booster.SaveJson();
+  if (!json.ok()) {
+    why = json.status().message();
+    return nullptr;
+  }
+  auto forest = TreeForest::FromXgboostJson(*json);
+  if (!forest.ok()) {
+    why = forest.status().message();
+    return nullptr;
+  }
+  const size_t cols = booster.num_features();
+  if ((*forest)->num_features() != cols || cols == 0) {
+    why = "feature count differs";
+    return nullptr;
+  }
+  std::vector<float> thresholds;
+  {
+    nlohmann::json doc = nlohmann::json::parse(*json, nullptr, false);
+    for (const auto& t : doc["learner"]["gradient_booster"]["model"]["trees"]) {
+      for (const auto& c : t["split_conditions"]) thresholds.push_back(c.get<float>());
+    }
+  }
+  const size_t rows = 512;
+  std::vector<float> probe(rows * cols);
+  uint64_t s = 0x2545F4914F6CDD1Dull;
+  for (float& v : probe) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    uint64_t pick = s % 10;
+    if (pick == 0) {
+      v = std::nanf("");
+    } else if (pick < 5 && !thresholds.empty()) {
+      v = thresholds[(s >> 8) % thresholds.size()];
+    } else {
+      v = static_cast<float>(static_cast<int64_t>((s >> 16) % 20001) - 10000) / 1000.0f;
+    }
+  }
+  std::vector<float> want, got(rows);
+  size_t out_cols = 0;
+  if (!booster.Predict(probe.data(), rows, cols, want, out_cols).ok() || out_cols != 1) {
+    why = "libxgboost answers more than one value per row";
+    return nullptr;
+  }
+  (*forest)->Predict(probe.data(), rows, got.data());
+  for (size_t i = 0; i < rows; ++i) {
+    if (!(std::fabs(got[i] - want[i]) <= 1e-6f + 1e-5f * std::fabs(want[i]))) {
+      why = "compiled trees disagree with libxgboost on probe row " + std::to_string(i);
+      return nullptr;
+    }
+  }
+  return std::move(forest).value();
+}
 
 }  // namespace
 
@@ -138,10 +208,14 @@ Result<std::unique_ptr<Runtime>> LoadXgbRuntime(const DeploymentConfig& config,
     }
   }
   bool labels = model_class.find("XGBClassifier") != std::string::npos;
+  std::string why;
+  std::unique_ptr<TreeForest> forest = CompileForest(*booster, why);
   log("model ready: " + std::to_string(columns.size()) + " features, objective " +
-      booster->objective() + (labels ? ", answering class labels" : ""));
-  return std::unique_ptr<Runtime>(
-      std::make_unique<XgbRuntime>(std::move(booster), std::move(columns), labels));
+      booster->objective() + (labels ? ", answering class labels" : "") +
+      (forest ? ", scored by compiled trees (" + std::to_string(forest->num_trees()) + " trees)"
+              : ", scored by libxgboost (" + why + ")"));
+  return std::unique_ptr<Runtime>(std::make_unique<XgbRuntime>(
+      std::move(booster), std::move(forest), std::move(columns), labels));
 }
 
 }  // namespace cairn::serving

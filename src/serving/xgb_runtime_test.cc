@@ -40,8 +40,11 @@ class XgbRuntimeTest : public ::testing::Test {
 };
 
 TEST_F(XgbRuntimeTest, ScoresLikeTheBoosterInSignatureOrder) {
-  auto rt = LoadXgbRuntime(Config(*dir_ / "model"), [](const std::string&) {});
+  std::string log;
+  auto rt = LoadXgbRuntime(Config(*dir_ / "model"), [&](const std::string& l) { log += l + "\n"; });
   ASSERT_TRUE(rt.ok()) << rt.status().message();
+  // The compiled walker serves this model (and must answer what libxgboost does).
+  EXPECT_NE(log.find("scored by compiled trees (20 trees)"), std::string::npos) << log;
   ASSERT_EQ((*rt)->columns().size(), 10u);
   EXPECT_EQ((*rt)->columns()[3].name, "f3");
   EXPECT_EQ((*rt)->platform(), "xgboost");
