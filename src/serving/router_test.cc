@@ -287,7 +287,7 @@ TEST(ServingRouter, ReadinessGatesTraffic) {
   Router router(f.Options());
   router.ApplyEndpoint(Endpoint({{"blue", 50}, {"green", 50}}));
   // Blue is ready, green still loading: all live traffic goes to blue.
-  for (int i = 0; i < 50 && router.GetDeploymentState("fraud", "blue").ready == false; ++i) {
+  for (int i = 0; i < 1000 && !router.GetDeploymentState("fraud", "blue").ready; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_TRUE(router.GetDeploymentState("fraud", "blue").ready);
