@@ -502,18 +502,38 @@ Status FromV2(const Json& body, const std::vector<ColumnSpec>& columns, ScoreBat
   return Status::Ok();
 }
 
-Json Predictions(const ScoreResult& result) {
-  Json out = Json::array();
-  for (size_t r = 0; r < result.rows; ++r) {
-    if (result.cols == 1) {
-      out.push_back(result.values[r]);
-    } else {
-      Json row = Json::array();
-      for (size_t c = 0; c < result.cols; ++c) row.push_back(result.values[r * result.cols + c]);
-      out.push_back(std::move(row));
-    }
+// Responses are written directly (they are on the hot path): floats in their
+// shortest round-trip form, non-finite values as null.
+void AppendFloat(std::string& out, float v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
   }
-  return out;
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+
+void AppendPredictions(std::string& out, const ScoreResult& result) {
+  out += '[';
+  for (size_t r = 0; r < result.rows; ++r) {
+    if (r) out += ',';
+    if (result.cols == 1) {
+      AppendFloat(out, result.values[r]);
+      continue;
+    }
+    out += '[';
+    for (size_t c = 0; c < result.cols; ++c) {
+      if (c) out += ',';
+      AppendFloat(out, result.values[r * result.cols + c]);
+    }
+    out += ']';
+  }
+  out += ']';
+}
+
+std::string JsonString(const std::string& s) {
+  return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -591,27 +611,34 @@ Status ParseScoringRequest(Protocol protocol, std::string_view content_type, std
 std::string FormatScoringResponse(Protocol protocol, const ScoreResult& result,
                                   const std::string& endpoint, const std::string& deployment,
                                   const std::string& request_id) {
-  Json body;
+  std::string out;
+  out.reserve(128 + result.values.size() * 12);
   switch (protocol) {
     case Protocol::kV2: {
-      Json shape =
-          result.cols == 1 ? Json::array({result.rows}) : Json::array({result.rows, result.cols});
-      Json data = Json::array();
-      for (float v : result.values) data.push_back(v);
-      body = {{"model_name", endpoint}, {"model_version", deployment}};
-      if (!request_id.empty()) body["id"] = request_id;
-      body["outputs"] = Json::array(
-          {{{"name", "predict"}, {"datatype", "FP32"}, {"shape", shape}, {"data", data}}});
+      out += "{\"model_name\":" + JsonString(endpoint) +
+             ",\"model_version\":" + JsonString(deployment);
+      if (!request_id.empty()) out += ",\"id\":" + JsonString(request_id);
+      out += ",\"outputs\":[{\"name\":\"predict\",\"datatype\":\"FP32\",\"shape\":[" +
+             std::to_string(result.rows);
+      if (result.cols != 1) out += "," + std::to_string(result.cols);
+      out += "],\"data\":[";
+      for (size_t i = 0; i < result.values.size(); ++i) {
+        if (i) out += ',';
+        AppendFloat(out, result.values[i]);
+      }
+      out += "]}]}";
       break;
     }
     case Protocol::kMlflow:
-      body = {{"predictions", Predictions(result)}};
+      out += "{\"predictions\":";
+      AppendPredictions(out, result);
+      out += '}';
       break;
     case Protocol::kAzure:
-      body = Predictions(result);
+      AppendPredictions(out, result);
       break;
   }
-  return body.dump();
+  return out;
 }
 
 std::string FormatScoringError(Protocol protocol, ErrorCode code, const std::string& message) {

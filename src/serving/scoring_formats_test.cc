@@ -213,6 +213,12 @@ TEST(ScoringFormats, Responses) {
   r.rows = 1;
   EXPECT_EQ(Json::parse(FormatScoringResponse(Protocol::kV2, r, "", "", ""))["outputs"][0]["shape"],
             Json::parse("[1, 2]"));
+  r.values = {std::nanf(""), 0.1f};
+  EXPECT_EQ(Json::parse(FormatScoringResponse(Protocol::kMlflow, r, "", "", "")),
+            Json::parse(R"({"predictions": [[null, 0.1]]})"));
+  EXPECT_EQ(FormatScoringResponse(Protocol::kV2, r, "a\"b", "d", ""),
+            R"({"model_name":"a\"b","model_version":"d","outputs":[{"name":"predict",)"
+            R"("datatype":"FP32","shape":[1,2],"data":[null,0.1]}]})");
   EXPECT_EQ(Json::parse(FormatScoringError(Protocol::kV2, ErrorCode::kBadRequest, "bad")),
             Json::parse(R"({"error": "bad"})"));
 }
