@@ -42,6 +42,12 @@ Json BodyJson(const std::string& body) {
   return j;
 }
 
+// One path segment: the control plane validates names; this is the last guard.
+bool SafeName(const std::string& s) {
+  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string::npos &&
+         s.find('\0') == std::string::npos;
+}
+
 }  // namespace
 
 RequestLog::RequestLog(std::filesystem::path root, size_t capacity)
@@ -127,6 +133,10 @@ void RequestLog::WriterLoop() {
     lk.unlock();
     std::map<std::string, std::string> pending;  // path -> lines
     for (const auto& r : batch) {
+      if (!SafeName(r.endpoint) || !SafeName(r.deployment)) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);  // never a path outside the log root
+        continue;
+      }
       std::string date;
       Iso8601(r.timestamp, &date);
       std::string path = (root_ / r.endpoint / r.deployment / (date + ".jsonl")).string();
