@@ -111,3 +111,9 @@ printf "register %d MB (hash, upload, store, fsync): %7.0f ms = %6.0f MB/s | cp+
 printf "re-register unchanged (hash cache, nothing uploaded): %.0f ms\n" "$t_again"
 printf "server peak RSS during the upload: %d MB\n" "$((rss / 1024))"
 stop_servers
+
+# Online serving (issue 7): its own server process and client, see bench/serving_bench.cc.
+if [[ -x "$BUILD/bench/serving_bench" ]]; then
+  echo "online serving (serving_bench, ${SECS} s per measurement)..."
+  "$BUILD/bench/serving_bench" "$SECS"
+fi

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,11 +31,21 @@ struct Request {
   std::string body_sha256;
   int64_t body_size = 0;
   std::string match;  // for prefix routes: the part of `path` after the prefix
+  // Request header fields as received (names lower-cased), in order.
+  std::vector<std::pair<std::string, std::string>> headers;
 
   bool has_param(const std::string& key) const { return params.count(key) > 0; }
   std::string get_param_value(const std::string& key) const {
     auto it = params.find(key);
     return it == params.end() ? std::string() : it->second;
+  }
+  // The first header field named `lower_name` (give it lower-cased), or "".
+  const std::string& get_header(std::string_view lower_name) const {
+    static const std::string kEmpty;
+    for (const auto& [k, v] : headers) {
+      if (k == lower_name) return v;
+    }
+    return kEmpty;
   }
 };
 

@@ -17,6 +17,7 @@
 
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -446,6 +447,12 @@ struct Server::Impl {
       size_t q = target.find('?');
       req.path = UrlDecode(target.substr(0, q), false);
       if (q != std::string::npos) ParseQuery(target.substr(q + 1), req.params);
+      req.headers.reserve(8);
+      for (const auto& field : head) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
       const bool http10 = head.version() == 10;
       bool keep_alive = head.keep_alive();
 

@@ -12,6 +12,7 @@
 #include "api/data_routes.h"
 #include "api/http_util.h"
 #include "api/registry_routes.h"
+#include "api/scoring_routes.h"
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
 #include "assets/asset_service.h"
@@ -22,7 +23,7 @@
 #include "core/version.h"
 #include "registry/registry_service.h"
 #include "serving/endpoint_service.h"
-#include "serving/no_data_plane.h"
+#include "serving/router.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_asset_store.h"
 #include "store/sqlite/sqlite_registry_store.h"
@@ -103,11 +104,15 @@ int RunServer(const ServerOptions& options) {
     return registry.GetModelVersion(name, version).status();
   });
 
-  // Serving control plane. The data plane is not in this build yet: NoDataPlane
-  // records what it is given and serves nothing (see serving/no_data_plane.h).
+  // The serving data plane; the control plane applies endpoints to it. It is
+  // declared before the HTTP server so it outlives requests in flight.
+  serving::RouterOptions serving_options;
+  serving_options.log_root = (ws / "serving" / "logs").string();
+  serving::Router serving_router(serving_options);
+  // The serving control plane validates and stores endpoint changes, then hands
+  // each endpoint's whole configuration to the data plane.
   sqlite::SqliteServingStore serving_store(**store);
-  serving::NoDataPlane serving_plane;
-  serving::EndpointService endpoints(serving_store, registry, assets, serving_plane,
+  serving::EndpointService endpoints(serving_store, registry, assets, serving_router,
                                      fs::absolute(ws / "serving"));
   if (Status st = endpoints.ApplyAll(); !st.ok()) {
     std::cerr << "cairn: loading endpoints: " << st.message() << "\n";
@@ -135,6 +140,7 @@ int RunServer(const ServerOptions& options) {
   RegisterEndpointRoutes(server, endpoints);
   DataStatsService data_stats(assets, **artifacts);
   RegisterDataRoutes(server, data_stats);
+  RegisterScoringRoutes(server, serving_router);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);
