@@ -15,6 +15,7 @@
 #include "cli/api_client.h"
 #include "cli/asset_commands.h"
 #include "cli/cli_context.h"
+#include "cli/component_commands.h"
 #include "cli/model_commands.h"
 #include "core/version.h"
 
@@ -425,6 +426,7 @@ int RunCli(int argc, char** argv) {
 
   AddAssetCommands(app, g);
   AddModelCommands(app, g);
+  AddComponentCommands(app, g);
 
   try {
     app.parse(argc, argv);
