@@ -16,6 +16,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/api_client.h"
 #include "cli/cli_context.h"
 #include "cli/model_commands.h"
 #include "core/fs.h"
@@ -269,8 +270,19 @@ class ComponentCommands {
                          "--if-better-than compares the model's run metrics, but the model has no "
                          "run id (MLmodel run_id, --run or MLFLOW_RUN_ID)");
       }
-      // No champion yet: the first candidate wins.
-      auto outcome = RunModelGate(ctx_, "run:" + run, against, metric, lower, 0, true);
+      // No champion yet (no such model, or the alias unset): the first candidate wins.
+      std::string against_model = against.rfind("azureml:", 0) == 0 ? against.substr(8) : against;
+      against_model = against_model.substr(0, against_model.find_first_of("@:"));
+      ApiClient client(ctx_.server);
+      auto exists = client.Get("/api/2.0/mlflow/registered-models/get", {{"name", against_model}});
+      bool no_model = !exists.ok() && exists.status().code() == ErrorCode::kResourceDoesNotExist;
+      auto outcome = no_model ? Result<ModelGateOutcome>(ModelGateOutcome{})
+                              : RunModelGate(ctx_, "run:" + run, against, metric, lower, 0, true);
+      if (no_model) {
+        outcome->decision.win = true;
+        outcome->decision.reason =
+            "no registered model '" + against_model + "' yet: nothing to beat";
+      }
       if (!outcome.ok()) {
         return ctx_.Fail(
             outcome.status().code() == ErrorCode::kTemporarilyUnavailable ? kUnreachable : kUsage,

@@ -34,6 +34,18 @@ std::string FormatNumber(double value) {
   return std::string(buf, ptr);
 }
 
+namespace {
+
+// Shortest text that reads back as the same float ("0.13291171", not 17 digits).
+std::string FormatFloat(float value) {
+  if (std::isnan(value)) return "NaN";
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  return std::string(buf, ptr);
+}
+
+}  // namespace
+
 Result<float> ModelSchema::Encode(size_t index, std::string_view text, bool is_null) const {
   if (is_null) return std::nanf("");
   const FeatureSpec& f = features[index];
@@ -66,13 +78,13 @@ std::vector<std::string> ModelSchema::FormatOutput(const float* scores, size_t o
   std::vector<std::string> cells;
   if (classes.size() == 2 && out_cols == 1) {
     cells.push_back(classes[scores[0] >= 0.5f ? 1 : 0]);
-    cells.push_back(FormatNumber(scores[0]));
+    cells.push_back(FormatFloat(scores[0]));
   } else if (classes.size() > 2 && out_cols == classes.size()) {
     size_t best = std::max_element(scores, scores + out_cols) - scores;
     cells.push_back(classes[best]);
-    for (size_t k = 0; k < out_cols; ++k) cells.push_back(FormatNumber(scores[k]));
+    for (size_t k = 0; k < out_cols; ++k) cells.push_back(FormatFloat(scores[k]));
   } else {
-    cells.push_back(FormatNumber(scores[0]));
+    cells.push_back(FormatFloat(scores[0]));
   }
   return cells;
 }
