@@ -64,16 +64,25 @@ Result<ClassificationMetrics> ClassificationReport(const std::vector<int>& y_tru
       return InvalidParameter("class index " + std::to_string(t) + " out of range");
     }
     size_t pred = 0;
+    // Clipped then renormalized, as scikit-learn does (a single positive
+    // column is clipped before its complement is taken).
+    auto clipped = [&](size_t k) {
+      if (one_column) {
+        double p = std::clamp(probs[i], kEps, 1 - kEps);
+        return k == 1 ? p : 1.0 - p;
+      }
+      return std::clamp(prob(i, k), kEps, 1 - kEps);
+    };
     double row_sum = 0;
     for (size_t k = 0; k < num_classes; ++k) {
       if (prob(i, k) > prob(i, pred)) pred = k;
-      row_sum += std::clamp(prob(i, k), kEps, 1 - kEps);
+      row_sum += clipped(k);
     }
     // A binary tie at 0.5 predicts the positive class (XGBoost's threshold).
     if (num_classes == 2) pred = prob(i, 1) >= 0.5 ? 1 : 0;
     m.confusion[t][pred]++;
     correct += pred == static_cast<size_t>(t);
-    loss -= std::log(std::clamp(prob(i, t), kEps, 1 - kEps) / row_sum);
+    loss -= std::log(clipped(t) / row_sum);
   }
   m.accuracy = static_cast<double>(correct) / n;
   m.log_loss = loss / n;

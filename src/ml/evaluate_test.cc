@@ -6,6 +6,9 @@
 
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
+#include "core/fs.h"
 #include "data/test_util.h"
 #include "ml/train.h"
 
@@ -82,6 +85,65 @@ TEST(EvaluateTest, BadShapesAreErrors) {
   EXPECT_FALSE(ClassificationReport({0, 1}, {0.5}, 2).ok());
   EXPECT_FALSE(ClassificationReport({0, 3}, {0.5, 0.5}, 2).ok());
   EXPECT_FALSE(RegressionReport({1}, {}).ok());
+}
+
+// testdata/metric_fixtures.json: scikit-learn's values for random inputs
+// (testdata/make_metric_fixtures.py). __FILE__ may be relative to the build dir.
+nlohmann::json Fixtures() {
+  std::filesystem::path here =
+      std::filesystem::path(__FILE__).parent_path() / "testdata" / "metric_fixtures.json";
+  if (here.is_relative()) {
+    std::error_code ec;
+    here = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / here;
+  }
+  auto text = ReadFile(here);
+  EXPECT_TRUE(text.ok()) << here;
+  return nlohmann::json::parse(text.ok() ? *text : "{}");
+}
+
+TEST(EvaluateTest, MatchesScikitLearnReferenceValues) {
+  const auto f = Fixtures();
+  ASSERT_TRUE(f.contains("binary"));
+  {
+    const auto& b = f["binary"];
+    auto m =
+        ClassificationReport(b["y"].get<std::vector<int>>(), b["p"].get<std::vector<double>>(), 2);
+    ASSERT_TRUE(m.ok());
+    EXPECT_NEAR(m->accuracy, b["accuracy"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->precision, b["precision"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->recall, b["recall"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->f1, b["f1"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->roc_auc, b["roc_auc"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->log_loss, b["log_loss"].get<double>(), 1e-9);
+    EXPECT_EQ(m->confusion, b["confusion"].get<std::vector<std::vector<size_t>>>());
+  }
+  {
+    const auto& c = f["multiclass"];
+    std::vector<double> probs;
+    for (const auto& row : c["p"]) {
+      for (double v : row) probs.push_back(v);
+    }
+    auto m = ClassificationReport(c["y"].get<std::vector<int>>(), probs, 4);
+    ASSERT_TRUE(m.ok());
+    EXPECT_NEAR(m->accuracy, c["accuracy"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->macro_precision, c["precision_macro"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->macro_recall, c["recall_macro"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->macro_f1, c["f1_macro"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->weighted_precision, c["precision_weighted"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->weighted_recall, c["recall_weighted"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->weighted_f1, c["f1_weighted"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->roc_auc, c["roc_auc_ovr_macro"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->log_loss, c["log_loss"].get<double>(), 1e-9);
+    EXPECT_EQ(m->confusion, c["confusion"].get<std::vector<std::vector<size_t>>>());
+  }
+  {
+    const auto& r = f["regression"];
+    auto m = RegressionReport(r["y"].get<std::vector<double>>(), r["p"].get<std::vector<double>>());
+    ASSERT_TRUE(m.ok());
+    EXPECT_NEAR(m->rmse, r["rmse"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->mae, r["mae"].get<double>(), 1e-12);
+    EXPECT_NEAR(m->r2, r["r2"].get<double>(), 1e-12);
+  }
 }
 
 TEST(EvaluateTest, EvaluateModelOnItsTrainingData) {
