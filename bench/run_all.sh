@@ -111,3 +111,5 @@ printf "register %d MB (hash, upload, store, fsync): %7.0f ms = %6.0f MB/s | cp+
 printf "re-register unchanged (hash cache, nothing uploaded): %.0f ms\n" "$t_again"
 printf "server peak RSS during the upload: %d MB\n" "$((rss / 1024))"
 stop_servers
+# XGBoost single-row prediction vs the plain C-API call (built only when asked for).
+if [[ -x "$BUILD/bench/ml_bench" ]]; then "$BUILD/bench/ml_bench"; fi
