@@ -52,7 +52,7 @@ std::string MetricKey(const std::string& raw) {
 }
 
 // Logs params and metrics to `run_id` at MLFLOW_TRACKING_URI in batches the
-// REST API accepts (100 params / 1000 metrics per runs/log-batch). Returns
+// REST API accepts. Returns
 // false (error printed) on failure; true when there was nothing to log to.
 bool LogBatch(CliContext& ctx, const std::string& run_id, const Json& params, const Json& metrics) {
   std::string uri = Env("MLFLOW_TRACKING_URI");
@@ -65,19 +65,23 @@ bool LogBatch(CliContext& ctx, const std::string& run_id, const Json& params, co
   CliContext remote = ctx;
   remote.server = uri;
   remote.json = false;  // errors as text on stderr; our own output stays clean
-  for (size_t i = 0; i < std::max(params.size(), metrics.size()); i += 100) {
-    Json p = Json::array(), m = Json::array();
-    for (size_t k = i; k < std::min(params.size(), i + 100); ++k) p.push_back(params[k]);
-    for (size_t k = i * 10; k < std::min(metrics.size(), i * 10 + 1000); ++k) {
-      m.push_back(metrics[k]);
-    }
-    if (p.empty() && m.empty()) continue;
+  // Params and metrics in separate requests: at most 100 params, 1000
+  // metrics and 1000 entities in all per runs/log-batch.
+  auto send = [&](const Json& p, const Json& m) {
     auto r = remote.Send("POST", "/api/2.0/mlflow/runs/log-batch",
                          {{"run_id", run_id}, {"params", p}, {"metrics", m}});
-    if (!r) {
-      ctx.exit = remote.exit;
-      return false;
-    }
+    if (!r) ctx.exit = remote.exit;
+    return r.has_value();
+  };
+  for (size_t i = 0; i < params.size(); i += 100) {
+    Json p = Json::array();
+    for (size_t k = i; k < std::min(params.size(), i + 100); ++k) p.push_back(params[k]);
+    if (!send(p, Json::array())) return false;
+  }
+  for (size_t i = 0; i < metrics.size(); i += 1000) {
+    Json m = Json::array();
+    for (size_t k = i; k < std::min(metrics.size(), i + 1000); ++k) m.push_back(metrics[k]);
+    if (!send(Json::array(), m)) return false;
   }
   return true;
 }
