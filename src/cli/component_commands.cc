@@ -543,8 +543,14 @@ void AddComponentCommands(CLI::App& app, CliContext& ctx) {
   static bool higher = false, lower = false;
   static ComponentCommands::BatchOptions batch;
 
-  auto* c = app.add_subcommand("component", "built-in pipeline components (XGBoost)")
-                ->require_subcommand(1);
+  // `component validate` is registered elsewhere (data validation): whoever
+  // comes first creates the `component` group, the other adds to it.
+  CLI::App* c = nullptr;
+  try {
+    c = app.get_subcommand("component");
+  } catch (const CLI::OptionNotFound&) {
+    c = app.add_subcommand("component", "built-in pipeline components")->require_subcommand(1);
+  }
   auto* t = c->add_subcommand("train", "train an XGBoost model from a CSV/JSONL table");
   t->add_option("--data", data, "training table (CSV, JSON Lines, JSON array; .gz ok)")->required();
   t->add_option("--label", train.label, "label column")->required();
