@@ -117,3 +117,5 @@ if [[ -x "$BUILD/bench/serving_bench" ]]; then
   echo "online serving (serving_bench, ${SECS} s per measurement)..."
   "$BUILD/bench/serving_bench" "$SECS"
 fi
+# XGBoost single-row prediction vs the plain C-API call (built only when asked for).
+if [[ -x "$BUILD/bench/ml_bench" ]]; then "$BUILD/bench/ml_bench"; fi

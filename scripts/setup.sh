@@ -8,7 +8,8 @@ pkgs=(cmake ninja-build ccache g++ pkg-config libsqlite3-dev libcpp-httplib-dev
       libyaml-cpp-dev libgit2-dev zlib1g-dev libxgboost-dev git python3 python3-venv tzdata
       python3-numpy)
 case "$profile" in
-  demo) pkgs+=(python3-sklearn) ;;
+  # npm fetches the flights data (vega-datasets); a NodeSource nodejs already ships npm.
+  demo) pkgs+=(python3-sklearn); command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
   bench) pkgs+=(wrk bc curl python3-pandas) ;;
 esac
 missing=()
@@ -21,4 +22,7 @@ if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [[ "$profile" == demo ]]; then
+  "$(dirname "$0")/fetch_flights.sh" >/dev/null
 fi

@@ -17,6 +17,7 @@
 #include "cli/cli_context.h"
 #include "cli/endpoint_commands.h"
 #include "cli/job_commands.h"
+#include "cli/component_commands.h"
 #include "cli/model_commands.h"
 #include "core/version.h"
 
@@ -429,6 +430,7 @@ int RunCli(int argc, char** argv) {
   AddModelCommands(app, g);
   AddEndpointCommands(app, g);
   AddJobCommands(app, g);
+  AddComponentCommands(app, g);
 
   try {
     app.parse(argc, argv);

@@ -52,11 +52,6 @@ Result<ModelRef> ParseModelRef(const std::string& raw) {
   return r;
 }
 
-struct ModelSpec {
-  std::string name, version, path, type, description, run, artifact_path, parent;
-  std::map<std::string, std::string> tags;
-};
-
 // Azure ML's model YAML. `path` is a local folder (relative to the YAML),
 // runs:/<id>/<p>, or azureml://jobs/<run id>/outputs/artifacts/paths/<p>.
 Result<ModelSpec> LoadModelYaml(const std::string& file) {
@@ -110,6 +105,44 @@ std::string JoinStrings(const Json& list) {
   return out;
 }
 
+}  // namespace
+
+std::optional<nlohmann::json> CreateModelVersion(CliContext& ctx, const ModelSpec& m,
+                                                 bool converted, bool quantized) {
+  Json args = {{"name", StripAzurePrefix(m.name)}, {"tags", m.tags}};
+  if (!m.version.empty()) args["version"] = m.version;
+  if (!m.type.empty()) args["type"] = m.type;
+  if (!m.description.empty()) args["description"] = m.description;
+  if (!m.parent.empty()) args["parent"] = StripAzurePrefix(m.parent);
+  if (converted) args["converted"] = true;
+  if (quantized) args["quantized"] = true;
+  if (!m.run.empty()) {
+    std::string run = m.run.rfind("run:", 0) == 0 ? m.run.substr(4) : m.run;
+    args["run_id"] = run;
+    if (m.path.empty()) {
+      args["source"] = "runs:/" + run + (m.artifact_path.empty() ? "" : "/" + m.artifact_path);
+    }
+  }
+  if (!m.path.empty()) {
+    // Uploaded files; a run given too is recorded as the version's source run (lineage).
+    bool is_file = false;
+    auto files = CollectLocalFiles(m.path, &is_file);
+    if (!files.ok()) {
+      ctx.FailLocal(files.status());
+      return std::nullopt;
+    }
+    auto manifest = UploadFiles(ctx, *files);
+    if (!manifest.ok()) {
+      ctx.FailLocal(manifest.status());
+      return std::nullopt;
+    }
+    args["files"] = ManifestJson(*manifest);
+  }
+  return ctx.Send("POST", std::string(kCairnApi) + "models/create", args);
+}
+
+namespace {
+
 class ModelCommands {
  public:
   explicit ModelCommands(CliContext& ctx) : ctx_(ctx) {}
@@ -128,26 +161,7 @@ class ModelCommands {
                        "model create needs --name and either --path DIR or --run RUN_ID "
                        "--artifact-path P (or -f model.yml)");
     }
-    Json args = {{"name", StripAzurePrefix(m.name)}, {"tags", m.tags}};
-    if (!m.version.empty()) args["version"] = m.version;
-    if (!m.type.empty()) args["type"] = m.type;
-    if (!m.description.empty()) args["description"] = m.description;
-    if (!m.parent.empty()) args["parent"] = StripAzurePrefix(m.parent);
-    if (converted) args["converted"] = true;
-    if (quantized) args["quantized"] = true;
-    if (!m.run.empty()) {
-      std::string run = m.run.rfind("run:", 0) == 0 ? m.run.substr(4) : m.run;
-      args["source"] = "runs:/" + run + (m.artifact_path.empty() ? "" : "/" + m.artifact_path);
-      args["run_id"] = run;
-    } else {
-      bool is_file = false;
-      auto files = CollectLocalFiles(m.path, &is_file);
-      if (!files.ok()) return LocalError(files.status());
-      auto manifest = UploadFiles(ctx_, *files);
-      if (!manifest.ok()) return LocalError(manifest.status());
-      args["files"] = ManifestJson(*manifest);
-    }
-    auto r = ctx_.Send("POST", std::string(kCairnApi) + "models/create", args);
+    auto r = CreateModelVersion(ctx_, m, converted, quantized);
     if (!r) return;
     if (ctx_.json) return ctx_.Emit(*r);
     const Json& v = (*r)["model_version"];
@@ -292,42 +306,61 @@ class ModelCommands {
     PrintTable({"TIME", "ALIAS", "ACTION", "VERSION", "PREVIOUS", "USER", "REASON"}, rows);
   }
 
-  void Download(const std::string& ref_text, const std::string& out_dir) {
+  // Downloads a version's files into `out_dir` (default ./<name>-<version>);
+  // errors are printed through ctx_. Returns what was downloaded.
+  std::optional<DownloadedModel> DownloadVersion(const std::string& ref_text,
+                                                 const std::string& out_dir) {
     auto ref = ParseModelRef(ref_text);
-    if (!ref.ok()) return LocalError(ref.status());
+    if (!ref.ok()) {
+      LocalError(ref.status());
+      return std::nullopt;
+    }
     auto v = Quiet(GetVersion(*ref));
-    if (!v) return;
-    std::string name = (*v)["name"], version = (*v)["version"];
+    if (!v) return std::nullopt;
+    DownloadedModel d;
+    d.name = (*v)["name"];
+    d.version = (*v)["version"];
+    d.run_id = v->value("run_id", "");
     auto r = ctx_.Send("GET", std::string(kCairnApi) + "models/files",
-                       {{"name", name}, {"version", version}});
-    if (!r) return;
-    fs::path dest = out_dir.empty() ? fs::path(name + "-" + version) : fs::path(out_dir);
+                       {{"name", d.name}, {"version", d.version}});
+    if (!r) return std::nullopt;
+    fs::path dest = out_dir.empty() ? fs::path(d.name + "-" + d.version) : fs::path(out_dir);
+    d.path = dest.string();
     ApiClient client(ctx_.server);
-    int64_t count = 0;
     for (const auto& f : (*r)["files"]) {
       std::string rel = f["path"];
       auto clean = NormalizeRelativePath(rel);
       if (!clean.ok() || *clean != rel || rel.empty()) {
-        return LocalError(
-            InvalidParameter("refusing to write '" + rel + "' outside " + dest.string()));
+        LocalError(InvalidParameter("refusing to write '" + rel + "' outside " + dest.string()));
+        return std::nullopt;
       }
       fs::path target = dest / rel;
-      if (Status st = EnsureDirectory(target.parent_path()); !st.ok()) return LocalError(st);
-      Status st =
-          client.Download("/model-versions/get-artifact",
-                          {{"name", name}, {"version", version}, {"path", rel}}, target.string());
-      if (!st.ok()) {
-        return ctx_.Fail(client.unreachable() ? kUnreachable : kRefused, ErrorCodeName(st.code()),
-                         st.message());
+      if (Status st = EnsureDirectory(target.parent_path()); !st.ok()) {
+        LocalError(st);
+        return std::nullopt;
       }
-      ++count;
+      Status st = client.Download("/model-versions/get-artifact",
+                                  {{"name", d.name}, {"version", d.version}, {"path", rel}},
+                                  target.string());
+      if (!st.ok()) {
+        ctx_.Fail(client.unreachable() ? kUnreachable : kRefused, ErrorCodeName(st.code()),
+                  st.message());
+        return std::nullopt;
+      }
+      ++d.files;
     }
+    return d;
+  }
+
+  void Download(const std::string& ref_text, const std::string& out_dir) {
+    auto d = DownloadVersion(ref_text, out_dir);
+    if (!d) return;
     if (ctx_.json) {
       return ctx_.Emit(
-          {{"name", name}, {"version", version}, {"path", dest.string()}, {"files", count}});
+          {{"name", d->name}, {"version", d->version}, {"path", d->path}, {"files", d->files}});
     }
-    std::cout << "downloaded model " << name << ":" << version << " (" << count << " file(s)) to "
-              << dest.string() << "\n";
+    std::cout << "downloaded model " << d->name << ":" << d->version << " (" << d->files
+              << " file(s)) to " << d->path << "\n";
   }
 
   // Archive = MLflow stage Archived (aliases keep pointing at the version).
@@ -347,12 +380,10 @@ class ModelCommands {
               << (*v)["version"].get<std::string>() << " (stage Archived)\n";
   }
 
-  void Promote(const std::string& ref_text, const std::string& alias, const std::string& reason) {
-    auto ref = ParseModelRef(ref_text);
-    if (!ref.ok()) return LocalError(ref.status());
-    auto v = Quiet(GetVersion(*ref));
-    if (!v) return;
-    std::string name = (*v)["name"], version = (*v)["version"];
+  // Points `alias` at the version; errors printed through ctx_. Returns the
+  // version the alias pointed at before ("" when unset).
+  std::optional<std::string> SetAlias(const std::string& name, const std::string& version,
+                                      const std::string& alias, const std::string& reason) {
     std::string previous;
     auto before = Request("GET", std::string(kMlflowApi) + "registered-models/alias",
                           {{"name", name}, {"alias", alias}});
@@ -363,7 +394,19 @@ class ModelCommands {
                         {"version", version},
                         {"user", UserName()},
                         {"reason", reason}});
-    if (!r) return;
+    if (!r) return std::nullopt;
+    return previous;
+  }
+
+  void Promote(const std::string& ref_text, const std::string& alias, const std::string& reason) {
+    auto ref = ParseModelRef(ref_text);
+    if (!ref.ok()) return LocalError(ref.status());
+    auto v = Quiet(GetVersion(*ref));
+    if (!v) return;
+    std::string name = (*v)["name"], version = (*v)["version"];
+    auto set = SetAlias(name, version, alias, reason);
+    if (!set) return;
+    const std::string& previous = *set;
     if (ctx_.json) {
       return ctx_.Emit({{"name", name},
                         {"alias", alias},
@@ -374,24 +417,33 @@ class ModelCommands {
               << (previous.empty() ? "" : " (was version " + previous + ")") << "\n";
   }
 
-  // The champion/challenger gate; every failure exits 2.
-  void Compare(const std::string& candidate, const std::string& against, const std::string& metric,
-               bool lower_is_better, double min_delta, bool allow_no_champion) {
-    GateRequest req;
+  // The gate's inputs resolved through the server and its decision.
+  Result<ModelGateOutcome> Gate(const std::string& candidate, const std::string& against,
+                                const std::string& metric, bool lower_is_better, double min_delta,
+                                bool allow_no_champion) {
+    ModelGateOutcome o;
+    GateRequest& req = o.request;
     req.metric = metric;
     req.higher_is_better = !lower_is_better;
     req.min_delta = min_delta;
     req.allow_no_champion = allow_no_champion;
-    std::string cand_run, champ_run;
-    auto fail = [&](const Status& st) {
-      ctx_.Fail(kUsage, ErrorCodeName(st.code()), st.message());
-    };
-    auto cand = ResolveSide(candidate, metric, false, &req.candidate, &cand_run);
-    if (!cand.ok()) return fail(cand);
-    auto champ = ResolveSide(against, metric, true, &req.champion, &champ_run);
-    if (!champ.ok()) return fail(champ);
-    auto d = DecideChampionChallenger(req);
-    if (!d.ok()) return fail(d.status());
+    CAIRN_RETURN_IF_ERROR(ResolveSide(candidate, metric, false, &req.candidate, &o.candidate_run));
+    CAIRN_RETURN_IF_ERROR(ResolveSide(against, metric, true, &req.champion, &o.champion_run));
+    CAIRN_ASSIGN_OR_RETURN(o.decision, DecideChampionChallenger(req));
+    return o;
+  }
+
+  // The champion/challenger gate; every failure exits 2.
+  void Compare(const std::string& candidate, const std::string& against, const std::string& metric,
+               bool lower_is_better, double min_delta, bool allow_no_champion) {
+    auto outcome = Gate(candidate, against, metric, lower_is_better, min_delta, allow_no_champion);
+    if (!outcome.ok()) {
+      return ctx_.Fail(kUsage, ErrorCodeName(outcome.status().code()), outcome.status().message());
+    }
+    const GateRequest& req = outcome->request;
+    const GateDecision* d = &outcome->decision;
+    const std::string& cand_run = outcome->candidate_run;
+    const std::string& champ_run = outcome->champion_run;
     ctx_.exit = d->win ? kOk : kRefused;
     auto value = [](const std::optional<double>& v) { return v ? Json(*v) : Json(); };
     if (ctx_.json) {
@@ -537,6 +589,27 @@ class ModelCommands {
 };
 
 }  // namespace
+
+Result<ModelGateOutcome> RunModelGate(CliContext& ctx, const std::string& candidate,
+                                      const std::string& against, const std::string& metric,
+                                      bool lower_is_better, double min_delta,
+                                      bool allow_no_champion) {
+  ModelCommands cmd(ctx);
+  return cmd.Gate(candidate, against, metric, lower_is_better, min_delta, allow_no_champion);
+}
+
+std::optional<DownloadedModel> DownloadModelVersion(CliContext& ctx, const std::string& ref,
+                                                    const std::string& out_dir) {
+  ModelCommands cmd(ctx);
+  return cmd.DownloadVersion(ref, out_dir);
+}
+
+std::optional<std::string> SetModelAlias(CliContext& ctx, const std::string& name,
+                                         const std::string& version, const std::string& alias,
+                                         const std::string& reason) {
+  ModelCommands cmd(ctx);
+  return cmd.SetAlias(name, version, alias, reason);
+}
 
 void AddModelCommands(CLI::App& app, CliContext& ctx) {
   // CLI11 keeps pointers to these; they live as long as the app parses.

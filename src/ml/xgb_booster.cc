@@ -41,6 +41,24 @@ constexpr const char* kPredictConfig =
     "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
     "\"strict_shape\":true,\"cache_id\":0,\"missing\":NaN}";
 
+// One proxy DMatrix per thread, reused by every Predict on that thread: left
+// to XGBoost, each call builds a fresh proxy whose context re-reads the
+// cgroup CPU quota files (file opens on every single-row prediction). A
+// proxy only points at the caller's array for the duration of one call and
+// is not tied to a booster, so per-thread reuse keeps Predict re-entrant.
+struct ThreadProxy {
+  DMatrixHandle handle = nullptr;
+  ~ThreadProxy() {
+    if (handle != nullptr) XGDMatrixFree(handle);
+  }
+};
+
+DMatrixHandle ThreadLocalProxy() {
+  thread_local ThreadProxy proxy;
+  if (proxy.handle == nullptr && XGProxyDMatrixCreate(&proxy.handle) != 0) return nullptr;
+  return proxy.handle;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<XgbBooster>> XgbBooster::LoadFile(const std::string& path,
@@ -148,7 +166,8 @@ Status XgbBooster::Predict(const float* data, size_t rows, size_t cols, std::vec
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
-  if (XGBoosterPredictFromDense(handle_, values.c_str(), kPredictConfig, nullptr, &shape, &dim,
+  DMatrixHandle proxy = ThreadLocalProxy();  // null: XGBoost makes a fresh one
+  if (XGBoosterPredictFromDense(handle_, values.c_str(), kPredictConfig, proxy, &shape, &dim,
                                 &result) != 0) {
     return XgbError("XGBoost prediction failed");
   }

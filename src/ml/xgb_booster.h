@@ -7,7 +7,8 @@
 // and the read-only accessors may be called from any number of threads at the
 // same time. XGBoost 1.7 keeps prediction buffers per (thread, learner) and
 // guards its lazy configuration with a lock, so XGBoosterPredictFromDense is
-// re-entrant; we copy results out before returning. Parameter setters are NOT
+// re-entrant; we copy results out before returning. Each thread reuses its
+// own proxy DMatrix (see xgb_booster.cc) to keep single-row calls cheap. Parameter setters are NOT
 // thread-safe in XGBoost, so this class exposes none after construction.
 #pragma once
 
