@@ -9,6 +9,7 @@
 
 #include "api/asset_routes.h"
 #include "api/http_util.h"
+#include "api/job_routes.h"
 #include "api/registry_routes.h"
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
@@ -17,9 +18,13 @@
 #include "assets/hash_cache.h"
 #include "core/fs.h"
 #include "core/version.h"
+#include "pipeline/job_service.h"
+#include "pipeline/local_executor.h"
+#include "pipeline/scheduler.h"
 #include "registry/registry_service.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_asset_store.h"
+#include "store/sqlite/sqlite_job_store.h"
 #include "store/sqlite/sqlite_registry_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tracking/tracking_service.h"
@@ -96,6 +101,21 @@ int RunServer(const ServerOptions& options) {
   assets.SetModelVersionChecker([&registry](const std::string& name, const std::string& version) {
     return registry.GetModelVersion(name, version).status();
   });
+  // Pipelines: steps run as local processes; the scheduler starts after Bind,
+  // once the URL steps report to is known.
+  sqlite::SqliteJobStore job_store(**store);
+  pipeline::LocalExecutor executor;
+  pipeline::SchedulerOptions scheduler_options;
+  scheduler_options.jobs_root = ws / "jobs";
+  scheduler_options.allowed_roots = {options.datastore_roots.begin(),
+                                     options.datastore_roots.end()};
+  pipeline::Scheduler scheduler(job_store, tracking, assets, **artifacts, executor,
+                                scheduler_options);
+  pipeline::JobService jobs(job_store, tracking, scheduler);
+  if (Status st = jobs.EnsureDefaultCompute(); !st.ok()) {
+    std::cerr << "cairn: " << st.message() << "\n";
+    return 1;
+  }
 
   http::ServerOptions http_options;
   http_options.threads = std::max(4, options.threads);
@@ -115,6 +135,7 @@ int RunServer(const ServerOptions& options) {
   RegisterRegistryRoutes(server, router, registry);
   router.Install(server);
   RegisterAssetRoutes(server, assets);
+  RegisterJobRoutes(server, jobs);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);
@@ -128,6 +149,13 @@ int RunServer(const ServerOptions& options) {
       std::cerr << "cairn: " << st.message() << "\n";
       return 1;
     }
+  }
+  std::string url_host =
+      options.host == "0.0.0.0" || options.host == "::" ? "127.0.0.1" : options.host;
+  scheduler.SetServerUrl("http://" + url_host + ":" + std::to_string(port));
+  if (Status st = scheduler.Start(); !st.ok()) {
+    std::cerr << "cairn: cannot resume jobs: " << st.message() << "\n";
+    return 1;
   }
   std::thread signal_thread([&server, signals] {
     int sig = 0;
