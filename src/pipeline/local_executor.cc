@@ -22,10 +22,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Runs "$@" and records its exit status atomically at $1 before exiting with it.
+// Runs "$@" and records its exit status at $1 before exiting with it. One
+// small write: a reader sees the whole number, or nothing if the process died
+// first (which then counts as no recorded status).
 constexpr const char* kWrapper =
-    "s=\"$1\"; shift; \"$@\"; rc=$?; printf '%s\\n' \"$rc\" > \"$s.tmp\" && mv -f \"$s.tmp\" "
-    "\"$s\"; exit $rc";
+    "s=\"$1\"; shift; \"$@\"; rc=$?; printf '%s\\n' \"$rc\" > \"$s\"; exit $rc";
+// The common case, `/bin/sh -c COMMAND`, without a second shell: the wrapper
+// evaluates COMMAND itself and an EXIT trap records the status (it also runs
+// when COMMAND calls `exit N`). Positional parameters are cleared, as in sh -c.
+constexpr const char* kShellWrapper =
+    "cairn_status_file=\"$1\"; cairn_command=\"$2\"; set --; "
+    "trap 'printf \"%s\\n\" \"$?\" > \"$cairn_status_file\"' EXIT; eval \"$cairn_command\"";
 
 int PidfdOpen(int64_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
@@ -72,7 +79,8 @@ LocalExecutor::~LocalExecutor() {
 }
 
 void LocalExecutor::SetExitCallback(ExitCallback callback) {
-  std::lock_guard lock(mu_);
+  // Waits for a callback in progress, so the old target may be destroyed after.
+  std::lock_guard calling(callback_mu_);
   callback_ = std::move(callback);
 }
 
@@ -84,9 +92,14 @@ void LocalExecutor::Wake() {
 Result<ProcessHandle> LocalExecutor::Launch(const std::string& key, const StepLaunch& launch) {
   if (launch.argv.empty()) return InvalidParameter("a step needs a command");
   // Everything the child needs is built before spawning.
-  std::vector<std::string> args = {"/bin/sh", "-c", kWrapper, "cairn-step",
-                                   launch.exit_status_path.string()};
-  args.insert(args.end(), launch.argv.begin(), launch.argv.end());
+  std::vector<std::string> args;
+  const auto& in = launch.argv;
+  if (in.size() == 3 && in[0] == "/bin/sh" && in[1] == "-c") {
+    args = {"/bin/sh", "-c", kShellWrapper, "sh", launch.exit_status_path.string(), in[2]};
+  } else {
+    args = {"/bin/sh", "-c", kWrapper, "cairn-step", launch.exit_status_path.string()};
+    args.insert(args.end(), in.begin(), in.end());
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -205,10 +218,8 @@ void LocalExecutor::ReaperLoop() {
       [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
     }
     std::vector<std::pair<std::string, StepExit>> exited;
-    ExitCallback callback;
     {
       std::lock_guard lock(mu_);
-      callback = callback_;
       for (size_t i = 1; i < fds.size(); ++i) {
         if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         auto it = procs_.find(keys[i]);
@@ -231,8 +242,9 @@ void LocalExecutor::ReaperLoop() {
         exited.emplace_back(keys[i], exit);
       }
     }
+    std::lock_guard calling(callback_mu_);
     for (auto& [key, exit] : exited) {
-      if (callback) callback(key, exit);
+      if (callback_) callback_(key, exit);
     }
   }
 }

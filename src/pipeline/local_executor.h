@@ -42,6 +42,7 @@ class LocalExecutor final : public Executor {
 
   std::mutex mu_;
   std::map<std::string, Proc> procs_;
+  std::mutex callback_mu_;  // held while calling callback_ (never with mu_)
   ExitCallback callback_;
   int wake_fd_ = -1;  // eventfd: new processes or kill deadlines
   bool stopping_ = false;

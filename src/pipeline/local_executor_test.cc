@@ -68,6 +68,17 @@ TEST_F(LocalExecutorTest, RunsInWorkdirWithEnvAndRecordsExit) {
   EXPECT_EQ(ReadExitStatus(dir_ / "a.exit"), 3);
 }
 
+TEST_F(LocalExecutorTest, RecordsStatusOfLastCommandAndOfOtherArgv) {
+  ASSERT_TRUE(executor_.Launch("t", Launch("false; true", "t")).ok());
+  EXPECT_EQ(WaitExit("t").exit_code, 0);
+  EXPECT_EQ(ReadExitStatus(dir_ / "t.exit"), 0);
+  StepLaunch direct = Launch("", "u");
+  direct.argv = {"sh", "-c", "exit 4"};  // not the /bin/sh -c form: the generic wrapper
+  ASSERT_TRUE(executor_.Launch("u", direct).ok());
+  EXPECT_EQ(WaitExit("u").exit_code, 4);
+  EXPECT_EQ(ReadExitStatus(dir_ / "u.exit"), 4);
+}
+
 TEST_F(LocalExecutorTest, CancelKillsTheWholeGroup) {
   auto h = executor_.Launch("b", Launch("sleep 300 & echo $! > child; wait", "b"));
   ASSERT_TRUE(h.ok());

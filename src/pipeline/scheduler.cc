@@ -137,13 +137,13 @@ Scheduler::Scheduler(JobStore& jobs, TrackingService& tracking, AssetService& as
 }
 
 Scheduler::~Scheduler() {
+  executor_.SetExitCallback(nullptr);  // no exit reports into a dying scheduler
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  executor_.SetExitCallback(nullptr);
 }
 
 void Scheduler::SetServerUrl(std::string url) {
@@ -601,10 +601,15 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
         << "cairn: step not started: " << error << "\n";
   };
   // Prepare the work directory: code, inputs, outputs.
-  fs::path code_dir = s.dir / "code";
+  // The process runs in code/ (the snapshot's files) or, without code, in the
+  // step directory itself. Few directories per step: mkdir is a visible part
+  // of a no-op step's cost.
+  fs::path code_dir = p.code.empty() ? s.dir : s.dir / "code";
   std::error_code ec;
-  fs::remove_all(s.dir / "outputs", ec);
-  if (Status st = EnsureDirectory(s.dir / "outputs"); !st.ok()) return fail(st.message());
+  if (Status st = EnsureDirectory(s.dir); !st.ok()) return fail(st.message());
+  if (!p.outputs.empty() || fs::exists(s.dir / "outputs", ec)) {
+    fs::remove_all(s.dir / "outputs", ec);
+  }
   CacheKeyParts key;
   key.command = p.command;
   key.environment_variables = p.environment_variables;
@@ -618,8 +623,6 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
       return fail("cannot materialize code " + p.code + ": " + st.message());
     }
     s.lineage.push_back({"code:" + code->name, run_entity, "code", 0});
-  } else if (Status st = EnsureDirectory(code_dir); !st.ok()) {
-    return fail(st.message());
   }
   std::optional<MaterializedEnvironment> env;
   if (!p.environment.empty()) {
@@ -884,6 +887,7 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
                            const std::string& error, JobTransition& tx) {
   const int64_t now = clock_.NowMillis();
   std::string problem = error;
+  std::error_code ec;
   fs::path log = LogPath(job.rec.name, s.rec.step_name);
   if (status == kJobCompleted && s.rec.reused_from.empty() && !s.artifact_root.empty()) {
     // Outputs become the step run's artifacts; their content hash feeds consumers' cache keys.
@@ -912,7 +916,8 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
     s.rec.outputs = outs.dump();
   }
   std::string final_status = problem.empty() || status != kJobCompleted ? status : kJobFailed;
-  if (!s.artifact_root.empty() && fs::exists(log)) {
+  // An empty log has nothing to keep (a no-op step then stores no artifact at all).
+  if (!s.artifact_root.empty() && fs::file_size(log, ec) > 0) {
     (void)artifacts_.PutFile(s.artifact_root + "/user_logs/std_log.txt", log);
   }
   if (!s.lineage.empty()) {
