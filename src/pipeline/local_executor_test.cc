@@ -90,7 +90,13 @@ TEST_F(LocalExecutorTest, CancelKillsTheWholeGroup) {
   StepExit e = WaitExit("b");
   EXPECT_EQ(e.exit_code, 128 + SIGTERM);
   // The background child was in the group: it is gone (or a zombie awaiting init).
-  std::string stat = Read("/proc/" + std::to_string(child) + "/stat");
+  // Signals are delivered asynchronously: give the kill a moment to land.
+  std::string stat;
+  for (int i = 0; i < 200; ++i) {
+    stat = Read("/proc/" + std::to_string(child) + "/stat");
+    if (stat.empty() || stat.find(") Z") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_TRUE(stat.empty() || stat.find(") Z") != std::string::npos) << stat;
   EXPECT_FALSE(executor_.Cancel("b", std::chrono::milliseconds(10)).ok());
 }

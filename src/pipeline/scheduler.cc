@@ -783,7 +783,7 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
         std::string note = "reused from run " + origin;
         std::ofstream(LogPath(job.rec.name, s.rec.step_name), std::ios::app)
             << "cairn: " << note << " (same command, code, environment and inputs)\n";
-        (void)tracking_.SetTag(s.rec.run_id, {"cairn.reused_from", origin});
+        tx.run_tags.push_back({s.rec.run_id, {"cairn.reused_from", origin}});
         s.rec.reused_from = origin;
         s.rec.notes = Append(s.rec.notes, note);
         s.rec.outputs = outs.dump();
@@ -920,9 +920,12 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
   if (!s.artifact_root.empty() && fs::file_size(log, ec) > 0) {
     (void)artifacts_.PutFile(s.artifact_root + "/user_logs/std_log.txt", log);
   }
-  if (!s.lineage.empty()) {
-    for (const LineageEdge& e : s.lineage) (void)assets_.Link(e.src, e.dst, e.relation);
+  // Lineage commits with the step's completion (the ids were built canonical).
+  for (LineageEdge& e : s.lineage) {
+    e.creation_time = now;
+    tx.lineage.push_back(std::move(e));
   }
+  s.lineage.clear();
   s.rec.error = problem;
   Mirror(tx, s.rec.run_id, job.rec.experiment_id, s.rec.status, final_status, job.rec.name,
          s.rec.step_name, now);

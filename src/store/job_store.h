@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/asset_entities.h"
 #include "store/registry_entities.h"
 
 namespace cairn {
@@ -84,6 +85,10 @@ struct JobTransition {
   std::vector<JobStepRecord> steps;  // full rows to write
   std::vector<RunStatusMirror> runs;
   std::vector<OutboxEvent> events;
+  // Run tags to set and lineage edges to add (entity ids already canonical),
+  // so a step's completion and its records commit together.
+  std::vector<std::pair<std::string, Tag>> run_tags;
+  std::vector<LineageEdge> lineage;
 };
 
 class JobStore {

@@ -80,6 +80,20 @@ void ApplyMirrorsAndEvents(Db& db, const JobTransition& t) {
         .BindAll(m.run_id, m.status, m.end_time)
         .Exec();
   }
+  for (const auto& [run_id, tag] : t.run_tags) {
+    db.Prepare(
+          "INSERT INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value")
+        .BindAll(run_id, tag.key, tag.value)
+        .Exec();
+  }
+  for (const LineageEdge& e : t.lineage) {
+    db.Prepare(
+          "INSERT INTO lineage_edges (src, dst, relation, creation_time) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT DO NOTHING")
+        .BindAll(e.src, e.dst, e.relation, e.creation_time)
+        .Exec();
+  }
   for (const OutboxEvent& e : t.events) {
     // The writer is serialized, so MAX + 1 cannot race (as the registry's outbox writes).
     db.Prepare(
