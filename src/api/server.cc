@@ -157,9 +157,10 @@ int RunServer(const ServerOptions& options) {
     std::cerr << "cairn: cannot resume jobs: " << st.message() << "\n";
     return 1;
   }
-  std::thread signal_thread([&server, signals] {
+  std::thread signal_thread([&server, &scheduler, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
+    scheduler.ReleaseWaiters();  // jobs/wait and jobs/cancel answer at once
     server.Stop();
   });
   std::cout << "cairn " << kVersion << ": workspace " << fs::absolute(ws).string() << " (schema v"

@@ -187,7 +187,16 @@ Status Scheduler::RequestCancel(const std::string& job_name) {
 
 bool Scheduler::WaitUntilDone(const std::string& job_name, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return done_cv_.wait_for(lock, timeout, [&] { return !active_names_.count(job_name); });
+  return done_cv_.wait_for(lock, timeout,
+                           [&] { return waiters_released_ || !active_names_.count(job_name); });
+}
+
+void Scheduler::ReleaseWaiters() {
+  {
+    std::lock_guard lock(mu_);
+    waiters_released_ = true;
+  }
+  done_cv_.notify_all();
 }
 
 Status Scheduler::Start() {

@@ -65,6 +65,10 @@ class Scheduler {
   // Blocks until the job is no longer active here or `timeout` passes; true when done.
   bool WaitUntilDone(const std::string& job_name, std::chrono::milliseconds timeout);
 
+  // Wakes every WaitUntilDone now and from then on (server shutdown: requests
+  // waiting for jobs must not hold the server open).
+  void ReleaseWaiters();
+
   // Where a step's combined stdout/stderr is written.
   std::filesystem::path LogPath(const std::string& job, const std::string& step) const;
 
@@ -103,6 +107,7 @@ class Scheduler {
   std::map<std::string, std::shared_ptr<JobState>> active_;
   std::map<std::string, int64_t> running_per_compute_;
   bool stopping_ = false;
+  bool waiters_released_ = false;
   std::thread thread_;
 };
 

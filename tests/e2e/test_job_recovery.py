@@ -7,6 +7,7 @@ note. Never silently lost, never run twice without saying so."""
 import os
 import signal
 import sys
+import threading
 import time
 import unittest
 
@@ -105,6 +106,30 @@ class JobRecoveryTest(unittest.TestCase):
         self.assertIn("attempt 1 failed (lost: server restarted", st["slow"]["notes"])
         self.assertEqual(self.count("slow"), 2)  # ran twice, and said so
         self.assertEqual(self.count("after"), 1)
+
+    def test_graceful_stop_answers_waiters_and_leaves_steps_running(self):
+        cmd = (f"echo ran >> {self.marks}/slow.count; sleep 2; "
+               "echo payload > ${{outputs.o}}/x")
+        name = self.call("POST", "jobs/create", body={"plan": self.plan(cmd)})["job"]["name"]
+        started = os.path.join(self.marks, "slow.count")
+        for _ in range(400):
+            if os.path.exists(started):
+                break
+            time.sleep(0.025)
+        answers = []
+        waiter = threading.Thread(target=lambda: answers.append(self.server.call(
+            "GET", CAIRN + "jobs/wait", params={"name": name, "timeout_seconds": 300})))
+        waiter.start()
+        time.sleep(0.3)
+        t0 = time.time()
+        self.assertEqual(self.server.stop(), 0, self.server.logs())
+        self.assertLess(time.time() - t0, 10, "a pending jobs/wait held the server open")
+        waiter.join(10)
+        self.assertEqual(answers[0][1]["job"]["status"], "Running")
+        job, st = self.finish(name)
+        self.assertEqual(job["status"], "Completed", job)
+        self.assertIn("reattached to attempt 1", st["slow"]["notes"])
+        self.assertEqual(self.count("slow"), 1)
 
     def test_lost_step_without_retries_fails_the_job(self):
         cmd = f"echo ran >> {self.marks}/slow.count; sleep 2"
