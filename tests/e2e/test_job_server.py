@@ -4,6 +4,7 @@ processes. Covers a chain with outputs flowing between steps, diamond parallelis
 and a miss after a content change, retries, timeouts, cancel, a failing step with and without
 continue_on_step_failure, logs read by offset, MLflow runs and lineage."""
 
+import hashlib
 import os
 import sys
 import time
@@ -106,6 +107,58 @@ class JobServerTest(ServerTestCase):
                                        params={"entity": "run:" + st["train"]["run_id"],
                                                "direction": "upstream"}), "lineage")
         self.assertIn("run:" + st["prep"]["run_id"], [e["from"] for e in lin["upstream"]])
+
+    def upload(self, files):
+        manifest = []
+        for path, data in files.items():
+            h = hashlib.sha256(data).hexdigest()
+            r = self.server.request("PUT", CAIRN + "blobs/" + h, body=data)
+            self.assertEqual(r.status, 200, r)
+            manifest.append({"path": path, "sha256": h, "size": len(data)})
+        return manifest
+
+    def test_code_and_data_assets_are_materialized_and_keyed_by_content(self):
+        code = self.ok(self.server.call("POST", CAIRN + "code/create", body={
+            "files": self.upload({"run.sh": b"wc -l < \"$1\" > \"$2\"/count\n"})}),
+            "code/create")["asset"]
+        ref = f"{code['name']}:{code['version']}"
+
+        def data(name, text):
+            a = self.ok(self.server.call("POST", CAIRN + "data/create", body={
+                "name": name, "files": self.upload({"rows.csv": text})}), "data/create")["asset"]
+            return f"{a['name']}:{a['version']}"
+
+        first = data("jobrows", b"a\nb\n")  # one file: a uri_file asset, the path is the file
+        same_content = data("jobrows-copy", b"a\nb\n")  # another name, same bytes
+
+        def plan(data_ref):
+            return pipeline([step("count", "sh run.sh ${{inputs.rows}} ${{outputs.o}}",
+                                  inputs={"rows": {"kind": "data_asset", "asset_ref": data_ref}},
+                                  outputs=folder(), code=ref)], experiment_name="jobs-assets")
+
+        a = self.wait(self.submit(plan(first))["name"])
+        self.assertEqual(a["status"], "Completed", a)
+        s = a["steps"][0]
+        code_, body = self.artifact(s["run_id"], "outputs/o/count")
+        self.assertEqual((code_, body.strip()), (200, b"2"))
+        # Same content under another data name: reused (content, not names).
+        b = self.wait(self.submit(plan(same_content))["name"])["steps"][0]
+        self.assertEqual(b["reused_from"], s["run_id"])
+        # New content: rerun.
+        c = self.wait(self.submit(plan(data("jobrows", b"a\nb\nc\n")))["name"])["steps"][0]
+        self.assertEqual(c["reused_from"], "")
+        code_, body = self.artifact(c["run_id"], "outputs/o/count")
+        self.assertEqual(body.strip(), b"3")
+        lin = self.ok(self.server.call("GET", CAIRN + "lineage/show",
+                                       params={"entity": "run:" + s["run_id"],
+                                               "direction": "upstream"}), "lineage")
+        sources = [e["from"] for e in lin["upstream"]]
+        self.assertIn("data:" + first, sources)
+        self.assertIn("code:" + code["name"], sources)
+        # An unknown data version fails the step with a clear message, not the server.
+        bad = self.wait(self.submit(plan("jobrows:99"))["name"])
+        self.assertEqual(bad["status"], "Failed")
+        self.assertIn("jobrows", bad["steps"][0]["error"])
 
     def test_step_sees_tracking_environment(self):
         plan = pipeline([step("main", "echo \"$MLFLOW_RUN_ID $CAIRN_URL $MLFLOW_EXPERIMENT_ID\"")],
