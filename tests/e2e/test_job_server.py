@@ -174,7 +174,7 @@ class JobServerTest(ServerTestCase):
         self.ok(self.server.call("POST", CAIRN + "computes/create",
                                  body={"name": "pair", "max_concurrency": 2}), "compute")
         # Each branch waits for the other's marker: only parallel execution completes.
-        d = "/tmp/cairn-diamond-%d-%d" % (os.getpid(), time.time_ns())
+        d = os.path.join(self.server.root, "diamond-%d" % time.time_ns())
         wait_for = ("touch {d}/{me}; for i in $(seq 100); do [ -e {d}/{other} ] && exit 0; "
                     "sleep 0.1; done; exit 1")
         plan = pipeline([
@@ -230,7 +230,7 @@ class JobServerTest(ServerTestCase):
         self.assertEqual(fourth["make"]["reused_from"], "")
 
     def test_retry_with_backoff_then_success(self):
-        d = "/tmp/cairn-retry-%d-%d" % (os.getpid(), time.time_ns())
+        d = os.path.join(self.server.root, "retry-%d" % time.time_ns())
         cmd = (f"mkdir -p {d}; n=$(ls {d} | wc -l); touch {d}/$n; echo try $n; "
                "[ $n -ge 2 ]")
         plan = pipeline([step("flaky", cmd, retry={"max_attempts": 3, "backoff_seconds": 0.2})],
@@ -252,7 +252,7 @@ class JobServerTest(ServerTestCase):
         self.assertEqual(job["steps"][0]["attempt"], 2)
 
     def test_timeout_kills_the_process_group(self):
-        pidfile = "/tmp/cairn-timeout-%d-%d" % (os.getpid(), time.time_ns())
+        pidfile = os.path.join(self.server.root, "timeout-%d" % time.time_ns())
         plan = pipeline([step("slow", f"sleep 300 & echo $! > {pidfile}; wait",
                               timeout_seconds=1)], type="command", force_rerun=True)
         t0 = time.time()
