@@ -11,6 +11,7 @@
 #include "api/endpoint_routes.h"
 #include "api/data_routes.h"
 #include "api/http_util.h"
+#include "api/job_routes.h"
 #include "api/registry_routes.h"
 #include "api/scoring_routes.h"
 #include "api/tracking_routes.h"
@@ -21,11 +22,15 @@
 #include "assets/hash_cache.h"
 #include "core/fs.h"
 #include "core/version.h"
+#include "pipeline/job_service.h"
+#include "pipeline/local_executor.h"
+#include "pipeline/scheduler.h"
 #include "registry/registry_service.h"
 #include "serving/endpoint_service.h"
 #include "serving/router.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_asset_store.h"
+#include "store/sqlite/sqlite_job_store.h"
 #include "store/sqlite/sqlite_registry_store.h"
 #include "store/sqlite/sqlite_serving_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -103,6 +108,21 @@ int RunServer(const ServerOptions& options) {
   assets.SetModelVersionChecker([&registry](const std::string& name, const std::string& version) {
     return registry.GetModelVersion(name, version).status();
   });
+  // Pipelines: steps run as local processes; the scheduler starts after Bind,
+  // once the URL steps report to is known.
+  sqlite::SqliteJobStore job_store(**store);
+  pipeline::LocalExecutor executor;
+  pipeline::SchedulerOptions scheduler_options;
+  scheduler_options.jobs_root = ws / "jobs";
+  scheduler_options.allowed_roots = {options.datastore_roots.begin(),
+                                     options.datastore_roots.end()};
+  pipeline::Scheduler scheduler(job_store, tracking, assets, **artifacts, executor,
+                                scheduler_options);
+  pipeline::JobService jobs(job_store, tracking, scheduler);
+  if (Status st = jobs.EnsureDefaultCompute(); !st.ok()) {
+    std::cerr << "cairn: " << st.message() << "\n";
+    return 1;
+  }
 
   // The serving data plane; the control plane applies endpoints to it. It is
   // declared before the HTTP server so it outlives requests in flight.
@@ -141,6 +161,7 @@ int RunServer(const ServerOptions& options) {
   DataStatsService data_stats(assets, **artifacts);
   RegisterDataRoutes(server, data_stats);
   RegisterScoringRoutes(server, serving_router);
+  RegisterJobRoutes(server, jobs);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);
@@ -155,9 +176,17 @@ int RunServer(const ServerOptions& options) {
       return 1;
     }
   }
-  std::thread signal_thread([&server, signals] {
+  std::string url_host =
+      options.host == "0.0.0.0" || options.host == "::" ? "127.0.0.1" : options.host;
+  scheduler.SetServerUrl("http://" + url_host + ":" + std::to_string(port));
+  if (Status st = scheduler.Start(); !st.ok()) {
+    std::cerr << "cairn: cannot resume jobs: " << st.message() << "\n";
+    return 1;
+  }
+  std::thread signal_thread([&server, &scheduler, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
+    scheduler.ReleaseWaiters();  // jobs/wait and jobs/cancel answer at once
     server.Stop();
   });
   std::cout << "cairn " << kVersion << ": workspace " << fs::absolute(ws).string() << " (schema v"

@@ -188,7 +188,50 @@ CREATE TABLE outbox (
   delivered_time BIGINT);
 CREATE INDEX outbox_by_delivery ON outbox (delivered_time, event_id);
 )SQL",
-      // 5 (serving control plane; lands after 4, pipelines): online endpoints,
+      // 4: pipelines - jobs, their steps (the scheduler's state, so a restarted
+      // server can resume them) and the named computes steps run on.
+      R"SQL(
+CREATE TABLE computes (
+  name TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  max_concurrency BIGINT NOT NULL,
+  description TEXT NOT NULL,
+  creation_time BIGINT NOT NULL);
+CREATE TABLE jobs (
+  name TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  display_name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  experiment_id TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  plan TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  started BIGINT,
+  ended BIGINT,
+  error TEXT NOT NULL);
+CREATE INDEX jobs_by_seq ON jobs (seq);
+CREATE INDEX jobs_by_status ON jobs (status, seq);
+CREATE TABLE job_steps (
+  job_name TEXT NOT NULL REFERENCES jobs (name),
+  step_name TEXT NOT NULL,
+  position BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  attempt BIGINT NOT NULL,
+  pid BIGINT,
+  process_start BIGINT,
+  exit_code BIGINT,
+  cache_key TEXT NOT NULL,
+  reused_from TEXT NOT NULL,
+  outputs TEXT NOT NULL,
+  started BIGINT,
+  ended BIGINT,
+  error TEXT NOT NULL,
+  notes TEXT NOT NULL,
+  PRIMARY KEY (job_name, step_name)){{WITHOUT_ROWID}};
+CREATE INDEX job_steps_by_cache_key ON job_steps (cache_key, status, ended);
+      // 5: serving control plane - online endpoints,
       // their deployments and the history of every traffic change. Maps and
       // settings are JSON text (read whole by the serving store, never queried).
       R"SQL(

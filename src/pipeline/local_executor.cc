@@ -1,0 +1,252 @@
+#include "pipeline/local_executor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "core/fs.h"
+
+namespace cairn::pipeline {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Runs "$@" and records its exit status at $1 before exiting with it. One
+// small write: a reader sees the whole number, or nothing if the process died
+// first (which then counts as no recorded status).
+constexpr const char* kWrapper =
+    "s=\"$1\"; shift; \"$@\"; rc=$?; printf '%s\\n' \"$rc\" > \"$s\"; exit $rc";
+// The common case, `/bin/sh -c COMMAND`, without a second shell: the wrapper
+// evaluates COMMAND itself and an EXIT trap records the status (it also runs
+// when COMMAND calls `exit N`). Positional parameters are cleared, as in sh -c.
+constexpr const char* kShellWrapper =
+    "cairn_status_file=\"$1\"; cairn_command=\"$2\"; set --; "
+    "trap 'printf \"%s\\n\" \"$?\" > \"$cairn_status_file\"' EXIT; eval \"$cairn_command\"";
+
+int PidfdOpen(int64_t pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
+}
+
+}  // namespace
+
+std::optional<int> ReadExitStatus(const fs::path& path) {
+  std::ifstream in(path);
+  int code = 0;
+  if (in >> code) return code;
+  return std::nullopt;
+}
+
+std::optional<int64_t> ProcessStartTime(int64_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  // Field 3 (state) is the first after the command name; starttime is field 22.
+  for (int i = 3; i <= 22; ++i) {
+    if (!(fields >> field)) return std::nullopt;
+  }
+  return std::stoll(field);
+}
+
+LocalExecutor::LocalExecutor() {
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  reaper_ = std::thread([this] { ReaperLoop(); });
+}
+
+LocalExecutor::~LocalExecutor() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  Wake();
+  reaper_.join();
+  // Steps keep running: a restarted server reattaches to them.
+  for (auto& [key, p] : procs_) close(p.pidfd);
+  close(wake_fd_);
+}
+
+void LocalExecutor::SetExitCallback(ExitCallback callback) {
+  // Waits for a callback in progress, so the old target may be destroyed after.
+  std::lock_guard calling(callback_mu_);
+  callback_ = std::move(callback);
+}
+
+void LocalExecutor::Wake() {
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+Result<ProcessHandle> LocalExecutor::Launch(const std::string& key, const StepLaunch& launch) {
+  if (launch.argv.empty()) return InvalidParameter("a step needs a command");
+  // Everything the child needs is built before spawning.
+  std::vector<std::string> args;
+  const auto& in = launch.argv;
+  if (in.size() == 3 && in[0] == "/bin/sh" && in[1] == "-c") {
+    args = {"/bin/sh", "-c", kShellWrapper, "sh", launch.exit_status_path.string(), in[2]};
+  } else {
+    args = {"/bin/sh", "-c", kWrapper, "cairn-step", launch.exit_status_path.string()};
+    args.insert(args.end(), in.begin(), in.end());
+  }
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : launch.env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  std::error_code ec;
+  fs::remove(launch.exit_status_path, ec);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // A new session: the step leads its own process group (cancel kills the
+  // group) and a terminal's signals or the server's death do not reach it.
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);  // the server blocks SIGTERM for its signal thread
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  int flags = O_WRONLY | O_CREAT | O_APPEND;
+  posix_spawn_file_actions_addopen(&actions, 1, launch.stdout_path.c_str(), flags, 0644);
+  if (launch.stderr_path == launch.stdout_path) {
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 2, launch.stderr_path.c_str(), flags, 0644);
+  }
+  posix_spawn_file_actions_addchdir_np(&actions, launch.workdir.c_str());
+
+  pid_t pid = 0;
+  std::lock_guard lock(mu_);  // the reaper must not see the pid before it is registered
+  int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    return Status(ErrorCode::kInternalError, std::string("cannot start the step: ") +
+                                                 std::strerror(rc) + " (work directory " +
+                                                 launch.workdir.string() + ")");
+  }
+  int pidfd = PidfdOpen(pid);
+  if (pidfd < 0) {
+    kill(-pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return Status(ErrorCode::kInternalError,
+                  std::string("pidfd_open failed: ") + std::strerror(errno) + " (Linux >= 5.3)");
+  }
+  ProcessHandle handle{pid, ProcessStartTime(pid).value_or(0)};
+  procs_[key] = Proc{pid, pidfd, true, launch.exit_status_path, std::nullopt};
+  Wake();
+  return handle;
+}
+
+Status LocalExecutor::Reattach(const std::string& key, const ProcessHandle& handle,
+                               const fs::path& exit_status_path) {
+  if (handle.pid <= 0) return NotFound("no process recorded");
+  int pidfd = PidfdOpen(handle.pid);
+  if (pidfd < 0) return NotFound("process " + std::to_string(handle.pid) + " is gone");
+  // Checked after opening the pidfd, so the pid cannot be reused in between.
+  auto start = ProcessStartTime(handle.pid);
+  if (!start || *start != handle.start_time || ReadExitStatus(exit_status_path)) {
+    close(pidfd);
+    return NotFound("process " + std::to_string(handle.pid) + " is no longer the step's");
+  }
+  std::lock_guard lock(mu_);
+  procs_[key] = Proc{handle.pid, pidfd, false, exit_status_path, std::nullopt};
+  Wake();
+  return Status::Ok();
+}
+
+Status LocalExecutor::Cancel(const std::string& key, std::chrono::milliseconds grace) {
+  std::lock_guard lock(mu_);
+  auto it = procs_.find(key);
+  if (it == procs_.end()) return NotFound("step " + key + " is not running");
+  kill(-static_cast<pid_t>(it->second.pid), SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  if (!it->second.kill_at || *it->second.kill_at > deadline) it->second.kill_at = deadline;
+  Wake();
+  return Status::Ok();
+}
+
+void LocalExecutor::ReaperLoop() {
+  std::vector<pollfd> fds;
+  std::vector<std::string> keys;
+  for (;;) {
+    int timeout_ms = -1;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      fds.assign(1, pollfd{wake_fd_, POLLIN, 0});
+      keys.assign(1, "");
+      auto now = std::chrono::steady_clock::now();
+      for (auto& [key, p] : procs_) {
+        if (p.kill_at) {
+          if (*p.kill_at <= now) {
+            kill(-static_cast<pid_t>(p.pid), SIGKILL);
+            p.kill_at.reset();
+          } else {
+            auto ms = std::chrono::ceil<std::chrono::milliseconds>(*p.kill_at - now).count();
+            if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
+          }
+        }
+        fds.push_back(pollfd{p.pidfd, POLLIN, 0});
+        keys.push_back(key);
+      }
+    }
+    int n = poll(fds.data(), fds.size(), timeout_ms);
+    if (n < 0 && errno != EINTR) return;
+    if (fds[0].revents & POLLIN) {
+      uint64_t count;
+      [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+    }
+    std::vector<std::pair<std::string, StepExit>> exited;
+    {
+      std::lock_guard lock(mu_);
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        auto it = procs_.find(keys[i]);
+        if (it == procs_.end()) continue;
+        Proc& p = it->second;
+        StepExit exit;
+        if (p.child) {
+          int status = 0;
+          if (waitpid(static_cast<pid_t>(p.pid), &status, WNOHANG) == 0) continue;
+          exit.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        } else if (auto code = ReadExitStatus(p.exit_status_path)) {
+          exit.exit_code = *code;
+        } else {
+          exit.lost = true;  // killed before its wrapper could record anything
+        }
+        // The process group may hold children the step left behind.
+        kill(-static_cast<pid_t>(p.pid), SIGKILL);
+        close(p.pidfd);
+        procs_.erase(it);
+        exited.emplace_back(keys[i], exit);
+      }
+    }
+    std::lock_guard calling(callback_mu_);
+    for (auto& [key, exit] : exited) {
+      if (callback_) callback_(key, exit);
+    }
+  }
+}
+
+}  // namespace cairn::pipeline

@@ -1,0 +1,55 @@
+// LocalExecutor: runs steps as processes on this machine. Each process starts
+// a new session (so it leads its own process group, and cancel kills the whole
+// group) in the step's work directory, with its output appended to the step's
+// log files. A small /bin/sh wrapper records the exit status to a file, so a
+// server restarted after kill -9 still learns how a step ended. One reaper
+// thread waits on pidfds with poll(2): exits are noticed as they happen, with
+// no polling loop. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "pipeline/executor.h"
+
+namespace cairn::pipeline {
+
+class LocalExecutor final : public Executor {
+ public:
+  LocalExecutor();
+  ~LocalExecutor() override;
+
+  void SetExitCallback(ExitCallback callback) override;
+  Result<ProcessHandle> Launch(const std::string& key, const StepLaunch& launch) override;
+  Status Reattach(const std::string& key, const ProcessHandle& handle,
+                  const std::filesystem::path& exit_status_path) override;
+  Status Cancel(const std::string& key, std::chrono::milliseconds grace) override;
+
+ private:
+  struct Proc {
+    int64_t pid = 0;
+    int pidfd = -1;
+    bool child = false;  // ours to waitpid; else the exit status file tells
+    std::filesystem::path exit_status_path;
+    std::optional<std::chrono::steady_clock::time_point> kill_at;
+  };
+  void ReaperLoop();
+  void Wake();
+
+  std::mutex mu_;
+  std::map<std::string, Proc> procs_;
+  std::mutex callback_mu_;  // held while calling callback_ (never with mu_)
+  ExitCallback callback_;
+  int wake_fd_ = -1;  // eventfd: new processes or kill deadlines
+  bool stopping_ = false;
+  std::thread reaper_;
+};
+
+// The start time of process `pid` (/proc/<pid>/stat field 22), if it exists.
+std::optional<int64_t> ProcessStartTime(int64_t pid);
+
+}  // namespace cairn::pipeline

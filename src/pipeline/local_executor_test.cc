@@ -1,0 +1,134 @@
+#include "pipeline/local_executor.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <thread>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "core/ids.h"
+
+namespace cairn::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(dir_);
+    executor_.SetExitCallback([this](const std::string& key, const StepExit& exit) {
+      std::lock_guard lock(mu_);
+      exits_[key] = exit;
+      cv_.notify_all();
+    });
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  StepLaunch Launch(const std::string& command, const std::string& tag) {
+    StepLaunch l;
+    l.argv = {"/bin/sh", "-c", command};
+    l.workdir = dir_;
+    l.env = {{"PATH", "/usr/bin:/bin"}, {"GREETING", "hi"}};
+    l.stdout_path = l.stderr_path = dir_ / (tag + ".log");
+    l.exit_status_path = dir_ / (tag + ".exit");
+    return l;
+  }
+  StepExit WaitExit(const std::string& key) {
+    std::unique_lock lock(mu_);
+    bool ok = cv_.wait_for(lock, std::chrono::seconds(30), [&] { return exits_.count(key); });
+    EXPECT_TRUE(ok) << "no exit reported for " << key;
+    return exits_[key];
+  }
+  static std::string Read(const fs::path& p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
+  fs::path dir_ = fs::temp_directory_path() / ("cairn-exec-" + NewRunId());
+  LocalExecutor executor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, StepExit> exits_;
+};
+
+TEST_F(LocalExecutorTest, RunsInWorkdirWithEnvAndRecordsExit) {
+  auto h = executor_.Launch("a", Launch("echo $GREETING; pwd; echo err >&2; exit 3", "a"));
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  EXPECT_GT(h->pid, 0);
+  StepExit e = WaitExit("a");
+  EXPECT_EQ(e.exit_code, 3);
+  EXPECT_FALSE(e.lost);
+  EXPECT_EQ(Read(dir_ / "a.log"), "hi\n" + dir_.string() + "\nerr\n");
+  EXPECT_EQ(ReadExitStatus(dir_ / "a.exit"), 3);
+}
+
+TEST_F(LocalExecutorTest, RecordsStatusOfLastCommandAndOfOtherArgv) {
+  ASSERT_TRUE(executor_.Launch("t", Launch("false; true", "t")).ok());
+  EXPECT_EQ(WaitExit("t").exit_code, 0);
+  EXPECT_EQ(ReadExitStatus(dir_ / "t.exit"), 0);
+  StepLaunch direct = Launch("", "u");
+  direct.argv = {"sh", "-c", "exit 4"};  // not the /bin/sh -c form: the generic wrapper
+  ASSERT_TRUE(executor_.Launch("u", direct).ok());
+  EXPECT_EQ(WaitExit("u").exit_code, 4);
+  EXPECT_EQ(ReadExitStatus(dir_ / "u.exit"), 4);
+}
+
+TEST_F(LocalExecutorTest, CancelKillsTheWholeGroup) {
+  auto h = executor_.Launch("b", Launch("sleep 300 & echo $! > child; wait", "b"));
+  ASSERT_TRUE(h.ok());
+  for (int i = 0; i < 200 && Read(dir_ / "child").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_t child = std::stoi(Read(dir_ / "child"));
+  ASSERT_TRUE(executor_.Cancel("b", std::chrono::milliseconds(2000)).ok());
+  StepExit e = WaitExit("b");
+  EXPECT_EQ(e.exit_code, 128 + SIGTERM);
+  // The background child was in the group: it is gone (or a zombie awaiting init).
+  // Signals are delivered asynchronously: give the kill a moment to land.
+  std::string stat;
+  for (int i = 0; i < 200; ++i) {
+    stat = Read("/proc/" + std::to_string(child) + "/stat");
+    if (stat.empty() || stat.find(") Z") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(stat.empty() || stat.find(") Z") != std::string::npos) << stat;
+  EXPECT_FALSE(executor_.Cancel("b", std::chrono::milliseconds(10)).ok());
+}
+
+TEST_F(LocalExecutorTest, SigkillAfterGraceWhenTermIsIgnored) {
+  auto h = executor_.Launch("c", Launch("trap '' TERM; echo ready; sleep 300", "c"));
+  ASSERT_TRUE(h.ok());
+  for (int i = 0; i < 200 && Read(dir_ / "c.log").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(executor_.Cancel("c", std::chrono::milliseconds(200)).ok());
+  EXPECT_EQ(WaitExit("c").exit_code, 128 + SIGKILL);
+}
+
+TEST_F(LocalExecutorTest, ReattachesByPidAndStartTime) {
+  // A process this executor did not start (as after a server restart).
+  LocalExecutor other;
+  other.SetExitCallback([](const std::string&, const StepExit&) {});
+  StepLaunch l = Launch("read x < fifo; exit 5", "d");
+  ASSERT_EQ(mkfifo((dir_ / "fifo").c_str(), 0600), 0);
+  auto h = other.Launch("d", l);
+  ASSERT_TRUE(h.ok());
+  ASSERT_GT(h->start_time, 0);
+  // A wrong start time means the pid now names another process.
+  EXPECT_FALSE(executor_.Reattach("d", {h->pid, h->start_time + 1}, l.exit_status_path).ok());
+  ASSERT_TRUE(executor_.Reattach("d", *h, l.exit_status_path).ok());
+  std::ofstream(dir_ / "fifo") << "go\n";
+  StepExit e = WaitExit("d");
+  EXPECT_FALSE(e.lost);
+  EXPECT_EQ(e.exit_code, 5);  // read from the exit status file
+  EXPECT_FALSE(executor_.Reattach("d", *h, l.exit_status_path).ok());
+}
+
+}  // namespace
+}  // namespace cairn::pipeline

@@ -1,0 +1,952 @@
+#include "pipeline/scheduler.h"
+
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+
+#include "artifacts/artifact_store.h"
+#include "artifacts/path_safety.h"
+#include "assets/asset_service.h"
+#include "assets/datastore.h"
+#include "assets/environment_builder.h"
+#include "core/fs.h"
+#include "core/sha256.h"
+#include "pipeline/plan_json.h"
+#include "pipeline/step_runtime.h"
+#include "tracking/tracking_service.h"
+
+extern char** environ;
+
+namespace cairn::pipeline {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+namespace {
+
+const char* MlflowStatus(const std::string& status) {
+  if (status == kJobRunning) return "RUNNING";
+  if (status == kJobCompleted) return "FINISHED";
+  if (status == kJobFailed) return "FAILED";
+  if (status == kJobCanceled) return "KILLED";
+  return "SCHEDULED";
+}
+
+std::string Append(const std::string& notes, const std::string& note) {
+  return notes.empty() ? note : notes + "; " + note;
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
+}
+
+// Copies every file under `store_dir` of the artifact store into `local_dir`.
+Status CopyArtifactTree(ArtifactStore& store, const std::string& store_dir,
+                        const fs::path& local_dir) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<FileInfo> files, ListRecursive(store, store_dir));
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(local_dir));
+  for (const FileInfo& f : files) {
+    CAIRN_ASSIGN_OR_RETURN(std::string rel, NormalizeRelativePath(f.path));
+    int64_t size = 0;
+    CAIRN_ASSIGN_OR_RETURN(UniqueFd in, store.Open(store_dir + "/" + f.path, &size));
+    fs::path target = local_dir / rel;
+    CAIRN_RETURN_IF_ERROR(EnsureDirectory(target.parent_path()));
+    UniqueFd out(open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (out.get() < 0) return Status(ErrorCode::kIoError, "cannot write " + target.string());
+    int64_t left = size;
+    while (left > 0) {
+      ssize_t n = sendfile(out.get(), in.get(), nullptr, static_cast<size_t>(left));
+      if (n <= 0) return Status(ErrorCode::kIoError, "cannot copy into " + target.string());
+      left -= n;
+    }
+  }
+  return Status::Ok();
+}
+
+bool Within(const fs::path& root, const fs::path& p) {
+  auto [root_end, _] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
+  return root_end == root.end();
+}
+
+// "name:version" or "azureml:name:version" of a code snapshot -> its hash.
+std::string CodeHashOf(std::string ref) {
+  if (ref.rfind("azureml:", 0) == 0) ref = ref.substr(8);
+  size_t colon = ref.find(':');
+  if (colon != std::string::npos && ref.substr(0, colon) != "code") ref = ref.substr(0, colon);
+  return ref;
+}
+
+}  // namespace
+
+struct Scheduler::StepState {
+  const StepPlan* plan = nullptr;
+  JobStepRecord rec;
+  std::vector<size_t> deps;  // indices of steps this one waits for
+  std::string compute;
+  fs::path dir;
+  std::string artifact_root;  // the step run's artifact-store directory
+  bool launched = false;      // a process of the current attempt is running
+  bool timed_out = false;
+  bool cancel_sent = false;
+  std::optional<SteadyTime> ready_at;  // a retry's backoff
+  std::optional<SteadyTime> deadline;  // limits.timeout
+  std::vector<LineageEdge> lineage;    // recorded when the step ends
+};
+
+struct Scheduler::JobState {
+  JobRecord rec;  // header fields; steps live in `steps`
+  JobPlan plan;
+  std::vector<StepState> steps;
+  std::vector<size_t> order;
+  std::map<std::string, size_t> index;
+  bool cancel_requested = false;
+  std::string stop_reason;  // set when a failure stops new steps
+  bool header_dirty = false;
+};
+
+struct Scheduler::Event {
+  enum class Kind { kJob, kExit, kCancel } kind;
+  std::shared_ptr<JobState> job;
+  std::string key;  // kExit: "<job>/<step>"; kCancel: the job name
+  StepExit exit;
+};
+
+Scheduler::Scheduler(JobStore& jobs, TrackingService& tracking, AssetService& assets,
+                     ArtifactStore& artifacts, Executor& executor, SchedulerOptions options,
+                     const Clock& clock)
+    : jobs_(jobs),
+      tracking_(tracking),
+      assets_(assets),
+      artifacts_(artifacts),
+      executor_(executor),
+      options_(std::move(options)),
+      clock_(clock) {
+  executor_.SetExitCallback([this](const std::string& key, const StepExit& exit) {
+    Post(Event{Event::Kind::kExit, nullptr, key, exit});
+  });
+}
+
+Scheduler::~Scheduler() {
+  executor_.SetExitCallback(nullptr);  // no exit reports into a dying scheduler
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Scheduler::SetServerUrl(std::string url) {
+  std::lock_guard lock(mu_);
+  server_url_ = std::move(url);
+}
+
+fs::path Scheduler::LogPath(const std::string& job, const std::string& step) const {
+  return options_.jobs_root / job / step / "std_log.txt";
+}
+
+void Scheduler::Post(Event event) {
+  {
+    std::lock_guard lock(mu_);
+    events_.push_back(std::move(event));
+  }
+  cv_.notify_one();
+}
+
+void Scheduler::Enqueue(const JobRecord& job, JobPlan plan) {
+  auto state = std::make_shared<JobState>();
+  state->rec = job;
+  state->plan = std::move(plan);
+  {
+    std::lock_guard lock(mu_);
+    active_names_.insert(job.name);
+  }
+  Post(Event{Event::Kind::kJob, std::move(state), job.name, {}});
+}
+
+Status Scheduler::RequestCancel(const std::string& job_name) {
+  {
+    std::lock_guard lock(mu_);
+    if (!active_names_.count(job_name)) {
+      return Status(ErrorCode::kInvalidState, "job '" + job_name + "' is not running");
+    }
+  }
+  Post(Event{Event::Kind::kCancel, nullptr, job_name, {}});
+  return Status::Ok();
+}
+
+bool Scheduler::WaitUntilDone(const std::string& job_name, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return done_cv_.wait_for(lock, timeout,
+                           [&] { return waiters_released_ || !active_names_.count(job_name); });
+}
+
+void Scheduler::ReleaseWaiters() {
+  {
+    std::lock_guard lock(mu_);
+    waiters_released_ = true;
+  }
+  done_cv_.notify_all();
+}
+
+Status Scheduler::Start() {
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(options_.jobs_root));
+  CAIRN_ASSIGN_OR_RETURN(
+      std::vector<JobRecord> unfinished,
+      jobs_.ListJobs({kJobNotStarted, kJobQueued, kJobRunning}, 1000000, /*with_steps=*/true));
+  // Oldest first, so they resume in submission order.
+  std::reverse(unfinished.begin(), unfinished.end());
+  for (JobRecord& job : unfinished) {
+    auto plan_json = json::parse(job.plan, nullptr, false);
+    auto plan = PlanFromJson(plan_json);
+    auto state = std::make_shared<JobState>();
+    state->rec = std::move(job);
+    if (!plan.ok()) {
+      // Cannot happen for plans this server stored; fail the job rather than loop on it.
+      state->rec.error = "stored plan unreadable: " + plan.status().message();
+    } else {
+      state->plan = std::move(*plan);
+    }
+    {
+      std::lock_guard lock(mu_);
+      active_names_.insert(state->rec.name);
+    }
+    Post(Event{Event::Kind::kJob, std::move(state), "recover", {}});
+  }
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void Scheduler::Loop() {
+  for (;;) {
+    std::deque<Event> batch;
+    {
+      std::unique_lock lock(mu_);
+      // The next timer: a retry's backoff ending or a step's timeout.
+      std::optional<SteadyTime> wake;
+      for (auto& [name, job] : active_) {
+        for (StepState& s : job->steps) {
+          for (auto t : {s.ready_at, s.launched && !s.cancel_sent ? s.deadline : std::nullopt}) {
+            if (t && (!wake || *t < *wake)) wake = t;
+          }
+        }
+      }
+      auto ready = [&] { return stopping_ || !events_.empty(); };
+      if (wake) {
+        cv_.wait_until(lock, *wake, ready);
+      } else {
+        cv_.wait(lock, ready);
+      }
+      if (stopping_) return;
+      batch.swap(events_);
+    }
+    std::set<std::string> touched;
+    auto find_step = [&](const std::string& key) -> std::pair<JobState*, StepState*> {
+      size_t slash = key.find('/');
+      if (slash == std::string::npos) return {nullptr, nullptr};
+      auto it = active_.find(key.substr(0, slash));
+      if (it == active_.end()) return {nullptr, nullptr};
+      auto s = it->second->index.find(key.substr(slash + 1));
+      if (s == it->second->index.end()) return {nullptr, nullptr};
+      return {it->second.get(), &it->second->steps[s->second]};
+    };
+    std::map<std::string, JobTransition> txs;
+    for (Event& e : batch) {
+      if (e.kind == Event::Kind::kJob) {
+        std::string name = e.job->rec.name;
+        active_[name] = e.job;
+        Resume(*e.job, txs[name]);
+        touched.insert(name);
+      } else if (e.kind == Event::Kind::kExit) {
+        auto [job, step] = find_step(e.key);
+        if (!job) continue;
+        OnExit(*job, *step, e.exit, txs[job->rec.name]);
+        touched.insert(job->rec.name);
+      } else {
+        auto it = active_.find(e.key);
+        if (it == active_.end()) continue;
+        CancelJob(*it->second, txs[e.key]);
+        touched.insert(e.key);
+      }
+    }
+    // Timers that are due.
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [name, job] : active_) {
+      for (StepState& s : job->steps) {
+        if (s.ready_at && *s.ready_at <= now) {
+          s.ready_at.reset();
+          touched.insert(name);
+        }
+        if (s.launched && !s.cancel_sent && s.deadline && *s.deadline <= now) {
+          s.timed_out = true;
+          s.cancel_sent = true;
+          (void)executor_.Cancel(name + "/" + s.rec.step_name, options_.kill_grace);
+        }
+      }
+    }
+    // A step ending frees a slot other jobs may be waiting for.
+    if (!touched.empty()) {
+      for (auto& [name, _] : active_) touched.insert(name);
+    }
+    for (const std::string& name : touched) {
+      auto it = active_.find(name);
+      if (it == active_.end()) continue;
+      Pump(*it->second, txs[name]);
+      Flush(*it->second, txs[name]);
+    }
+    // Forget finished jobs.
+    std::vector<std::string> finished;
+    for (auto& [name, job] : active_) {
+      if (IsTerminalJobStatus(job->rec.status)) finished.push_back(name);
+    }
+    if (!finished.empty()) {
+      {
+        std::lock_guard lock(mu_);
+        for (const std::string& name : finished) active_names_.erase(name);
+      }
+      for (const std::string& name : finished) active_.erase(name);
+      done_cv_.notify_all();
+    }
+  }
+}
+
+void Scheduler::Flush(JobState& job, JobTransition& tx) {
+  if (job.header_dirty) {
+    tx.job = job.rec;
+    job.header_dirty = false;
+  }
+  if (!tx.job && tx.steps.empty() && tx.runs.empty() && tx.events.empty()) return;
+  tx.job_name = job.rec.name;
+  // Collapse repeated writes of one step to its last state.
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < tx.steps.size(); ++i) last[tx.steps[i].step_name] = i;
+  std::vector<JobStepRecord> steps;
+  for (auto& [_, i] : last) steps.push_back(std::move(tx.steps[i]));
+  tx.steps = std::move(steps);
+  if (Status st = jobs_.Apply(tx); !st.ok()) {
+    // The in-memory state runs ahead; the next transition rewrites these rows.
+    std::fprintf(stderr, "cairn: job %s: cannot record a transition: %s\n", job.rec.name.c_str(),
+                 st.message().c_str());
+  }
+  tx = JobTransition{};
+}
+
+namespace {
+
+OutboxEvent RunEvent(const std::string& type, const std::string& run_id,
+                     const std::string& experiment_id, const std::string& status,
+                     const std::string& job, const std::string& step, int64_t now) {
+  json data = {{"RunId", run_id},
+               {"ExperimentId", experiment_id},
+               {"RunStatus", status},
+               {"MlflowStatus", MlflowStatus(status)},
+               {"JobName", job}};
+  if (!step.empty()) data["StepName"] = step;
+  OutboxEvent e;
+  e.type = type;
+  e.subject = "runs/" + run_id;
+  e.time = now;
+  e.data = data.dump();
+  return e;
+}
+
+}  // namespace
+
+// Records a status change of a step (or of the job when `step` is null):
+// the row, the MLflow run's status and the outbox events.
+static void Mirror(JobTransition& tx, const std::string& run_id, const std::string& experiment_id,
+                   const std::string& old_status, const std::string& status, const std::string& job,
+                   const std::string& step, int64_t now) {
+  if (std::string(MlflowStatus(old_status)) != MlflowStatus(status)) {
+    bool terminal = IsTerminalJobStatus(status);
+    tx.runs.push_back({run_id, MlflowStatus(status), terminal ? std::optional(now) : std::nullopt});
+  }
+  if (old_status != status) {
+    tx.events.push_back(
+        RunEvent("RunStatusChanged", run_id, experiment_id, status, job, step, now));
+    if (IsTerminalJobStatus(status)) {
+      tx.events.push_back(RunEvent("RunCompleted", run_id, experiment_id, status, job, step, now));
+    }
+  }
+}
+
+void Scheduler::Resume(JobState& job, JobTransition& tx) {
+  const int64_t now = clock_.NowMillis();
+  std::map<std::string, JobStepRecord> stored;
+  for (JobStepRecord& r : job.rec.steps) stored[r.step_name] = std::move(r);
+  job.rec.steps.clear();
+  if (!job.rec.error.empty() && job.plan.steps.empty()) {
+    job.rec.status = kJobFailed;
+    job.rec.ended = now;
+    job.header_dirty = true;
+    return;
+  }
+  auto order = ValidatePlan(job.plan);
+  if (order.ok()) job.order = *order;
+  job.steps.resize(job.plan.steps.size());
+  for (size_t i = 0; i < job.plan.steps.size(); ++i) {
+    const StepPlan& p = job.plan.steps[i];
+    StepState& s = job.steps[i];
+    s.plan = &p;
+    s.rec = stored[p.name];
+    s.compute = !p.compute.empty()
+                    ? p.compute
+                    : (!job.plan.default_compute.empty() ? job.plan.default_compute : "local");
+    s.dir = options_.jobs_root / job.rec.name / p.name;
+    job.index[p.name] = i;
+    if (auto run = tracking_.GetRun(s.rec.run_id); run.ok()) {
+      if (auto root = ArtifactUriToPath(run->info.artifact_uri); root.ok()) s.artifact_root = *root;
+    }
+  }
+  for (size_t i = 0; i < job.steps.size(); ++i) {
+    const StepPlan& p = *job.steps[i].plan;
+    std::set<size_t> deps;
+    for (const std::string& d : p.depends_on) deps.insert(job.index[d]);
+    for (const auto& [_, in] : p.inputs) {
+      if (in.kind == InputValue::Kind::kStepOutput) deps.insert(job.index[in.from_step]);
+    }
+    job.steps[i].deps.assign(deps.begin(), deps.end());
+  }
+  // Steps that were running when the server stopped (see docs/pipelines-runtime.md).
+  for (StepState& s : job.steps) {
+    if (s.rec.status != kJobRunning) {
+      if (!IsTerminalJobStatus(s.rec.status) &&
+          fs::exists(s.dir / ("exit_status." + std::to_string(s.rec.attempt + 1)))) {
+        // Launched, but the server stopped before recording it: say so.
+        s.rec.notes = Append(s.rec.notes, "attempt " + std::to_string(s.rec.attempt + 1) +
+                                              " had started before the server restarted without "
+                                              "being recorded; it runs again");
+        tx.steps.push_back(s.rec);
+      }
+      continue;
+    }
+    std::string key = job.rec.name + "/" + s.rec.step_name;
+    fs::path exit_path = s.dir / ("exit_status." + std::to_string(s.rec.attempt));
+    ProcessHandle handle{s.rec.pid.value_or(0), s.rec.process_start.value_or(0)};
+    if (executor_.Reattach(key, handle, exit_path).ok()) {
+      s.launched = true;
+      ++running_per_compute_[s.compute];
+      s.rec.notes = Append(s.rec.notes, "server restarted; reattached to attempt " +
+                                            std::to_string(s.rec.attempt) + " (pid " +
+                                            std::to_string(handle.pid) + ")");
+      tx.steps.push_back(s.rec);
+      if (s.plan->timeout_seconds > 0 && s.rec.started) {
+        int64_t left_ms = *s.rec.started + s.plan->timeout_seconds * 1000 - now;
+        s.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(left_ms);
+      }
+      continue;
+    }
+    StepExit exit;
+    if (auto code = ReadExitStatus(exit_path)) {
+      exit.exit_code = *code;
+      s.rec.notes =
+          Append(s.rec.notes, "server restarted; attempt " + std::to_string(s.rec.attempt) +
+                                  " had ended meanwhile (exit code " + std::to_string(*code) + ")");
+    } else {
+      exit.lost = true;
+    }
+    // Counted as running until OnExit accounts for it.
+    s.launched = true;
+    ++running_per_compute_[s.compute];
+    OnExit(job, s, exit, tx);
+  }
+}
+
+void Scheduler::CancelJob(JobState& job, JobTransition& tx) {
+  (void)tx;
+  if (job.cancel_requested) return;
+  job.cancel_requested = true;
+  for (StepState& s : job.steps) {
+    if (s.launched && !s.cancel_sent) {
+      s.cancel_sent = true;
+      (void)executor_.Cancel(job.rec.name + "/" + s.rec.step_name, options_.kill_grace);
+    }
+  }
+}
+
+void Scheduler::Pump(JobState& job, JobTransition& tx) {
+  if (IsTerminalJobStatus(job.rec.status)) return;
+  const int64_t now = clock_.NowMillis();
+  auto steady_now = std::chrono::steady_clock::now();
+  std::map<std::string, int64_t> limits;
+  auto limit_of = [&](const std::string& compute) -> int64_t {
+    auto it = limits.find(compute);
+    if (it != limits.end()) return it->second;
+    auto c = jobs_.GetCompute(compute);
+    int64_t limit = c.ok() ? c->max_concurrency : 0;
+    limits[compute] = limit;
+    return limit;
+  };
+  auto set_status = [&](StepState& s, const std::string& status) {
+    if (s.rec.status == status) return;
+    Mirror(tx, s.rec.run_id, job.rec.experiment_id, s.rec.status, status, job.rec.name,
+           s.rec.step_name, now);
+    s.rec.status = status;
+    if (IsTerminalJobStatus(status)) s.rec.ended = now;
+    tx.steps.push_back(s.rec);
+  };
+  bool any_running = false;
+  for (size_t idx : job.order) {
+    StepState& s = job.steps[idx];
+    if (IsTerminalJobStatus(s.rec.status)) continue;
+    if (s.launched) {
+      any_running = true;
+      continue;
+    }
+    if (job.cancel_requested) {
+      s.rec.error = "canceled";
+      set_status(s, kJobCanceled);
+      continue;
+    }
+    std::string blocked;
+    bool waiting = false;
+    for (size_t d : s.deps) {
+      const std::string& ds = job.steps[d].rec.status;
+      if (ds == kJobFailed || ds == kJobCanceled) {
+        blocked = job.steps[d].rec.step_name;
+      } else if (ds != kJobCompleted) {
+        waiting = true;
+      }
+    }
+    if (!blocked.empty()) {
+      s.rec.error = "not run: step '" + blocked + "' did not complete";
+      set_status(s, kJobCanceled);
+      continue;
+    }
+    if (waiting || !job.stop_reason.empty()) continue;
+    if (s.ready_at && *s.ready_at > steady_now) {
+      set_status(s, kJobQueued);
+      continue;
+    }
+    int64_t limit = limit_of(s.compute);
+    if (limit <= 0) {
+      s.rec.error = "compute '" + s.compute + "' does not exist; `cairn compute list` shows them";
+      set_status(s, kJobFailed);
+      if (!job.plan.continue_on_step_failure) job.stop_reason = s.rec.step_name;
+      continue;
+    }
+    if (running_per_compute_[s.compute] >= limit) {
+      set_status(s, kJobQueued);
+      continue;
+    }
+    StartStep(job, s, tx);
+    if (s.launched) any_running = true;
+    if (s.rec.status == kJobFailed && !job.plan.continue_on_step_failure) {
+      job.stop_reason = s.rec.step_name;
+    }
+  }
+  // Job status.
+  bool all_done = true, any_failed = false, any_started = false;
+  for (StepState& s : job.steps) {
+    if (!IsTerminalJobStatus(s.rec.status)) all_done = false;
+    if (s.rec.status == kJobFailed) any_failed = true;
+    if (s.rec.status != kJobNotStarted && s.rec.status != kJobQueued) any_started = true;
+  }
+  if (!all_done && !any_running && !job.stop_reason.empty()) {
+    // A failure stopped new steps and nothing runs any more: the rest will never run.
+    for (StepState& s : job.steps) {
+      if (IsTerminalJobStatus(s.rec.status)) continue;
+      s.rec.error = "not run: step '" + job.stop_reason +
+                    "' failed (settings.continue_on_step_failure is false)";
+      set_status(s, kJobCanceled);
+    }
+    all_done = true;
+  }
+  std::string status = job.rec.status;
+  if (all_done) {
+    status = job.cancel_requested ? kJobCanceled : any_failed ? kJobFailed : kJobCompleted;
+    if (status == kJobFailed) {
+      for (StepState& s : job.steps) {
+        if (s.rec.status == kJobFailed) {
+          job.rec.error = "step '" + s.rec.step_name + "' failed: " + s.rec.error;
+          break;
+        }
+      }
+    } else if (status == kJobCanceled) {
+      job.rec.error = "canceled";
+    }
+  } else if (any_started || any_running) {
+    status = kJobRunning;
+  } else {
+    status = kJobQueued;
+  }
+  if (status != job.rec.status) {
+    Mirror(tx, job.rec.run_id, job.rec.experiment_id, job.rec.status, status, job.rec.name, "",
+           now);
+    if (status == kJobRunning && !job.rec.started) job.rec.started = now;
+    if (IsTerminalJobStatus(status)) {
+      job.rec.ended = now;
+      if (!job.rec.started) job.rec.started = now;
+    }
+    job.rec.status = status;
+    job.header_dirty = true;
+  }
+}
+
+void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
+  const StepPlan& p = *s.plan;
+  const int64_t now = clock_.NowMillis();
+  const int64_t attempt = s.rec.attempt + 1;
+  std::string run_entity = "run:" + s.rec.run_id;
+  auto fail = [&](const std::string& error) {
+    s.rec.error = error;
+    Mirror(tx, s.rec.run_id, job.rec.experiment_id, s.rec.status, kJobFailed, job.rec.name,
+           s.rec.step_name, now);
+    s.rec.status = kJobFailed;
+    if (!s.rec.started) s.rec.started = now;
+    s.rec.ended = now;
+    tx.steps.push_back(s.rec);
+    std::ofstream(LogPath(job.rec.name, s.rec.step_name), std::ios::app)
+        << "cairn: step not started: " << error << "\n";
+  };
+  // Prepare the work directory: code, inputs, outputs.
+  // The process runs in code/ (the snapshot's files) or, without code, in the
+  // step directory itself. Few directories per step: mkdir is a visible part
+  // of a no-op step's cost.
+  fs::path code_dir = p.code.empty() ? s.dir : s.dir / "code";
+  std::error_code ec;
+  if (Status st = EnsureDirectory(s.dir); !st.ok()) return fail(st.message());
+  if (!p.outputs.empty() || fs::exists(s.dir / "outputs", ec)) {
+    fs::remove_all(s.dir / "outputs", ec);
+  }
+  CacheKeyParts key;
+  key.command = p.command;
+  key.environment_variables = p.environment_variables;
+  s.lineage.clear();
+  if (!p.code.empty()) {
+    auto code = assets_.GetCode(CodeHashOf(p.code));
+    if (!code.ok()) return fail("code '" + p.code + "': " + code.status().message());
+    key.code_hash = code->content_hash;
+    fs::remove_all(code_dir, ec);
+    if (Status st = CopyArtifactTree(artifacts_, code->storage_path, code_dir); !st.ok()) {
+      return fail("cannot materialize code " + p.code + ": " + st.message());
+    }
+    s.lineage.push_back({"code:" + code->name, run_entity, "code", 0});
+  }
+  std::optional<MaterializedEnvironment> env;
+  if (!p.environment.empty()) {
+    auto version = assets_.Resolve(kEnvironmentAsset, p.environment);
+    if (!version.ok()) {
+      return fail("environment '" + p.environment + "': " + version.status().message());
+    }
+    auto built = assets_.BuildEnvironment(p.environment);
+    if (!built.ok()) {
+      return fail("environment '" + p.environment + "': " + built.status().message());
+    }
+    env = std::move(*built);
+    key.environment_hash = version->content_hash;
+    s.lineage.push_back(
+        {"environment:" + version->name + ":" + version->version, run_entity, "environment", 0});
+  }
+  std::map<std::string, std::string> input_values;
+  for (const auto& [name, bound] : p.inputs) {
+    InputValue in = bound;
+    if (in.kind == InputValue::Kind::kParentInput) {
+      auto it = job.plan.inputs.find(in.parent_input);
+      if (it == job.plan.inputs.end()) continue;  // optional and absent
+      in = it->second;
+    }
+    fs::path target = s.dir / "inputs" / name;
+    switch (in.kind) {
+      case InputValue::Kind::kLiteral:
+        input_values[name] = in.literal;
+        key.input_hashes[name] = "literal:" + in.literal;
+        break;
+      case InputValue::Kind::kDataAsset: {
+        auto data = assets_.Resolve(kDataAsset, in.asset_ref);
+        if (!data.ok()) return fail("input '" + name + "': " + data.status().message());
+        fs::remove_all(target, ec);
+        if (Status st = CopyArtifactTree(artifacts_, data->storage_path, target); !st.ok()) {
+          return fail("input '" + name + "': cannot materialize " + in.asset_ref + ": " +
+                      st.message());
+        }
+        fs::path value = target;
+        if (data->type == "uri_file") {
+          for (auto& e : fs::directory_iterator(target, ec)) {
+            if (e.is_regular_file()) value = e.path();
+          }
+        }
+        input_values[name] = value.string();
+        key.input_hashes[name] = "data:" + data->content_hash;
+        s.lineage.push_back({"data:" + data->name + ":" + data->version, run_entity, "input", 0});
+        break;
+      }
+      case InputValue::Kind::kUriFile:
+      case InputValue::Kind::kUriFolder: {
+        fs::path local;
+        if (IsDatastoreUri(in.path)) {
+          auto uri = ParseDatastoreUri(in.path);
+          if (!uri.ok()) return fail("input '" + name + "': " + uri.status().message());
+          auto ds = assets_.GetDatastore(uri->datastore);
+          if (!ds.ok()) return fail("input '" + name + "': " + ds.status().message());
+          if (ds->type != "local") {
+            return fail("input '" + name + "': datastore '" + ds->name + "' has type " + ds->type +
+                        "; steps read local datastores only");
+          }
+          local = fs::path(ds->root) / uri->path;
+          auto canon = fs::weakly_canonical(local, ec);
+          if (ec || !Within(fs::weakly_canonical(ds->root, ec), canon)) {
+            return fail("input '" + name + "': " + in.path + " leaves the datastore's root");
+          }
+          local = canon;
+        } else {
+          fs::path given(in.path);
+          if (!given.is_absolute()) {
+            return fail("input '" + name + "': path '" + in.path +
+                        "' must be absolute on the server, a datastore URI, or uploaded as a "
+                        "data asset by the client");
+          }
+          local = fs::weakly_canonical(given, ec);
+          if (!options_.allowed_roots.empty()) {
+            bool ok = false;
+            for (const fs::path& root : options_.allowed_roots) {
+              if (Within(fs::weakly_canonical(root, ec), local)) ok = true;
+            }
+            if (!ok) {
+              return fail("input '" + name + "': '" + in.path +
+                          "' is outside the server's datastore roots (--datastore-root)");
+            }
+          }
+        }
+        auto hash = HashLocalTree(local);
+        if (!hash.ok()) return fail("input '" + name + "': " + hash.status().message());
+        input_values[name] = local.string();
+        key.input_hashes[name] = "path:" + *hash;
+        break;
+      }
+      case InputValue::Kind::kStepOutput: {
+        const StepState& producer = job.steps[job.index[in.from_step]];
+        json outs = json::parse(producer.rec.outputs, nullptr, false);
+        if (!outs.is_object() || !outs.contains(in.from_output)) {
+          return fail("input '" + name + "': step '" + in.from_step + "' produced no output '" +
+                      in.from_output + "'");
+        }
+        fs::path value = producer.dir / "outputs" / in.from_output;
+        const auto& spec = producer.plan->outputs.at(in.from_output);
+        if (spec.type == "uri_file") value /= in.from_output;
+        input_values[name] = value.string();
+        key.input_hashes[name] = "output:" + outs[in.from_output].value("hash", "");
+        s.lineage.push_back({"run:" + producer.rec.run_id, run_entity, "input", 0});
+        break;
+      }
+      case InputValue::Kind::kParentInput:
+        return fail("input '" + name + "': a pipeline input cannot bind another");
+    }
+  }
+  std::map<std::string, std::string> output_values;
+  for (const auto& [name, spec] : p.outputs) {
+    fs::path dir = s.dir / "outputs" / name;
+    if (Status st = EnsureDirectory(dir); !st.ok()) return fail(st.message());
+    output_values[name] = spec.type == "uri_file" ? (dir / name).string() : dir.string();
+    key.outputs[name] = spec.type;
+  }
+  auto command = SubstituteCommand(p.command, input_values, output_values);
+  if (!command.ok()) return fail(command.status().message());
+  s.rec.cache_key = StepCacheKey(key);
+
+  // Reuse: an earlier Completed step with the same content.
+  if (attempt == 1 && p.is_deterministic && !job.plan.force_rerun) {
+    auto found = jobs_.FindCompletedStep(s.rec.cache_key);
+    if (found.ok() && *found && (*found)->run_id != s.rec.run_id) {
+      const JobStepRecord& prior = **found;
+      std::string origin = prior.reused_from.empty() ? prior.run_id : prior.reused_from;
+      auto prior_run = tracking_.GetRun(prior.run_id);
+      auto prior_root = prior_run.ok() ? ArtifactUriToPath(prior_run->info.artifact_uri)
+                                       : Result<std::string>(prior_run.status());
+      bool linked = prior_root.ok() && !s.artifact_root.empty();
+      json outs = json::object();
+      json prior_outs = json::parse(prior.outputs, nullptr, false);
+      for (const auto& [name, spec] : p.outputs) {
+        if (!linked) break;
+        std::string from = *prior_root + "/outputs/" + name;
+        std::string to = s.artifact_root + "/outputs/" + name;
+        auto files = ListRecursive(artifacts_, from);
+        if (!files.ok()) {
+          linked = false;
+          break;
+        }
+        for (const FileInfo& f : *files) {
+          if (!artifacts_.LinkBlob(to + "/" + f.path, {f.sha256, f.file_size}).ok()) {
+            linked = false;
+          }
+        }
+        if (linked && !CopyArtifactTree(artifacts_, to, s.dir / "outputs" / name).ok()) {
+          linked = false;
+        }
+        std::string hash = prior_outs.is_object() && prior_outs.contains(name)
+                               ? prior_outs[name].value("hash", "")
+                               : "";
+        outs[name] = {{"uri", "mlflow-artifacts:/" + to}, {"hash", hash}};
+      }
+      if (linked) {
+        std::string note = "reused from run " + origin;
+        std::ofstream(LogPath(job.rec.name, s.rec.step_name), std::ios::app)
+            << "cairn: " << note << " (same command, code, environment and inputs)\n";
+        tx.run_tags.push_back({s.rec.run_id, {"cairn.reused_from", origin}});
+        s.rec.reused_from = origin;
+        s.rec.notes = Append(s.rec.notes, note);
+        s.rec.outputs = outs.dump();
+        s.rec.exit_code = prior.exit_code;
+        s.rec.started = now;
+        s.lineage.push_back({"run:" + origin, run_entity, "reused", 0});
+        FinishStep(job, s, kJobCompleted, "", tx);
+        return;
+      }
+    }
+  }
+
+  // Launch.
+  std::map<std::string, std::string> envmap;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) envmap[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : p.environment_variables) envmap[k] = v;
+  if (env) {
+    envmap["VIRTUAL_ENV"] = env->root.string();
+    envmap["PATH"] = (env->root / "bin").string() + ":" + envmap["PATH"];
+  }
+  std::string url;
+  {
+    std::lock_guard lock(mu_);
+    url = server_url_;
+  }
+  envmap["CAIRN_URL"] = url;
+  envmap["MLFLOW_TRACKING_URI"] = url;
+  envmap["CAIRN_RUN_ID"] = s.rec.run_id;
+  envmap["MLFLOW_RUN_ID"] = s.rec.run_id;
+  envmap["MLFLOW_EXPERIMENT_ID"] = job.rec.experiment_id;
+  envmap["CAIRN_JOB_NAME"] = job.rec.name;
+  envmap["CAIRN_STEP_NAME"] = s.rec.step_name;
+  envmap["CAIRN_ATTEMPT"] = std::to_string(attempt);
+
+  StepLaunch launch;
+  launch.argv = {"/bin/sh", "-c", *command};
+  launch.workdir = code_dir;
+  launch.env = std::move(envmap);
+  launch.stdout_path = launch.stderr_path = LogPath(job.rec.name, s.rec.step_name);
+  launch.exit_status_path = s.dir / ("exit_status." + std::to_string(attempt));
+  if (attempt > 1) {
+    std::ofstream(launch.stdout_path, std::ios::app)
+        << "cairn: --- attempt " << attempt << " ---\n";
+  }
+  auto handle = executor_.Launch(job.rec.name + "/" + s.rec.step_name, launch);
+  if (!handle.ok()) return fail(handle.status().message());
+  s.launched = true;
+  s.timed_out = false;
+  s.cancel_sent = false;
+  ++running_per_compute_[s.compute];
+  s.deadline.reset();
+  if (p.timeout_seconds > 0) {
+    s.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(p.timeout_seconds);
+  }
+  s.rec.attempt = attempt;
+  s.rec.pid = handle->pid;
+  s.rec.process_start = handle->start_time;
+  s.rec.exit_code.reset();
+  if (!s.rec.started) s.rec.started = now;
+  Mirror(tx, s.rec.run_id, job.rec.experiment_id, s.rec.status, kJobRunning, job.rec.name,
+         s.rec.step_name, now);
+  s.rec.status = kJobRunning;
+  tx.steps.push_back(s.rec);
+}
+
+void Scheduler::OnExit(JobState& job, StepState& s, const StepExit& exit, JobTransition& tx) {
+  if (!s.launched) return;
+  s.launched = false;
+  --running_per_compute_[s.compute];
+  s.rec.pid.reset();
+  s.rec.process_start.reset();
+  const StepPlan& p = *s.plan;
+  std::string attempt = std::to_string(s.rec.attempt);
+  if (!exit.lost) s.rec.exit_code = exit.exit_code;
+  if (!exit.lost && exit.exit_code == 0 && !s.timed_out) {
+    return FinishStep(job, s, kJobCompleted, "", tx);
+  }
+  if (job.cancel_requested) return FinishStep(job, s, kJobCanceled, "canceled", tx);
+  std::string why = s.timed_out ? "timed out after " + std::to_string(p.timeout_seconds) + "s"
+                    : exit.lost ? "lost: server restarted and the process left no exit status"
+                                : "exit code " + std::to_string(exit.exit_code);
+  if (s.rec.attempt < p.retry.max_attempts) {
+    double backoff = p.retry.backoff_seconds * std::pow(2.0, s.rec.attempt - 1);
+    s.rec.notes = Append(s.rec.notes, "attempt " + attempt + " failed (" + why + "); retrying in " +
+                                          Seconds(backoff) + "s");
+    s.ready_at = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(static_cast<int64_t>(backoff * 1000));
+    s.rec.status = kJobQueued;  // the MLflow run stays RUNNING between attempts
+    tx.steps.push_back(s.rec);
+    return;
+  }
+  if (p.retry.max_attempts > 1) why += " (attempt " + attempt + " of " + attempt + ")";
+  FinishStep(job, s, kJobFailed, why, tx);
+}
+
+void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& status,
+                           const std::string& error, JobTransition& tx) {
+  const int64_t now = clock_.NowMillis();
+  std::string problem = error;
+  std::error_code ec;
+  fs::path log = LogPath(job.rec.name, s.rec.step_name);
+  if (status == kJobCompleted && s.rec.reused_from.empty() && !s.artifact_root.empty()) {
+    // Outputs become the step run's artifacts; their content hash feeds consumers' cache keys.
+    json outs = json::object();
+    for (const auto& [name, spec] : s.plan->outputs) {
+      fs::path dir = s.dir / "outputs" / name;
+      std::vector<std::pair<std::string, std::string>> files;
+      std::error_code ec;
+      for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+           it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        std::string rel = fs::relative(it->path(), dir).generic_string();
+        auto put = artifacts_.PutFile(s.artifact_root + "/outputs/" + name + "/" + rel, it->path());
+        if (!put.ok()) {
+          problem = "cannot store output '" + name + "': " + put.status().message();
+          break;
+        }
+        files.emplace_back(rel, put->sha256);
+      }
+      if (spec.type == "uri_file" && files.empty() && problem.empty()) {
+        problem = "output '" + name + "' (uri_file) was not written to " + (dir / name).string();
+      }
+      outs[name] = {{"uri", "mlflow-artifacts:/" + s.artifact_root + "/outputs/" + name},
+                    {"hash", HashFileList(std::move(files))}};
+    }
+    s.rec.outputs = outs.dump();
+  }
+  std::string final_status = problem.empty() || status != kJobCompleted ? status : kJobFailed;
+  // An empty log has nothing to keep (a no-op step then stores no artifact at all).
+  if (!s.artifact_root.empty() && fs::file_size(log, ec) > 0) {
+    (void)artifacts_.PutFile(s.artifact_root + "/user_logs/std_log.txt", log);
+  }
+  // Lineage commits with the step's completion (the ids were built canonical).
+  for (LineageEdge& e : s.lineage) {
+    e.creation_time = now;
+    tx.lineage.push_back(std::move(e));
+  }
+  s.lineage.clear();
+  s.rec.error = problem;
+  Mirror(tx, s.rec.run_id, job.rec.experiment_id, s.rec.status, final_status, job.rec.name,
+         s.rec.step_name, now);
+  s.rec.status = final_status;
+  if (!s.rec.started) s.rec.started = now;
+  s.rec.ended = now;
+  s.ready_at.reset();
+  s.deadline.reset();
+  tx.steps.push_back(s.rec);
+  if (final_status == kJobFailed && !job.plan.continue_on_step_failure && job.stop_reason.empty()) {
+    job.stop_reason = s.rec.step_name;
+  }
+}
+
+}  // namespace cairn::pipeline

@@ -1,0 +1,114 @@
+// Scheduler: runs submitted jobs. One thread owns every running job's state
+// and reacts to events - a job submitted, a step process ended (reported by
+// the Executor), a cancel request, a retry's backoff or a timeout elapsing -
+// with no polling loop: it sleeps on a condition variable until the next
+// event or deadline. Every transition is written to the JobStore (with the
+// MLflow run statuses it mirrors and its outbox events) in one transaction
+// per pass, so the store always holds the state a restarted server resumes
+// from (Recover). Steps are prepared (inputs materialized, cache key
+// computed, reuse looked up) and finished (logs and outputs stored as run
+// artifacts, lineage recorded) on the scheduler thread. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "pipeline/executor.h"
+#include "pipeline/plan.h"
+#include "store/job_store.h"
+
+namespace cairn {
+class AssetService;
+class ArtifactStore;
+class TrackingService;
+}  // namespace cairn
+
+namespace cairn::pipeline {
+
+struct SchedulerOptions {
+  std::filesystem::path jobs_root;  // <workspace>/jobs: one work directory per job and step
+  // Folders uri_file/uri_folder inputs with server paths may point into (the
+  // server's --datastore-root). Empty: any path the server can read.
+  std::vector<std::filesystem::path> allowed_roots;
+  std::chrono::milliseconds kill_grace{5000};  // SIGTERM -> SIGKILL on cancel and timeout
+};
+
+class Scheduler {
+ public:
+  Scheduler(JobStore& jobs, TrackingService& tracking, AssetService& assets,
+            ArtifactStore& artifacts, Executor& executor, SchedulerOptions options,
+            const Clock& clock = SystemClock());
+  ~Scheduler();  // stops the thread; step processes keep running (see Recover)
+
+  // The URL steps reach this server at (CAIRN_URL, MLFLOW_TRACKING_URI).
+  void SetServerUrl(std::string url);
+  // Resumes the unfinished jobs found in the store (reattaching to or
+  // accounting for their running steps) and starts the scheduler thread.
+  Status Start();
+
+  // Hands a job already stored (status NotStarted) to the scheduler.
+  void Enqueue(const JobRecord& job, JobPlan plan);
+  // Asks the job to stop: pending steps are Canceled, running ones killed.
+  // NOT_FOUND when the job is not running in this scheduler.
+  Status RequestCancel(const std::string& job_name);
+  // Blocks until the job is no longer active here or `timeout` passes; true when done.
+  bool WaitUntilDone(const std::string& job_name, std::chrono::milliseconds timeout);
+
+  // Wakes every WaitUntilDone now and from then on (server shutdown: requests
+  // waiting for jobs must not hold the server open).
+  void ReleaseWaiters();
+
+  // Where a step's combined stdout/stderr is written.
+  std::filesystem::path LogPath(const std::string& job, const std::string& step) const;
+
+ private:
+  struct StepState;
+  struct JobState;
+  struct Event;
+
+  void Loop();
+  void Post(Event event);
+  void Resume(JobState& job, JobTransition& tx);
+  // One pass over a job: starts ready steps, finishes the job when it can.
+  void Pump(JobState& job, JobTransition& tx);
+  void StartStep(JobState& job, StepState& step, JobTransition& tx);
+  void OnExit(JobState& job, StepState& step, const StepExit& exit, JobTransition& tx);
+  void FinishStep(JobState& job, StepState& step, const std::string& status,
+                  const std::string& error, JobTransition& tx);
+  void CancelJob(JobState& job, JobTransition& tx);
+  void Flush(JobState& job, JobTransition& tx);
+
+  JobStore& jobs_;
+  TrackingService& tracking_;
+  AssetService& assets_;
+  ArtifactStore& artifacts_;
+  Executor& executor_;
+  SchedulerOptions options_;
+  const Clock& clock_;
+  std::string server_url_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;       // events for the loop
+  std::condition_variable done_cv_;  // a job finished
+  std::deque<Event> events_;
+  std::set<std::string> active_names_;  // jobs the loop owns (guarded by mu_)
+  // Owned by the loop thread alone.
+  std::map<std::string, std::shared_ptr<JobState>> active_;
+  std::map<std::string, int64_t> running_per_compute_;
+  bool stopping_ = false;
+  bool waiters_released_ = false;
+  std::thread thread_;
+};
+
+}  // namespace cairn::pipeline
