@@ -9,7 +9,7 @@ pkgs=(cmake ninja-build ccache g++ pkg-config libsqlite3-dev libcpp-httplib-dev
       python3-numpy)
 case "$profile" in
   demo) pkgs+=(python3-sklearn) ;;
-  bench) pkgs+=(wrk bc curl python3-pandas) ;;
+  bench) pkgs+=(wrk bc curl python3-pandas time) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

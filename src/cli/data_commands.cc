@@ -26,6 +26,7 @@ struct StatsArgs {
   int threads = 2;
   int top_k = 20;
   int64_t budget = 10'000'000;
+  int64_t budget_mb = 256;  // StatsOptions::exact_budget_bytes in MiB
 };
 
 // A temporary folder removed when it goes out of scope.
@@ -117,6 +118,7 @@ void RunStats(CliContext& ctx, const StatsArgs& args) {
   options.threads = args.threads;
   options.top_k = args.top_k;
   options.exact_budget_values = args.budget;
+  options.exact_budget_bytes = args.budget_mb << 20;
   auto stats = data::ComputeStats(**reader, options);
   if (!stats.ok()) return ctx.FailLocal(stats.status());
   stats->source = source;
@@ -146,6 +148,12 @@ void AddDataStatsCommand(CLI::App* data, CliContext& ctx) {
                    "values per column kept for exact statistics; sketches beyond")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  stats
+      ->add_option("--exact-budget-mb", args.budget_mb,
+                   "memory (MiB, all columns) kept for exact statistics; the largest columns "
+                   "switch to sketches beyond it")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   stats->callback([&ctx] { RunStats(ctx, args); });
 }
 

@@ -20,13 +20,71 @@ void QuantileSketch::Add(double value) {
   if (levels_[0].size() >= static_cast<size_t>(k_)) Compact(0);
 }
 
+void QuantileSketch::AddMany(const double* values, size_t n) {
+  if (n == 0) return;
+  if (levels_.empty()) Add(*values++), --n;
+  const size_t k = static_cast<size_t>(k_);
+  while (n > 0) {
+    std::vector<double>& level0 = levels_[0];
+    const size_t take = std::min(n, k - std::min(k, level0.size()));
+    level0.insert(level0.end(), values, values + take);
+    values += take;
+    n -= take;
+    count_ += static_cast<int64_t>(take);
+    if (levels_[0].size() >= k) Compact(0);
+  }
+}
+
+namespace {
+
+// Doubles (no NaNs) as unsigned keys in the same order: -0.0 sorts before 0.0.
+inline uint64_t OrderedKey(double v) {
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+inline double FromOrderedKey(uint64_t key) {
+  return std::bit_cast<double>((key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key);
+}
+
+// LSD radix sort by bytes, skipping bytes all keys share: a compaction's sort
+// is most of the sketch's cost, and this is several times faster than
+// std::sort on a few thousand doubles.
+void RadixSort(std::vector<double>& items, std::vector<uint64_t>& keys,
+               std::vector<uint64_t>& scratch) {
+  const size_t n = items.size();
+  keys.resize(n);
+  scratch.resize(n);
+  for (size_t i = 0; i < n; ++i) keys[i] = OrderedKey(items[i]);
+  uint64_t all_and = ~uint64_t{0}, all_or = 0;
+  for (uint64_t key : keys) all_and &= key, all_or |= key;
+  const uint64_t varying = all_and ^ all_or;
+  uint64_t* from = keys.data();
+  uint64_t* to = scratch.data();
+  for (int shift = 0; shift < 64; shift += 8) {
+    if (((varying >> shift) & 0xff) == 0) continue;
+    size_t counts[256] = {};
+    for (size_t i = 0; i < n; ++i) ++counts[(from[i] >> shift) & 0xff];
+    size_t sum = 0;
+    for (size_t& c : counts) {
+      const size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (size_t i = 0; i < n; ++i) to[counts[(from[i] >> shift) & 0xff]++] = from[i];
+    std::swap(from, to);
+  }
+  for (size_t i = 0; i < n; ++i) items[i] = FromOrderedKey(from[i]);
+}
+
+}  // namespace
+
 void QuantileSketch::Compact(size_t level) {
   if (level + 1 == levels_.size()) {
     levels_.emplace_back();
     next_offset_.push_back(0);
   }
   std::vector<double>& items = levels_[level];
-  std::sort(items.begin(), items.end());
+  RadixSort(items, sort_keys_, sort_scratch_);
   // An odd item out stays at this level so the weight moved up is exact.
   size_t paired = items.size() & ~size_t{1};
   size_t offset = next_offset_[level];
