@@ -35,6 +35,8 @@ class QuantileSketch {
   // The value whose estimated rank is fraction * count(), fraction in [0, 1];
   // 0 gives the minimum kept item, 1 the maximum. Requires count() > 0.
   double Quantile(double fraction) const;
+  // Quantile() of each fraction, sorting the kept items once.
+  std::vector<double> Quantiles(const std::vector<double>& fractions) const;
   // Estimated number of added values <= value.
   double Rank(double value) const;
 

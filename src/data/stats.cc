@@ -540,7 +540,9 @@ void FinishNumeric(ColumnState& st, const ColumnInference& inference, NumericSta
   if (st.sketch) {
     out->quantiles_are_estimate = true;
     out->rank_error_bound = st.sketch->RankErrorBound();
-    for (int i = 0; i <= kBuckets; ++i) out->quantiles[i] = st.sketch->Quantile(i / 10.0);
+    std::vector<double> fractions;
+    for (int i = 0; i <= kBuckets; ++i) fractions.push_back(i / 10.0);
+    out->quantiles = st.sketch->Quantiles(fractions);
   } else {
     std::vector<double> fractions;
     for (int i = 0; i <= kBuckets; ++i) fractions.push_back(i / 10.0);
