@@ -6,6 +6,7 @@
 # Usage: bench/data_stats_bench.sh [BUILD_DIR=build-release]
 #   BENCH_STATS_MB="1024 4096"  file sizes in MB (pandas runs on the first)
 #   BENCH_STATS_DIR=/tmp        where the files are generated (deleted after)
+#   BENCH_STATS_PANDAS=0        skip pandas (it takes minutes and ~2.3 GB per GB of CSV)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build-release}"
@@ -47,7 +48,7 @@ for mb in "${SIZES[@]}"; do
   RSS[$mb]=$RSS_MB
   printf "cairn data stats --json, %5.0f MB: %6.2f s = %6.1f MB/s (CPU %.1f s), peak RSS %5d MB, exact: %s\n" \
     "$size_mb" "$SECS" "${MBPS[$mb]}" "$CPU" "$RSS_MB" "$exact"
-  if [[ -z "$first" ]]; then
+  if [[ -z "$first" && "${BENCH_STATS_PANDAS:-1}" != 0 ]]; then
     first=$mb
     measure "$DIR/pandas.txt" /usr/bin/python3 bench/pandas_stats.py "$file"
     sed 's/^/  /' "$DIR/pandas.txt"

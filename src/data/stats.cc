@@ -64,9 +64,12 @@ class StringArena {
       if (blocks_.size() > 1) std::swap(blocks_[blocks_.size() - 1], blocks_[blocks_.size() - 2]);
       return view;
     }
-    if (blocks_.empty() || used_ + s.size() > kBlock) {
-      blocks_.emplace_back(new char[kBlock]);
-      bytes_ += kBlock;
+    if (blocks_.empty() || used_ + s.size() > block_size_) {
+      // Blocks grow from 1 KiB, so a column of a few categories costs little.
+      block_size_ = block_size_ == 0 ? size_t{1024} : std::min(block_size_ * 2, kBlock);
+      block_size_ = std::max(block_size_, s.size());
+      blocks_.emplace_back(new char[block_size_]);
+      bytes_ += block_size_;
       used_ = 0;
     }
     char* at = blocks_.back().get() + used_;
@@ -80,6 +83,7 @@ class StringArena {
   static constexpr size_t kBlock = 64 * 1024;
   static constexpr char kEmpty[1] = {0};
   std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_size_ = 0;
   size_t used_ = 0;
   size_t bytes_ = 0;
 };
@@ -331,14 +335,15 @@ void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
   }
 }
 
-// Bytes column `st` would keep after merging `c` exactly (vector growth as libstdc++ does it).
+// Bytes column `st` would hold while merging `c` exactly (vector growth as libstdc++ does it).
 size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c) {
   size_t bytes = 0;
   if (!st.sketch) {
     const size_t size = st.values.size(), n = c.finite.size();
-    const size_t capacity =
-        size + n <= st.values.capacity() ? st.values.capacity() : size + std::max(size, n);
-    bytes += capacity * sizeof(double);
+    const size_t capacity = st.values.capacity();
+    // Growing holds the old and the new array at once: the budget covers that peak too.
+    bytes +=
+        (size + n <= capacity ? capacity : capacity + size + std::max(size, n)) * sizeof(double);
   }
   if (!st.distinct) {
     bytes += st.strings.table_bytes() + st.arena.bytes();
