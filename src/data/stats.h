@@ -1,6 +1,7 @@
 // Per-feature statistics of a table (count, missing, numeric moments,
 // quantiles and histograms, string distinct counts and top values), exact up
-// to a per-column budget and from mergeable deterministic sketches beyond it.
+// to a memory budget (bytes over all columns, values per column) and from
+// mergeable deterministic sketches beyond it, so memory does not grow with rows.
 // ComputeStats reads on the calling thread and summarizes chunks on worker
 // threads; the result is the same for any thread count. Format: docs/data.md.
 #pragma once
