@@ -22,7 +22,7 @@ test: build
 bench:
 	@scripts/setup.sh bench
 	@cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build build-release --target cairn tracking_bench registry_bench asset_bench serving_bench
+	@cmake --build build-release --target cairn tracking_bench registry_bench asset_bench serving_bench data_bench
 	@bench/run_all.sh build-release
 
 format:

@@ -4,7 +4,8 @@
 // (the page-cache ceiling). Usage: data_bench [MB=1024] [path] [stats];
 // MB 0 reads an existing file at `path` and keeps it. The `stats` mode
 // reports ComputeStats (per-feature statistics) on 1 and 2 worker threads
-// instead of type inference.
+// instead of type inference. `data_bench gen MB PATH` only writes the file
+// (for bench/data_stats_bench.sh).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -127,6 +128,10 @@ double PipelinedSeconds(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "gen") {
+    Generate(argv[3], std::strtoull(argv[2], nullptr, 10) << 20);
+    return 0;
+  }
   size_t mb = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1024;
   std::string path = argc > 2 ? argv[2] : "/tmp/cairn_data_bench.csv";
   const bool generate = mb > 0;  // 0: reuse the file at `path` and keep it

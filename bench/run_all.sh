@@ -8,6 +8,7 @@
 #   BENCH_EDGES=100000 edges in the lineage graph
 #   BENCH_DATA_MB=1024 size of the data file registered
 #   BENCH_ONLY=assets  only the asset figures (lineage, data registration)
+#   BENCH_ONLY=data    only the data statistics figures (bench/data_stats_bench.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build-release}"
@@ -34,6 +35,10 @@ rps() { wrk "$@" | awk '/Requests\/sec/ {print $2}'; }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "# cairn benchmarks — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+if [[ "${BENCH_ONLY:-}" == data ]]; then
+  bench/data_stats_bench.sh "$BUILD"
+  exit 0
+fi
 # BENCH_ONLY=assets skips the tracking and registry figures.
 if [[ "${BENCH_ONLY:-}" != assets ]]; then
 start_server "$WORK/empty"
@@ -119,3 +124,6 @@ if [[ -x "$BUILD/bench/serving_bench" ]]; then
 fi
 # XGBoost single-row prediction vs the plain C-API call (built only when asked for).
 if [[ -x "$BUILD/bench/ml_bench" ]]; then "$BUILD/bench/ml_bench"; fi
+if [[ -z "${BENCH_ONLY:-}" ]]; then
+  bench/data_stats_bench.sh "$BUILD"
+fi

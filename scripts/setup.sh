@@ -10,7 +10,7 @@ pkgs=(cmake ninja-build ccache g++ pkg-config libsqlite3-dev libcpp-httplib-dev
 case "$profile" in
   # npm fetches the flights data (vega-datasets); a NodeSource nodejs already ships npm.
   demo) pkgs+=(python3-sklearn); command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
-  bench) pkgs+=(wrk bc curl python3-pandas) ;;
+  bench) pkgs+=(wrk bc curl python3-pandas time) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -25,6 +25,7 @@ struct StatsArgs {
   int threads = 2;
   int top_k = 20;
   int64_t budget = 10'000'000;
+  int64_t budget_mb = 256;  // StatsOptions::exact_budget_bytes in MiB
 };
 
 void RunStats(CliContext& ctx, const StatsArgs& args) {
@@ -47,6 +48,7 @@ void RunStats(CliContext& ctx, const StatsArgs& args) {
   options.threads = args.threads;
   options.top_k = args.top_k;
   options.exact_budget_values = args.budget;
+  options.exact_budget_bytes = args.budget_mb << 20;
   auto stats = ComputeLocalStats(ctx, args.target, options);
   if (!stats) return;
   if (json) return ctx.Emit(data::StatsToJson(*stats));
@@ -133,6 +135,12 @@ void AddDataStatsCommand(CLI::App* data, CliContext& ctx) {
                    "values per column kept for exact statistics; sketches beyond")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  stats
+      ->add_option("--exact-budget-mb", args.budget_mb,
+                   "memory (MiB, all columns) kept for exact statistics; the largest columns "
+                   "switch to sketches beyond it")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   stats->callback([&ctx] { RunStats(ctx, args); });
   AddDataValidationCommands(data, ctx);
   AddDataCompareCommand(data, ctx);  // data_compare_command.cc

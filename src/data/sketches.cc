@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 
 namespace cairn::data {
@@ -20,13 +21,96 @@ void QuantileSketch::Add(double value) {
   if (levels_[0].size() >= static_cast<size_t>(k_)) Compact(0);
 }
 
+void QuantileSketch::AddMany(const double* values, size_t n) {
+  if (n == 0) return;
+  if (levels_.empty()) Add(*values++), --n;
+  const size_t k = static_cast<size_t>(k_);
+  while (n > 0) {
+    std::vector<double>& level0 = levels_[0];
+    const size_t take = std::min(n, k - std::min(k, level0.size()));
+    level0.insert(level0.end(), values, values + take);
+    values += take;
+    n -= take;
+    count_ += static_cast<int64_t>(take);
+    if (levels_[0].size() >= k) Compact(0);
+  }
+}
+
+namespace {
+
+// Doubles (no NaNs) as unsigned keys in the same order: -0.0 sorts before 0.0.
+inline uint64_t OrderedKey(double v) {
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+inline double FromOrderedKey(uint64_t key) {
+  return std::bit_cast<double>((key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key);
+}
+
+// LSD radix sort by bytes: one pass counts all eight digits, then one
+// scatter per byte that is not the same in every key. For a few thousand
+// doubles this is several times faster than std::sort (no mispredictions).
+void RadixSort(std::vector<double>& items, std::vector<uint64_t>& keys,
+               std::vector<uint64_t>& scratch) {
+  const size_t n = items.size();
+  keys.resize(n);
+  scratch.resize(n);
+  uint32_t counts[8][256] = {};
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t key = OrderedKey(items[i]);
+    keys[i] = key;
+    for (int b = 0; b < 8; ++b) ++counts[b][(key >> (8 * b)) & 0xff];
+  }
+  uint64_t* from = keys.data();
+  uint64_t* to = scratch.data();
+  for (int b = 0; b < 8; ++b) {
+    const int shift = 8 * b;
+    if (counts[b][(from[0] >> shift) & 0xff] == n) continue;  // one digit value: no reorder
+    uint32_t sum = 0;
+    for (uint32_t& c : counts[b]) {
+      const uint32_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (size_t i = 0; i < n; ++i) to[counts[b][(from[i] >> shift) & 0xff]++] = from[i];
+    std::swap(from, to);
+  }
+  for (size_t i = 0; i < n; ++i) items[i] = FromOrderedKey(from[i]);
+}
+
+// Sorts items that are a few sorted runs (what compactions below leave on an
+// upper level) by merging the runs; many runs fall back to the radix sort.
+void SortRuns(std::vector<double>& items, std::vector<uint64_t>& keys,
+              std::vector<uint64_t>& scratch) {
+  size_t bounds[4];
+  size_t runs = 0;
+  for (size_t i = 1; i < items.size(); ++i) {
+    if (items[i] < items[i - 1]) {
+      if (runs == 4) return RadixSort(items, keys, scratch);
+      bounds[runs++] = i;
+    }
+  }
+  // Merge from the right: [.., b_last) with [b_last, end), and so on.
+  for (size_t r = runs; r-- > 0;) {
+    std::inplace_merge(items.begin() + static_cast<std::ptrdiff_t>(r == 0 ? 0 : bounds[r - 1]),
+                       items.begin() + static_cast<std::ptrdiff_t>(bounds[r]), items.end());
+  }
+}
+
+}  // namespace
+
 void QuantileSketch::Compact(size_t level) {
   if (level + 1 == levels_.size()) {
     levels_.emplace_back();
     next_offset_.push_back(0);
   }
   std::vector<double>& items = levels_[level];
-  std::sort(items.begin(), items.end());
+  // Level 0 holds the input as it came; upper levels hold sorted halves of compactions.
+  if (level == 0) {
+    RadixSort(items, sort_keys_, sort_scratch_);
+  } else {
+    SortRuns(items, sort_keys_, sort_scratch_);
+  }
   // An odd item out stays at this level so the weight moved up is exact.
   size_t paired = items.size() & ~size_t{1};
   size_t offset = next_offset_[level];
@@ -70,6 +154,32 @@ double QuantileSketch::Quantile(double fraction) const {
     if (static_cast<double>(seen) >= target) return value;
   }
   return all.back().first;
+}
+
+std::vector<double> QuantileSketch::Quantiles(const std::vector<double>& fractions) const {
+  auto all = Sorted();
+  std::vector<double> out;
+  int64_t weight = 0;
+  for (const auto& item : all) weight += item.second;
+  for (double fraction : fractions) {
+    if (all.empty()) {
+      out.push_back(std::nan(""));
+      continue;
+    }
+    // As Quantile(): the first item whose cumulative weight reaches the target rank.
+    const double target = std::clamp(fraction, 0.0, 1.0) * static_cast<double>(weight);
+    int64_t seen = 0;
+    double value = all.back().first;
+    for (const auto& [v, w] : all) {
+      seen += w;
+      if (static_cast<double>(seen) >= target) {
+        value = v;
+        break;
+      }
+    }
+    out.push_back(value);
+  }
+  return out;
 }
 
 double QuantileSketch::Rank(double value) const {

@@ -26,6 +26,8 @@ class QuantileSketch {
  public:
   explicit QuantileSketch(int k = 4096) : k_(k) {}
   void Add(double value);
+  // Add() of each value in order, without the per-value checks.
+  void AddMany(const double* values, size_t n);
   int64_t count() const { return count_; }
   int levels() const { return static_cast<int>(levels_.size()); }
   // Worst-case rank error as a fraction of count() (0 while nothing was compacted).
@@ -33,6 +35,8 @@ class QuantileSketch {
   // The value whose estimated rank is fraction * count(), fraction in [0, 1];
   // 0 gives the minimum kept item, 1 the maximum. Requires count() > 0.
   double Quantile(double fraction) const;
+  // Quantile() of each fraction, sorting the kept items once.
+  std::vector<double> Quantiles(const std::vector<double>& fractions) const;
   // Estimated number of added values <= value.
   double Rank(double value) const;
 
@@ -45,6 +49,7 @@ class QuantileSketch {
   int64_t count_ = 0;
   std::vector<std::vector<double>> levels_;
   std::vector<uint8_t> next_offset_;  // per level: which half the next compaction keeps
+  std::vector<uint64_t> sort_keys_, sort_scratch_;  // reused by the radix sort in Compact
 };
 
 // Distinct count estimate with 2^14 one-byte registers (16 KiB): standard

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <map>
@@ -21,6 +22,131 @@ namespace cairn::data {
 namespace {
 
 constexpr int kBuckets = 10;
+
+// A cheap 64-bit hash for short cells (category names, ids): 8 bytes at a
+// time, multiplied and folded. std::hash on string_view costs several times more.
+inline uint64_t CellHash(std::string_view s) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+  uint64_t h = s.size() * kMul;
+  const char* p = s.data();
+  size_t n = s.size();
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * kMul;
+  }
+  h ^= h >> 32;
+  h *= 0xD6E8FEB86659FD93ULL;
+  h ^= h >> 32;
+  return h;
+}
+
+// Bytes of strings kept by a column's exact counts: blocks that never move,
+// so the counts table can hold views into them.
+class StringArena {
+ public:
+  std::string_view Copy(std::string_view s) {
+    if (s.empty()) return std::string_view(kEmpty, 0);
+    if (s.size() > kBlock / 4) {
+      blocks_.emplace_back(new char[s.size()]);
+      bytes_ += s.size();
+      std::memcpy(blocks_.back().get(), s.data(), s.size());
+      auto view = std::string_view(blocks_.back().get(), s.size());
+      // Keep filling the current block: move the big one before it.
+      if (blocks_.size() > 1) std::swap(blocks_[blocks_.size() - 1], blocks_[blocks_.size() - 2]);
+      return view;
+    }
+    if (blocks_.empty() || used_ + s.size() > block_size_) {
+      // Blocks grow from 1 KiB, so a column of a few categories costs little.
+      block_size_ = block_size_ == 0 ? size_t{1024} : std::min(block_size_ * 2, kBlock);
+      block_size_ = std::max(block_size_, s.size());
+      blocks_.emplace_back(new char[block_size_]);
+      bytes_ += block_size_;
+      used_ = 0;
+    }
+    char* at = blocks_.back().get() + used_;
+    std::memcpy(at, s.data(), s.size());
+    used_ += s.size();
+    return std::string_view(at, s.size());
+  }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  static constexpr size_t kBlock = 64 * 1024;
+  static constexpr char kEmpty[1] = {0};
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_size_ = 0;
+  size_t used_ = 0;
+  size_t bytes_ = 0;
+};
+
+// Counts per distinct string in an open-addressing table (linear probing,
+// power-of-two size, at most half full). Keys are views: into the chunk for a
+// chunk's counts, into an arena for a column's running counts.
+class StringCounts {
+ public:
+  struct Slot {
+    const char* data = nullptr;  // nullptr: empty slot
+    uint32_t size = 0;
+    uint64_t hash = 0;
+    int64_t count = 0;
+    std::string_view key() const { return {data, size}; }
+  };
+
+  // Adds `count` to `text`; a new key is copied into `arena` when one is given.
+  void Add(std::string_view text, uint64_t hash, int64_t count, StringArena* arena = nullptr) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.data == nullptr) {
+        const std::string_view kept = arena != nullptr ? arena->Copy(text) : text;
+        slot.data = kept.data() != nullptr ? kept.data() : "";
+        slot.size = static_cast<uint32_t>(kept.size());
+        slot.hash = hash;
+        slot.count = count;
+        ++size_;
+        return;
+      }
+      if (slot.hash == hash && slot.size == text.size() &&
+          std::memcmp(slot.data, text.data(), text.size()) == 0) {
+        slot.count += count;
+        return;
+      }
+    }
+  }
+  size_t size() const { return size_; }
+  size_t table_bytes() const { return slots_.size() * sizeof(Slot); }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& slot : slots_) {
+      if (slot.data != nullptr) f(slot);
+    }
+  }
+
+ private:
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.data == nullptr) continue;
+      size_t i = slot.hash & mask;
+      while (slots_[i].data != nullptr) i = (i + 1) & mask;
+      slots_[i] = slot;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
 
 // Where a column's non-null cells go while summarizing a chunk.
 enum class Mode : uint8_t {
@@ -39,7 +165,7 @@ struct ChunkColumn {
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
   int64_t zeros = 0, inf = 0, numbers = 0;
-  std::unordered_map<std::string_view, int64_t> strings;  // views into the chunk
+  StringCounts strings;  // views into the chunk
   int64_t string_cells = 0, string_bytes = 0;
 };
 
@@ -60,7 +186,8 @@ struct ColumnState {
   std::vector<double> values;  // exact while within the budget
   std::unique_ptr<QuantileSketch> sketch;
   int64_t string_cells = 0, string_bytes = 0;
-  std::unordered_map<std::string, int64_t> strings;  // exact while within the budget
+  StringCounts strings;  // exact while within the budget; keys in `arena`
+  StringArena arena;
   std::unique_ptr<HyperLogLog> distinct;
   std::unique_ptr<SpaceSaving> heavy;
 };
@@ -93,7 +220,11 @@ void SummarizeColumn(const RowChunk& chunk, size_t column, Mode mode, ChunkColum
       floats_first = true;
     }
     if (is_number) {
-      out->inferrer.AddParsedNumber(text, value);
+      if (floats_first) {
+        out->inferrer.AddParsedNumber(text, value);
+      } else {
+        out->inferrer.AddParsedInt(text, integer);
+      }
       ++out->numbers;
       if (std::isinf(value)) {
         ++out->inf;
@@ -104,7 +235,7 @@ void SummarizeColumn(const RowChunk& chunk, size_t column, Mode mode, ChunkColum
     }
     if (!is_number) out->inferrer.Add(text, false);
     if (mode != Mode::kNumeric || !is_number) {
-      ++out->strings[text];
+      out->strings.Add(text, CellHash(text), 1);
       ++out->string_cells;
       out->string_bytes += static_cast<int64_t>(text.size());
     }
@@ -136,7 +267,9 @@ void SketchStrings(ColumnState* st, const StatsOptions& options) {
   st->distinct = std::make_unique<HyperLogLog>();
   st->heavy = std::make_unique<SpaceSaving>(options.heavy_hitter_capacity);
   // A fixed order (count, then value) so the sketch does not depend on hashing.
-  std::vector<std::pair<std::string, int64_t>> kept(st->strings.begin(), st->strings.end());
+  std::vector<std::pair<std::string_view, int64_t>> kept;
+  kept.reserve(st->strings.size());
+  st->strings.ForEach([&](const StringCounts::Slot& s) { kept.emplace_back(s.key(), s.count); });
   std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
@@ -145,6 +278,13 @@ void SketchStrings(ColumnState* st, const StatsOptions& options) {
     st->heavy->Add(value, count);
   }
   st->strings = {};
+  st->arena = {};
+}
+
+void SketchNumbers(ColumnState* st, const StatsOptions& options) {
+  st->sketch = std::make_unique<QuantileSketch>(options.quantile_sketch_k);
+  st->sketch->AddMany(st->values.data(), st->values.size());
+  st->values = {};
 }
 
 void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
@@ -166,30 +306,80 @@ void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
   st->inf += c.inf;
   st->numbers += c.numbers;
   if (!st->sketch && static_cast<int64_t>(st->values.size()) + n > options.exact_budget_values) {
-    st->sketch = std::make_unique<QuantileSketch>(options.quantile_sketch_k);
-    for (double v : st->values) st->sketch->Add(v);
-    st->values = {};
+    SketchNumbers(st, options);
   }
   if (st->sketch) {
-    for (double v : c.finite) st->sketch->Add(v);
+    st->sketch->AddMany(c.finite.data(), c.finite.size());
   } else {
     st->values.insert(st->values.end(), c.finite.begin(), c.finite.end());
   }
   st->string_cells += c.string_cells;
   st->string_bytes += c.string_bytes;
   if (!st->distinct) {
-    for (const auto& [text, count] : c.strings) st->strings[std::string(text)] += count;
+    c.strings.ForEach([&](const StringCounts::Slot& s) {
+      st->strings.Add(s.key(), s.hash, s.count, &st->arena);
+    });
     if (static_cast<int64_t>(st->strings.size()) > options.exact_budget_values) {
       SketchStrings(st, options);
     }
   } else {
-    // The chunk's own values in a fixed order: the hash map's order is not part of the input.
-    std::vector<std::pair<std::string_view, int64_t>> sorted(c.strings.begin(), c.strings.end());
+    // The chunk's own values in a fixed order: the hash table's order is not part of the input.
+    std::vector<std::pair<std::string_view, int64_t>> sorted;
+    sorted.reserve(c.strings.size());
+    c.strings.ForEach([&](const StringCounts::Slot& s) { sorted.emplace_back(s.key(), s.count); });
     std::sort(sorted.begin(), sorted.end());
     for (const auto& [text, count] : sorted) {
       st->distinct->Add(text);
       st->heavy->Add(text, count);
     }
+  }
+}
+
+// Bytes column `st` would hold while merging `c` exactly (vector growth as libstdc++ does it).
+size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c) {
+  size_t bytes = 0;
+  if (!st.sketch) {
+    const size_t size = st.values.size(), n = c.finite.size();
+    const size_t capacity = st.values.capacity();
+    // Growing holds the old and the new array at once: the budget covers that peak too.
+    bytes +=
+        (size + n <= capacity ? capacity : capacity + size + std::max(size, n)) * sizeof(double);
+  }
+  if (!st.distinct) {
+    bytes += st.strings.table_bytes() + st.arena.bytes();
+    bytes += c.strings.size() * 2 * sizeof(StringCounts::Slot);  // room for new keys, roughly
+  }
+  return bytes;
+}
+
+// Before merging a chunk: while the columns would keep more than the byte
+// budget, the column that would keep the most switches to sketches. Merges
+// happen in file order, so the choice is the same for any thread count.
+void EnforceByteBudget(const ChunkSummary& next, const std::vector<Mode>& modes, Mode fallback,
+                       const StatsOptions& options, std::vector<ColumnState>* states) {
+  const size_t budget = static_cast<size_t>(options.exact_budget_bytes);
+  std::vector<size_t> projected(next.columns.size(), 0);
+  size_t total = 0;
+  for (size_t c = 0; c < next.columns.size(); ++c) {
+    if (ModeOf(modes, c, fallback) == Mode::kSkip) continue;
+    projected[c] = ProjectedBytes((*states)[c], next.columns[c]);
+    total += projected[c];
+  }
+  while (total > budget) {
+    size_t largest = 0;
+    for (size_t c = 1; c < projected.size(); ++c) {
+      if (projected[c] > projected[largest]) largest = c;
+    }
+    ColumnState& st = (*states)[largest];
+    const bool has_numbers =
+        !st.sketch && (!st.values.empty() || !next.columns[largest].finite.empty());
+    const bool has_strings =
+        !st.distinct && (st.strings.size() > 0 || next.columns[largest].strings.size() > 0);
+    if (projected[largest] == 0 || (!has_numbers && !has_strings)) break;
+    if (has_numbers) SketchNumbers(&st, options);
+    if (has_strings) SketchStrings(&st, options);
+    total -= projected[largest];
+    projected[largest] = 0;
   }
 }
 
@@ -229,6 +419,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
         ready.erase(ready.begin());
         lock.unlock();
         if (states->size() < next.columns.size()) states->resize(next.columns.size());
+        EnforceByteBudget(next, *modes, fallback, options, states);
         for (size_t c = 0; c < next.columns.size(); ++c) {
           if (ModeOf(*modes, c, fallback) != Mode::kSkip) {
             MergeColumn(next.columns[c], options, &(*states)[c]);
@@ -354,7 +545,9 @@ void FinishNumeric(ColumnState& st, const ColumnInference& inference, NumericSta
   if (st.sketch) {
     out->quantiles_are_estimate = true;
     out->rank_error_bound = st.sketch->RankErrorBound();
-    for (int i = 0; i <= kBuckets; ++i) out->quantiles[i] = st.sketch->Quantile(i / 10.0);
+    std::vector<double> fractions;
+    for (int i = 0; i <= kBuckets; ++i) fractions.push_back(i / 10.0);
+    out->quantiles = st.sketch->Quantiles(fractions);
   } else {
     std::vector<double> fractions;
     for (int i = 0; i <= kBuckets; ++i) fractions.push_back(i / 10.0);
@@ -411,11 +604,11 @@ void FinishString(const ColumnState& st, const ColumnInference& inference, int t
     return;
   }
   out->unique = static_cast<int64_t>(st.strings.size());
-  std::vector<TopValue> all;
+  std::vector<std::pair<std::string_view, int64_t>> all;
   all.reserve(st.strings.size());
-  for (const auto& [value, count] : st.strings) all.push_back({value, count});
-  auto order = [](const TopValue& a, const TopValue& b) {
-    return a.count != b.count ? a.count > b.count : a.value < b.value;
+  st.strings.ForEach([&](const StringCounts::Slot& s) { all.emplace_back(s.key(), s.count); });
+  auto order = [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
   };
   if (all.size() > k) {
     std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(k), all.end(), order);
@@ -423,7 +616,7 @@ void FinishString(const ColumnState& st, const ColumnInference& inference, int t
   } else {
     std::sort(all.begin(), all.end(), order);
   }
-  out->top_k = std::move(all);
+  for (const auto& [value, count] : all) out->top_k.push_back({std::string(value), count});
 }
 
 // Invalid UTF-8 bytes become U+FFFD so the JSON can be written.
@@ -515,10 +708,11 @@ FeatureStats FinishFeature(std::string name, const ColumnInference& inference, i
 }  // namespace
 
 Result<DatasetStats> ComputeStats(TableReader& reader, const StatsOptions& options) {
-  if (options.exact_budget_values < 0 || options.top_k < 0 || options.quantile_sketch_k < 2 ||
-      options.heavy_hitter_capacity < 1) {
+  if (options.exact_budget_values < 0 || options.exact_budget_bytes < 0 || options.top_k < 0 ||
+      options.quantile_sketch_k < 2 || options.heavy_hitter_capacity < 1) {
     return InvalidParameter(
-        "statistics options: exact_budget_values and top_k must be >= 0, quantile_sketch_k >= 2 "
+        "statistics options: exact_budget_values, exact_budget_bytes and top_k must be >= 0, "
+        "quantile_sketch_k >= 2 "
         "and heavy_hitter_capacity >= 1");
   }
   std::vector<Mode> modes;

@@ -1,6 +1,7 @@
 // Per-feature statistics of a table (count, missing, numeric moments,
 // quantiles and histograms, string distinct counts and top values), exact up
-// to a per-column budget and from mergeable deterministic sketches beyond it.
+// to a memory budget (bytes over all columns, values per column) and from
+// mergeable deterministic sketches beyond it, so memory does not grow with rows.
 // ComputeStats reads on the calling thread and summarizes chunks on worker
 // threads; the result is the same for any thread count. Format: docs/data.md.
 #pragma once
@@ -24,6 +25,11 @@ struct StatsOptions {
   // Per column: finite numbers kept for exact quantiles, or distinct strings
   // kept for exact counts; past it the column switches to sketches.
   int64_t exact_budget_values = 10'000'000;
+  // All columns together: bytes of kept numbers and distinct strings (with
+  // their table). When a chunk would take the total past it, the columns
+  // keeping the most switch to sketches, largest first, until it fits; so
+  // memory is bounded whatever the number of rows. 0 sketches everything.
+  int64_t exact_budget_bytes = int64_t{256} << 20;
   int top_k = 20;
   int quantile_sketch_k = 4096;         // QuantileSketch compactor size
   size_t heavy_hitter_capacity = 1000;  // SpaceSaving counters

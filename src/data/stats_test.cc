@@ -262,6 +262,58 @@ TEST(Stats, SameJsonForAnyThreadCount) {
   }
 }
 
+TEST(Stats, ByteBudgetSketchesTheLargestColumnsFirst) {
+  ScratchDir dir;
+  // `big` keeps 20,000 numbers (160 KB), `sparse` 2,000 (16 KB), `name` 3 strings.
+  std::mt19937_64 rng(5);
+  std::string csv = "big,sparse,name\n";
+  for (int i = 0; i < 20000; ++i) {
+    csv += std::to_string(rng() % 1000003) + "." + std::to_string(i % 97) + ",";
+    csv += (i % 10 == 0 ? std::to_string(i % 7) : std::string("NA")) + ",";
+    csv += std::string(i % 3 == 0 ? "x" : (i % 3 == 1 ? "y" : "z")) + "\n";
+  }
+  auto path = dir.Write("budget.csv", csv);
+  ReaderOptions small;
+  small.chunk_rows = 500;
+
+  DatasetStats exact = MustStats(path, {}, small);
+  EXPECT_TRUE(exact.exact);
+
+  std::string first;
+  for (int threads : {1, 2, 4}) {
+    StatsOptions options;
+    options.threads = threads;
+    options.exact_budget_bytes = 100 * 1024;
+    DatasetStats stats = MustStats(path, options, small);
+    EXPECT_FALSE(stats.exact);
+    const FeatureStats& big = Feature(stats, "big");
+    EXPECT_TRUE(big.numeric.quantiles_are_estimate);
+    // Moments and extremes stay exact when the quantiles are sketched.
+    EXPECT_EQ(big.numeric.min, Feature(exact, "big").numeric.min);
+    EXPECT_EQ(big.numeric.max, Feature(exact, "big").numeric.max);
+    EXPECT_DOUBLE_EQ(big.numeric.mean, Feature(exact, "big").numeric.mean);
+    const FeatureStats& sparse = Feature(stats, "sparse");
+    EXPECT_FALSE(sparse.numeric.quantiles_are_estimate);
+    EXPECT_EQ(sparse.numeric.quantiles, Feature(exact, "sparse").numeric.quantiles);
+    const FeatureStats& name = Feature(stats, "name");
+    EXPECT_FALSE(name.string.unique_is_estimate);
+    EXPECT_EQ(name.string.unique, 3);
+    std::string json = StatsToJson(stats).dump();
+    if (first.empty()) {
+      first = json;
+    } else {
+      EXPECT_EQ(json, first) << threads << " threads";
+    }
+  }
+
+  StatsOptions none;
+  none.exact_budget_bytes = 0;  // everything sketched from the first chunk
+  DatasetStats sketched = MustStats(path, none, small);
+  EXPECT_TRUE(Feature(sketched, "sparse").numeric.quantiles_are_estimate);
+  EXPECT_TRUE(Feature(sketched, "name").string.unique_is_estimate);
+  EXPECT_EQ(Feature(sketched, "name").string.top_k.size(), 3u);
+}
+
 TEST(Stats, MalformedInputIsTheReadersError) {
   ScratchDir dir;
   auto path = dir.Write("bad.csv", "a,b\n1,2\n3,\"abc\n4,5\n");

@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "data/utf8.h"
 
@@ -58,10 +60,64 @@ bool ParseInt(std::string_view t, int64_t* value) {
   return r.ec == std::errc() && r.ptr == t.data() + t.size();
 }
 
+namespace {
+
+// Clinger's fast path: a decimal of at most 19 digits whose digits fit in 53
+// bits, scaled by 10^e with |e| <= 22, is exactly one correctly rounded
+// multiplication or division of two exact doubles, so it equals what
+// from_chars returns. Anything else (or anything unusual) returns false and
+// goes to from_chars.
+bool FastDecimal(std::string_view t, double* value) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const char* p = t.data();
+  const char* end = p + t.size();
+  const bool negative = p < end && *p == '-';
+  if (negative) ++p;
+  uint64_t mantissa = 0;
+  int digits = 0;
+  while (p < end && static_cast<unsigned>(*p - '0') <= 9) {
+    mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
+    ++p, ++digits;
+  }
+  int exponent = 0;
+  if (p < end && *p == '.') {
+    ++p;
+    const char* fraction = p;
+    while (p < end && static_cast<unsigned>(*p - '0') <= 9) {
+      mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
+      ++p, ++digits;
+    }
+    exponent = -static_cast<int>(p - fraction);
+  }
+  if (digits == 0 || digits > 19) return false;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    const bool minus = p < end && *p == '-';
+    if (p < end && (*p == '-' || *p == '+')) ++p;
+    int e = 0, e_digits = 0;
+    while (p < end && static_cast<unsigned>(*p - '0') <= 9 && e_digits < 4) {
+      e = e * 10 + (*p - '0');
+      ++p, ++e_digits;
+    }
+    if (e_digits == 0) return false;
+    exponent += minus ? -e : e;
+  }
+  if (p != end || mantissa > (uint64_t{1} << 53) || exponent < -22 || exponent > 22) return false;
+  double d = static_cast<double>(mantissa);
+  d = exponent < 0 ? d / kPow10[-exponent] : d * kPow10[exponent];
+  *value = negative ? -d : d;
+  return true;
+}
+
+}  // namespace
+
 bool ParseFloat(std::string_view t, double* value) {
   const bool plus = !t.empty() && t[0] == '+';
   if (plus) t.remove_prefix(1);
   if (t.empty() || (plus && t[0] == '-')) return false;
+  if (FastDecimal(t, value)) return true;
   auto r = std::from_chars(t.data(), t.data() + t.size(), *value);
   // Out of range is still a float (it saturates to inf or 0); junk after it is not.
   return (r.ec == std::errc() || r.ec == std::errc::result_out_of_range) &&
@@ -73,6 +129,22 @@ bool IsNanToken(std::string_view t) {
 }
 
 namespace {
+
+// ASCII (hence valid UTF-8) cells skip the validator; short cells in one or two loads.
+inline bool IsValidUtf8Fast(std::string_view t) {
+  if (t.empty()) return true;
+  if (t.size() <= 16) {
+    uint64_t a = 0, b = 0;
+    if (t.size() >= 8) {
+      std::memcpy(&a, t.data(), 8);
+      std::memcpy(&b, t.data() + t.size() - 8, 8);
+    } else {
+      std::memcpy(&a, t.data(), t.size());
+    }
+    if (((a | b) & 0x8080808080808080ULL) == 0) return true;
+  }
+  return IsValidUtf8(t);
+}
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -165,7 +237,7 @@ void ColumnTypeInferrer::Add(std::string_view text, bool is_null) {
   }
   ++values_;
   if (strings_ > 0) {  // nothing widens past string; only UTF-8 is left to check
-    if (!IsValidUtf8(text)) ++invalid_utf8_;
+    if (!IsValidUtf8Fast(text)) ++invalid_utf8_;
     return;
   }
   // A float column stays float while its cells parse as floats: skip the
@@ -193,7 +265,7 @@ void ColumnTypeInferrer::Add(std::string_view text, bool is_null) {
       break;
     case CellKind::kString:
       ++strings_;
-      if (!IsValidUtf8(text)) ++invalid_utf8_;
+      if (!IsValidUtf8Fast(text)) ++invalid_utf8_;
       break;
   }
 }
@@ -215,6 +287,17 @@ void ColumnTypeInferrer::AddParsedNumber(std::string_view text, double value) {
     ++floats_;
     if (IsNanToken(text)) ++nan_cells_, --values_;
   }
+}
+
+void ColumnTypeInferrer::AddParsedInt(std::string_view text, int64_t /*value*/) {
+  ++values_;
+  if (strings_ > 0) return;
+  if (floats_ > 0 && bools_ + timestamps_ == 0) {  // as AddParsedNumber: an integer is a float here
+    ++floats_;
+    return;
+  }
+  ++ints_;
+  if (ints_binary_ && !(text == "0" || text == "1")) ints_binary_ = false;
 }
 
 void ColumnTypeInferrer::AddColumn(const RowChunk& chunk, size_t column) {

@@ -48,6 +48,8 @@ class ColumnTypeInferrer {
   // Add() for a non-null cell that ParseFloat already read as `value`: the
   // same counts without parsing the cell again (the statistics parse it anyway).
   void AddParsedNumber(std::string_view text, double value);
+  // Add() for a non-null cell that ParseInt already read as `value`.
+  void AddParsedInt(std::string_view text, int64_t value);
   void AddColumn(const RowChunk& chunk, size_t column);
   void Merge(const ColumnTypeInferrer& other);
   ColumnInference Finish() const;

@@ -2,12 +2,75 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <optional>
+#include <random>
 
 #include "data/test_util.h"
 
 namespace cairn::data {
 namespace {
+
+// ParseFloat's fast path must give exactly what from_chars gives.
+TEST(TypeInference, ParseFloatMatchesFromChars) {
+  auto same = [](const char* text) {
+    const size_t n = std::strlen(text);
+    double fast = 0, slow = 0;
+    const bool ok = ParseFloat(std::string_view(text, n), &fast);
+    auto r = std::from_chars(text, text + n, slow);
+    const bool slow_ok =
+        (r.ec == std::errc() || r.ec == std::errc::result_out_of_range) && r.ptr == text + n;
+    EXPECT_EQ(ok, slow_ok) << text;
+    if (ok && slow_ok) EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+  };
+  for (const char* text : {".5",
+                           "5.",
+                           "-.5",
+                           "1e5",
+                           "1E+05",
+                           "00012",
+                           "-0",
+                           "1e0022",
+                           "1.e5",
+                           ".",
+                           "-",
+                           "e5",
+                           "1e",
+                           "1e+",
+                           "0.1",
+                           "123456789012345678901",
+                           "9007199254740993",
+                           "1.7976931348623157e308",
+                           "2.2250738585072014e-308",
+                           "1e-22",
+                           "1e23",
+                           "4.35",
+                           "-2094.00",
+                           "6.80184e+06",
+                           "1e99999"}) {
+    same(text);
+  }
+  std::mt19937_64 rng(3);
+  char buf[64];
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t r = rng();
+    const double x = static_cast<double>(static_cast<int64_t>(r)) * 1e-9;
+    switch (i % 3) {
+      case 0:
+        std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(r % 10), x);
+        break;
+      case 1:
+        std::snprintf(buf, sizeof buf, "%.*g", static_cast<int>(r % 17) + 1, x);
+        break;
+      default:
+        std::snprintf(buf, sizeof buf, "%.*e", static_cast<int>(r % 17), x);
+        break;
+    }
+    same(buf);
+  }
+}
 
 TEST(TypeInference, ClassifiesCells) {
   struct Case {
