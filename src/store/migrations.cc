@@ -231,6 +231,7 @@ CREATE TABLE job_steps (
   notes TEXT NOT NULL,
   PRIMARY KEY (job_name, step_name)){{WITHOUT_ROWID}};
 CREATE INDEX job_steps_by_cache_key ON job_steps (cache_key, status, ended);
+)SQL",
       // 5: serving control plane - online endpoints,
       // their deployments and the history of every traffic change. Maps and
       // settings are JSON text (read whole by the serving store, never queried).
