@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "api/asset_routes.h"
-#include "api/endpoint_routes.h"
 #include "api/data_routes.h"
+#include "api/endpoint_routes.h"
 #include "api/http_util.h"
 #include "api/job_routes.h"
 #include "api/registry_routes.h"
@@ -113,7 +113,7 @@ int RunServer(const ServerOptions& options) {
   sqlite::SqliteJobStore job_store(**store);
   pipeline::LocalExecutor executor;
   pipeline::SchedulerOptions scheduler_options;
-  scheduler_options.jobs_root = ws / "jobs";
+  scheduler_options.jobs_root = fs::absolute(ws / "jobs");  // steps run in their own folders
   scheduler_options.allowed_roots = {options.datastore_roots.begin(),
                                      options.datastore_roots.end()};
   pipeline::Scheduler scheduler(job_store, tracking, assets, **artifacts, executor,

@@ -203,7 +203,8 @@ class JobCommands {
     }
     PrintTable({"STEP", "STATUS", "ATTEMPT", "EXIT", "RUN", "NOTE"}, rows);
     for (const auto& s : j.value("steps", Json::array())) {
-      for (auto& [o, uri] : s.value("outputs", Json::object()).items()) {
+      const Json outputs = s.value("outputs", Json::object());
+      for (auto& [o, uri] : outputs.items()) {
         std::cout << "  output " << Str(s, "name") << "." << o << ": " << FormatValue(uri) << "\n";
       }
     }
@@ -295,7 +296,8 @@ class JobCommands {
       if (!only.empty() && step != only) continue;
       found_step = true;
       std::string run_id = Str(s, "run_id");
-      for (auto& [output, uri_json] : s.value("outputs", Json::object()).items()) {
+      const Json outputs = s.value("outputs", Json::object());  // items() must not outlive it
+      for (auto& [output, uri_json] : outputs.items()) {
         std::string uri = uri_json.is_string() ? uri_json.get<std::string>() : "";
         auto path = RunArtifactPath(uri, run_id);
         if (!path) {
@@ -415,7 +417,8 @@ class ComputeCommands {
     if (!r) return;
     if (ctx_.json) return ctx_.Emit(*r);
     std::cout << "compute " << name << "\n";
-    for (auto& [k, v] : r->value("compute", Json::object()).items()) {
+    const Json compute = r->value("compute", Json::object());
+    for (auto& [k, v] : compute.items()) {
       if (k != "name") std::cout << "  " << k << ": " << FormatValue(v) << "\n";
     }
   }
