@@ -49,6 +49,12 @@ Json PipelineJson(const PublishedPipeline& p, bool with_plan) {
   if (plan.is_object()) {
     Json inputs = Json::object();
     if (plan.contains("inputs") && plan["inputs"].is_object()) inputs = plan["inputs"];
+    // A command job's inputs are its one step's (what `pipeline run` overrides).
+    const Json& steps = plan.contains("steps") ? plan["steps"] : Json();
+    if (plan.value("type", "") == "command" && steps.is_array() && steps.size() == 1 &&
+        steps[0].contains("inputs") && steps[0]["inputs"].is_object()) {
+      inputs.update(steps[0]["inputs"]);
+    }
     j["inputs"] = inputs;
     j["type"] = plan.value("type", "");
     if (with_plan) j["plan"] = plan;

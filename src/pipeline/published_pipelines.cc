@@ -11,14 +11,17 @@ namespace cairn::pipeline {
 
 Status ApplyInputOverrides(JobPlan& plan, const std::map<std::string, std::string>& inputs) {
   for (const auto& [name, value] : inputs) {
-    auto it = plan.inputs.find(name);
-    if (it == plan.inputs.end()) {
+    InputValue* found = FindJobInput(plan, name);
+    if (!found) {
       std::string known;
       for (const auto& [k, v] : plan.inputs) known += (known.empty() ? "" : ", ") + k;
+      if (plan.type == "command" && plan.steps.size() == 1) {
+        for (const auto& [k, v] : plan.steps[0].inputs) known += (known.empty() ? "" : ", ") + k;
+      }
       return InvalidParameter("inputs." + name + " is not an input of the pipeline (its inputs: " +
                               (known.empty() ? "none" : known) + ")");
     }
-    InputValue& in = it->second;
+    InputValue& in = *found;
     bool asset = in.kind == InputValue::Kind::kDataAsset || in.kind == InputValue::Kind::kUriFile ||
                  in.kind == InputValue::Kind::kUriFolder || in.type == "uri_file" ||
                  in.type == "uri_folder";

@@ -46,6 +46,15 @@ bool MatchesFilter(const OutboxEvent& e, const std::map<std::string, std::string
 
 }  // namespace
 
+InputValue* FindJobInput(JobPlan& plan, const std::string& name) {
+  if (auto it = plan.inputs.find(name); it != plan.inputs.end()) return &it->second;
+  if (plan.type == "command" && plan.steps.size() == 1) {
+    auto& inputs = plan.steps[0].inputs;
+    if (auto it = inputs.find(name); it != inputs.end()) return &it->second;
+  }
+  return nullptr;
+}
+
 std::string ScheduledJobName(const std::string& schedule, int64_t fire_ms,
                              const std::string& suffix) {
   std::string utc = FormatUtc(fire_ms);  // 2024-03-10T07:30:00Z
@@ -83,7 +92,7 @@ Result<ScheduleRecord> ScheduleRunner::Create(NewSchedule n) {
   if (n.plan.steps.empty()) return InvalidParameter("the schedule's job has no steps");
   const Trigger& t = n.trigger;
   if (t.type == Trigger::Type::kDataAsset && !t.bind_input.empty() &&
-      !n.plan.inputs.count(t.bind_input)) {
+      !FindJobInput(n.plan, t.bind_input)) {
     return InvalidParameter("trigger.input '" + t.bind_input +
                             "' is not an input of the schedule's job (its inputs: key)");
   }
@@ -236,7 +245,9 @@ std::optional<int64_t> ScheduleRunner::TickOne(ScheduleRecord& s, int64_t now) {
     if (latest.ok() && !latest->empty() && *latest != s.last_seen_version) {
       JobPlan p = *plan;
       if (!t.bind_input.empty()) {
-        InputValue& in = p.inputs[t.bind_input];
+        InputValue* found = FindJobInput(p, t.bind_input);
+        if (!found) return std::nullopt;  // checked at creation; the plan is stored
+        InputValue& in = *found;
         in.kind = InputValue::Kind::kDataAsset;
         in.asset_ref = t.data_asset + ":" + *latest;
         in.path.clear();

@@ -113,6 +113,10 @@ class ScheduleRunner {
   std::thread thread_;
 };
 
+// A job's input by name, as overrides and data triggers address it: the
+// pipeline-level input, or for a command job its step's input. Null if none.
+InputValue* FindJobInput(JobPlan& plan, const std::string& name);
+
 // "nightly" + 2024-03-10T07:30:00Z -> "nightly-20240310T073000Z".
 std::string ScheduledJobName(const std::string& schedule, int64_t fire_ms,
                              const std::string& suffix);
