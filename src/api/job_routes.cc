@@ -34,16 +34,6 @@ Json StepJson(const JobStepRecord& s) {
   return j;
 }
 
-Json JobJson(const JobRecord& job) {
-  Json steps = Json::array();
-  for (const JobStepRecord& s : job.steps) steps.push_back(StepJson(s));
-  return {
-      {"name", job.name},       {"display_name", job.display_name},   {"type", job.type},
-      {"status", job.status},   {"experiment_id", job.experiment_id}, {"run_id", job.run_id},
-      {"created", job.created}, {"started", OptTime(job.started)},    {"ended", OptTime(job.ended)},
-      {"error", job.error},     {"steps", std::move(steps)}};
-}
-
 Json ComputeJson(const ComputeInfo& c) {
   return {{"name", c.name},
           {"type", c.type},
@@ -53,6 +43,16 @@ Json ComputeJson(const ComputeInfo& c) {
 }
 
 }  // namespace
+
+Json JobToJson(const JobRecord& job) {
+  Json steps = Json::array();
+  for (const JobStepRecord& s : job.steps) steps.push_back(StepJson(s));
+  return {
+      {"name", job.name},       {"display_name", job.display_name},   {"type", job.type},
+      {"status", job.status},   {"experiment_id", job.experiment_id}, {"run_id", job.run_id},
+      {"created", job.created}, {"started", OptTime(job.started)},    {"ended", OptTime(job.ended)},
+      {"error", job.error},     {"steps", std::move(steps)}};
+}
 
 void RegisterJobRoutes(http::Server& server, pipeline::JobService& s) {
   // Longer prefixes than the asset router's "/api/2.0/cairn/", so both coexist.
@@ -66,13 +66,13 @@ void RegisterJobRoutes(http::Server& server, pipeline::JobService& s) {
     if (!a.ok()) return a.status();
     CAIRN_ASSIGN_OR_RETURN(pipeline::JobPlan parsed, pipeline::PlanFromJson(*plan));
     CAIRN_ASSIGN_OR_RETURN(JobRecord job, s.Submit(std::move(parsed), user));
-    return Json{{"job", JobJson(job)}};
+    return Json{{"job", JobToJson(job)}};
   });
   jobs.Add("GET", "get", [&s](Args& a) -> Result<Json> {
     std::string name = a.String("name");
     if (!a.ok()) return a.status();
     CAIRN_ASSIGN_OR_RETURN(JobRecord job, s.Get(name));
-    return Json{{"job", JobJson(job)}};
+    return Json{{"job", JobToJson(job)}};
   });
   jobs.Add("GET", "list", [&s](Args& a) -> Result<Json> {
     int64_t max = a.OptInt("max_results").value_or(100);
@@ -80,14 +80,14 @@ void RegisterJobRoutes(http::Server& server, pipeline::JobService& s) {
     if (!a.ok()) return a.status();
     CAIRN_ASSIGN_OR_RETURN(std::vector<JobRecord> all, s.List(status, max));
     Json out = Json::array();
-    for (const JobRecord& j : all) out.push_back(JobJson(j));
+    for (const JobRecord& j : all) out.push_back(JobToJson(j));
     return Json{{"jobs", std::move(out)}};
   });
   jobs.Add("POST", "cancel", [&s](Args& a) -> Result<Json> {
     std::string name = a.String("name");
     if (!a.ok()) return a.status();
     CAIRN_ASSIGN_OR_RETURN(JobRecord job, s.Cancel(name, std::chrono::seconds(10)));
-    return Json{{"job", JobJson(job)}};
+    return Json{{"job", JobToJson(job)}};
   });
   // Waits (bounded) until the job ends: lets clients and tests follow a job
   // without polling in a loop.
@@ -97,7 +97,7 @@ void RegisterJobRoutes(http::Server& server, pipeline::JobService& s) {
     if (!a.ok()) return a.status();
     if (timeout < 0 || timeout > 600) return InvalidParameter("timeout_seconds must be 0..600");
     CAIRN_ASSIGN_OR_RETURN(JobRecord job, s.Wait(name, std::chrono::seconds(timeout)));
-    return Json{{"job", JobJson(job)}};
+    return Json{{"job", JobToJson(job)}};
   });
   jobs.Add("GET", "logs", [&s](Args& a) -> Result<Json> {
     std::string name = a.String("name");

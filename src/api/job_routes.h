@@ -3,6 +3,8 @@
 // records; all logic is in pipeline::JobService.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace cairn {
 namespace http {
 class Server;
@@ -11,6 +13,10 @@ namespace pipeline {
 class JobService;
 }
 
+struct JobRecord;
+
 void RegisterJobRoutes(http::Server& server, pipeline::JobService& jobs);
+// A job as the job routes answer it (schedule and pipeline routes reuse it).
+nlohmann::json JobToJson(const JobRecord& job);
 
 }  // namespace cairn

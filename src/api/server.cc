@@ -13,6 +13,7 @@
 #include "api/http_util.h"
 #include "api/job_routes.h"
 #include "api/registry_routes.h"
+#include "api/schedule_routes.h"
 #include "api/scoring_routes.h"
 #include "api/tracking_routes.h"
 #include "artifacts/artifact_store.h"
@@ -24,6 +25,8 @@
 #include "core/version.h"
 #include "pipeline/job_service.h"
 #include "pipeline/local_executor.h"
+#include "pipeline/published_pipelines.h"
+#include "pipeline/schedule_runner.h"
 #include "pipeline/scheduler.h"
 #include "registry/registry_service.h"
 #include "serving/endpoint_service.h"
@@ -32,6 +35,7 @@
 #include "store/sqlite/sqlite_asset_store.h"
 #include "store/sqlite/sqlite_job_store.h"
 #include "store/sqlite/sqlite_registry_store.h"
+#include "store/sqlite/sqlite_schedule_store.h"
 #include "store/sqlite/sqlite_serving_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tracking/tracking_service.h"
@@ -123,6 +127,24 @@ int RunServer(const ServerOptions& options) {
     std::cerr << "cairn: " << st.message() << "\n";
     return 1;
   }
+  // Schedules and published pipelines submit their plans through JobService;
+  // data_asset triggers watch the latest version of a data asset.
+  sqlite::SqliteScheduleStore schedule_store(**store);
+  auto submit_job = [&jobs](pipeline::JobPlan plan,
+                            const std::string& user) -> Result<std::string> {
+    CAIRN_ASSIGN_OR_RETURN(JobRecord job, jobs.Submit(std::move(plan), user));
+    return job.name;
+  };
+  auto latest_data_version = [&assets](const std::string& name) -> Result<std::string> {
+    auto v = assets.Resolve("data", name + "@latest");
+    if (!v.ok()) {
+      if (v.status().code() == ErrorCode::kResourceDoesNotExist) return std::string();
+      return v.status();
+    }
+    return v->version;
+  };
+  pipeline::ScheduleRunner schedule_runner(schedule_store, submit_job, latest_data_version);
+  pipeline::PublishedPipelines published_pipelines(schedule_store, submit_job);
 
   // The serving data plane; the control plane applies endpoints to it. It is
   // declared before the HTTP server so it outlives requests in flight.
@@ -162,6 +184,7 @@ int RunServer(const ServerOptions& options) {
   RegisterDataRoutes(server, data_stats);
   RegisterScoringRoutes(server, serving_router);
   RegisterJobRoutes(server, jobs);
+  RegisterScheduleRoutes(server, schedule_runner, published_pipelines, jobs);
   RegisterServiceRoutes(server, **store);
 
   int port = server.Bind(options.host, options.port);
@@ -183,6 +206,7 @@ int RunServer(const ServerOptions& options) {
     std::cerr << "cairn: cannot resume jobs: " << st.message() << "\n";
     return 1;
   }
+  (void)schedule_runner.Start();  // after the scheduler: firings submit jobs
   std::thread signal_thread([&server, &scheduler, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -193,6 +217,7 @@ int RunServer(const ServerOptions& options) {
             << LatestSchemaVersion() << ")\n"
             << "listening on http://" << options.host << ":" << port << std::endl;
   server.Run();  // returns after Stop(), once requests in flight are answered
+  schedule_runner.Stop();
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   std::cout << "cairn: stopped cleanly" << std::endl;

@@ -24,6 +24,7 @@
 #include "core/fs.h"
 #include "pipeline/job_spec.h"
 #include "pipeline/plan_json.h"
+#include "pipeline/schedule_json.h"
 #include "pipeline/schedule_spec.h"
 
 namespace cairn {
@@ -499,6 +500,214 @@ void ScheduleValidate(CliContext& ctx, const std::string& file, int count) {
   }
 }
 
+// `cairn schedule create|list|show|enable|disable|delete`: the server stores
+// the schedule and fires it (pipeline/schedule_runner.h).
+class ScheduleCommands {
+ public:
+  explicit ScheduleCommands(CliContext& ctx) : ctx_(ctx) {}
+
+  void Create(const std::string& file, bool disabled) {
+    auto s = pipeline::LoadScheduleSpec(file);
+    if (!s.ok()) return ctx_.FailLocal(s.status());
+    std::string job_file = s->create_job_file.empty() ? file : s->create_job_file;
+    CliUploader uploader(ctx_, fs::absolute(job_file).lexically_normal().string());
+    if (Status st = pipeline::UploadLocalParts(s->job, uploader); !st.ok()) {
+      return ctx_.FailLocal(st);
+    }
+    Json args = {{"name", s->name},
+                 {"display_name", s->display_name},
+                 {"description", s->description},
+                 {"tags", s->tags},
+                 {"trigger", pipeline::TriggerToJson(s->trigger)},
+                 {"plan", pipeline::PlanToJson(s->job)},
+                 {"enabled", !disabled},
+                 {"user", UserName()}};
+    auto r = ctx_.Send("POST", std::string(kCairnApi) + "schedules/create", args);
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    const Json& sc = (*r)["schedule"];
+    std::cout << "created schedule " << Str(sc, "name") << " (" << Str(sc, "trigger_type")
+              << (sc.value("enabled", false) ? ", enabled" : ", disabled") << ")\n";
+    if (!sc["next_fire_time"].is_null()) {
+      std::cout << "  next fire time: " << FormatTime(sc["next_fire_time"]) << "\n";
+    }
+    std::cout << "  details: cairn schedule show " << Str(sc, "name") << "\n";
+  }
+
+  void List() {
+    auto r = ctx_.Send("GET", std::string(kCairnApi) + "schedules/list", Json::object());
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& sc : r->value("schedules", Json::array())) {
+      rows.push_back({Str(sc, "name"), Str(sc, "trigger_type"),
+                      sc.value("enabled", false) ? "yes" : "no",
+                      FormatTime(sc.value("next_fire_time", Json())),
+                      FormatTime(sc.value("last_fire_time", Json())), Str(sc, "last_job")});
+    }
+    PrintTable({"NAME", "TRIGGER", "ENABLED", "NEXT_FIRE", "LAST_FIRE", "LAST_JOB"}, rows);
+  }
+
+  void Show(const std::string& name) {
+    auto r =
+        ctx_.Send("GET", std::string(kCairnApi) + "schedules/get", {{"name", name}, {"count", 5}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    const Json& sc = (*r)["schedule"];
+    const Json& t = sc["trigger"];
+    std::cout << "schedule " << Str(sc, "name") << "\n"
+              << "  enabled:   " << (sc.value("enabled", false) ? "yes" : "no") << "\n"
+              << "  trigger:   " << Str(sc, "trigger_type");
+    std::string type = Str(sc, "trigger_type");
+    if (type == "cron") std::cout << " \"" << Str(t, "expression") << "\"";
+    if (type == "recurrence") {
+      std::cout << " every " << Str(t, "interval") << " " << Str(t, "frequency") << "(s)";
+    }
+    if (type == "cron" || type == "recurrence") std::cout << " (" << Str(t, "time_zone") << ")";
+    if (type == "data_asset") {
+      std::cout << " on new versions of " << Str(t, "name");
+      if (!Str(t, "input").empty()) std::cout << " (bound to input " << Str(t, "input") << ")";
+      std::cout << "; last seen version: "
+                << (Str(sc, "last_seen_version").empty() ? "-" : Str(sc, "last_seen_version"));
+    }
+    if (type == "event") {
+      std::cout << " on " << Str(t, "event_type") << " events (after event id "
+                << Str(sc, "last_seen_event_id") << ")";
+    }
+    std::cout << "\n  last fire: " << FormatTime(sc.value("last_fire_time", Json()))
+              << (Str(sc, "last_job").empty() ? "" : " (job " + Str(sc, "last_job") + ")") << "\n";
+    if (!Str(sc, "last_error").empty())
+      std::cout << "  last error: " << Str(sc, "last_error") << "\n";
+    const Json fires = sc.value("next_fire_times", Json::array());
+    if (!fires.empty()) {
+      std::cout << "  next fire times:\n";
+      for (const auto& f : fires) {
+        std::cout << "    " << Str(f, "utc") << "  (" << Str(f, "local") << ")\n";
+      }
+    } else if (type == "cron" || type == "recurrence") {
+      std::cout << "  next fire times: none ("
+                << (sc.value("enabled", false) ? "past its end_time" : "disabled") << ")\n";
+    }
+    const Json runs = sc.value("recent_jobs", Json::array());
+    if (!runs.empty()) {
+      std::cout << "  recent jobs:\n";
+      for (const auto& j : runs) {
+        std::cout << "    " << Str(j, "name") << "  " << Str(j, "status") << "  "
+                  << FormatTime(j.value("created", Json())) << "\n";
+      }
+    }
+  }
+
+  void SetEnabled(const std::string& name, bool enabled) {
+    auto r = ctx_.Send(
+        "POST", std::string(kCairnApi) + (enabled ? "schedules/enable" : "schedules/disable"),
+        {{"name", name}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::cout << (enabled ? "enabled" : "disabled") << " schedule " << name << "\n";
+  }
+
+  void Delete(const std::string& name) {
+    auto r = ctx_.Send("POST", std::string(kCairnApi) + "schedules/delete", {{"name", name}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::cout << "deleted schedule " << name << "\n";
+  }
+
+ private:
+  CliContext& ctx_;
+};
+
+// `cairn pipeline publish|list|show|run`: versioned job plans run by name.
+class PipelineCommands {
+ public:
+  explicit PipelineCommands(CliContext& ctx) : ctx_(ctx) {}
+
+  void Publish(const std::string& file, const std::string& name, const std::string& description) {
+    auto plan = pipeline::LoadJobSpec(file);
+    if (!plan.ok()) return ctx_.FailLocal(plan.status());
+    CliUploader uploader(ctx_, fs::absolute(file).lexically_normal().string());
+    if (Status st = pipeline::UploadLocalParts(*plan, uploader); !st.ok()) {
+      return ctx_.FailLocal(st);
+    }
+    auto r = ctx_.Send("POST", std::string(kCairnApi) + "pipelines/publish",
+                       {{"name", name},
+                        {"description", description},
+                        {"plan", pipeline::PlanToJson(*plan)},
+                        {"user", UserName()}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    const Json& p = (*r)["pipeline"];
+    std::cout << "published pipeline " << Str(p, "name") << " version " << Str(p, "version")
+              << "\n  run it: cairn pipeline run " << Str(p, "name")
+              << " [--set inputs.<name>=<value>]\n"
+              << "  or POST " << kCairnApi << "pipelines/" << Str(p, "name") << "/runs\n";
+  }
+
+  void List() {
+    auto r = ctx_.Send("GET", std::string(kCairnApi) + "pipelines/list", Json::object());
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : r->value("pipelines", Json::array())) {
+      std::string inputs;
+      for (auto& [k, v] : p.value("inputs", Json::object()).items()) {
+        inputs += (inputs.empty() ? "" : ",") + k;
+      }
+      rows.push_back({Str(p, "name"), Str(p, "version"), Str(p, "type"), inputs,
+                      FormatTime(p.value("creation_time", Json()))});
+    }
+    PrintTable({"NAME", "LATEST", "TYPE", "INPUTS", "PUBLISHED"}, rows);
+  }
+
+  void Show(const std::string& name, int64_t version) {
+    Json args = {{"name", name}};
+    if (version > 0) args["version"] = version;
+    auto r = ctx_.Send("GET", std::string(kCairnApi) + "pipelines/get", args);
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    const Json& p = (*r)["pipeline"];
+    std::cout << "pipeline " << Str(p, "name") << " version " << Str(p, "version") << " ("
+              << Str(p, "type") << ", published " << FormatTime(p.value("creation_time", Json()))
+              << ")\n";
+    if (!Str(p, "description").empty()) std::cout << "  " << Str(p, "description") << "\n";
+    std::cout << "  inputs:\n";
+    for (auto& [k, v] : p.value("inputs", Json::object()).items()) {
+      std::string value = Str(v, "literal");
+      if (value.empty()) value = Str(v, "asset_ref");
+      std::cout << "    " << k << " = " << value << "\n";
+    }
+    std::cout << "  steps: " << p["plan"].value("steps", Json::array()).size() << "\n";
+  }
+
+  void Run(const std::string& name, const std::vector<std::string>& sets, int64_t version,
+           const std::string& experiment) {
+    Json inputs = Json::object();
+    for (const auto& s : sets) {
+      auto o = pipeline::ParseOverride(s);
+      if (!o.ok()) return ctx_.Fail(kUsage, "BAD_REQUEST", o.status().message());
+      if (o->key.rfind("inputs.", 0) != 0 || o->key.size() <= 7) {
+        return ctx_.Fail(
+            kUsage, "BAD_REQUEST",
+            "--set takes inputs.<name>=<value> for a published pipeline, not '" + s + "'");
+      }
+      inputs[o->key.substr(7)] = o->value;
+    }
+    Json args = {{"inputs", inputs}, {"user", UserName()}};
+    if (version > 0) args["version"] = version;
+    if (!experiment.empty()) args["experiment_name"] = experiment;
+    auto r = ctx_.Send("POST", std::string(kCairnApi) + "pipelines/" + name + "/runs", args);
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    const Json& job = (*r)["job"];
+    std::cout << "submitted job " << Str(job, "name") << " (" << Str(job, "status") << ")\n"
+              << "  follow it: cairn job stream " << Str(job, "name") << "\n";
+  }
+
+ private:
+  CliContext& ctx_;
+};
+
 }  // namespace
 
 void AddJobCommands(CLI::App& app, CliContext& ctx) {
@@ -580,6 +789,53 @@ void AddJobCommands(CLI::App& app, CliContext& ctx) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   validate->callback([&] { ScheduleValidate(ctx, file, count); });
+  static ScheduleCommands schedules(ctx);
+  static bool disabled = false;
+  auto* s_create = schedule->add_subcommand(
+      "create", "create a schedule from YAML (uploads the job's local code and inputs)");
+  s_create->add_option("--file,-f", file, "schedule YAML")->required();
+  s_create->add_flag("--disabled", disabled, "create it disabled");
+  s_create->callback([&] { schedules.Create(file, disabled); });
+  schedule->add_subcommand("list", "list schedules")->callback([&] { schedules.List(); });
+  auto* s_show =
+      schedule->add_subcommand("show", "a schedule, its next 5 fire times and last jobs");
+  s_show->add_option("name", name)->required();
+  s_show->callback([&] { schedules.Show(name); });
+  auto* s_enable = schedule->add_subcommand("enable", "enable a schedule (fires from now on)");
+  s_enable->add_option("name", name)->required();
+  s_enable->callback([&] { schedules.SetEnabled(name, true); });
+  auto* s_disable = schedule->add_subcommand("disable", "disable a schedule");
+  s_disable->add_option("name", name)->required();
+  s_disable->callback([&] { schedules.SetEnabled(name, false); });
+  auto* s_delete = schedule->add_subcommand("delete", "delete a schedule (its jobs stay)");
+  s_delete->add_option("name", name)->required();
+  s_delete->callback([&] { schedules.Delete(name); });
+
+  static PipelineCommands pipelines(ctx);
+  static std::string description, experiment;
+  static int64_t version = 0;
+  auto* pipeline_cmd =
+      app.add_subcommand("pipeline", "published pipelines: versioned job plans run by name")
+          ->require_subcommand(1);
+  auto* p_publish = pipeline_cmd->add_subcommand(
+      "publish", "publish a job YAML as the next version of a named pipeline");
+  p_publish->add_option("--file,-f", file, "job or pipeline YAML")->required();
+  p_publish->add_option("--name,-n", name, "pipeline name")->required();
+  p_publish->add_option("--description,-d", description);
+  p_publish->callback([&] { pipelines.Publish(file, name, description); });
+  pipeline_cmd->add_subcommand("list", "list published pipelines (latest versions)")->callback([&] {
+    pipelines.List();
+  });
+  auto* p_show = pipeline_cmd->add_subcommand("show", "a published pipeline and its inputs");
+  p_show->add_option("name", name)->required();
+  p_show->add_option("--version", version, "version (default: latest)");
+  p_show->callback([&] { pipelines.Show(name, version); });
+  auto* p_run = pipeline_cmd->add_subcommand("run", "submit a job from a published pipeline");
+  p_run->add_option("name", name)->required();
+  p_run->add_option("--set", sets, "override an input: inputs.<name>=<value> (repeatable)");
+  p_run->add_option("--version", version, "version (default: latest)");
+  p_run->add_option("--experiment-name", experiment, "experiment of the job's runs");
+  p_run->callback([&] { pipelines.Run(name, sets, version, experiment); });
 }
 
 }  // namespace cairn

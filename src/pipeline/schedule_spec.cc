@@ -400,7 +400,7 @@ Status ParseTrigger(const Doc& d, const YAML::Node& n, const std::string& zonein
       }
     }
   } else if (type == "data_asset") {
-    CAIRN_RETURN_IF_ERROR(CheckMap(d, n, {"type", "name"}, "a data_asset trigger"));
+    CAIRN_RETURN_IF_ERROR(CheckMap(d, n, {"type", "name", "input"}, "a data_asset trigger"));
     t.type = Trigger::Type::kDataAsset;
     if (!n["name"])
       return Err(d, n,
@@ -411,6 +411,9 @@ Status ParseTrigger(const Doc& d, const YAML::Node& n, const std::string& zonein
       return Err(
           d, n["name"],
           "trigger.name must be a data asset name (no version): it fires on every new version");
+    }
+    if (n["input"]) {
+      CAIRN_ASSIGN_OR_RETURN(t.bind_input, Scalar(d, n["input"], "trigger.input"));
     }
     return Status::Ok();
   } else if (type == "event") {

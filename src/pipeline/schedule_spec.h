@@ -99,6 +99,9 @@ struct Trigger {
   std::shared_ptr<const TimeZone> zone;
   // data_asset: fires when a new version of this data asset is registered.
   std::string data_asset;
+  // data_asset: the job input (create_job's `inputs:` key) bound to the new
+  // version "name:version" when it fires; empty = none.
+  std::string bind_input;
   // event: fires on outbox events of this type whose fields match `filter`.
   std::string event_type;
   std::map<std::string, std::string> filter;

@@ -286,6 +286,38 @@ CREATE TABLE traffic_history (
   reason TEXT NOT NULL,
   PRIMARY KEY (endpoint, seq)){{WITHOUT_ROWID}};
 )SQL",
+      // 6: schedules (time, data-asset and event triggers that submit a stored
+      // job plan) and published pipelines (versioned plans run by REST).
+      // Trigger and plan are JSON text, read whole by the schedule store.
+      R"SQL(
+CREATE TABLE schedules (
+  name TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  trigger_kind TEXT NOT NULL,
+  trigger_spec TEXT NOT NULL,
+  plan TEXT NOT NULL,
+  enabled BIGINT NOT NULL,
+  next_fire_time BIGINT,
+  last_fire_time BIGINT,
+  last_job TEXT NOT NULL,
+  last_error TEXT NOT NULL,
+  watched TEXT NOT NULL,
+  last_seen_version TEXT NOT NULL,
+  last_seen_event_id BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL);
+CREATE TABLE published_pipelines (
+  name TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  plan TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  PRIMARY KEY (name, version)){{WITHOUT_ROWID}};
+)SQL",
   };
   return kMigrations;
 }
