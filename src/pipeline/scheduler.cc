@@ -131,6 +131,7 @@ Scheduler::Scheduler(JobStore& jobs, TrackingService& tracking, AssetService& as
       executor_(executor),
       options_(std::move(options)),
       clock_(clock) {
+  if (options_.tools_dir.empty()) options_.tools_dir = SelfExecutableDir();
   executor_.SetExitCallback([this](const std::string& key, const StepExit& exit) {
     Post(Event{Event::Kind::kExit, nullptr, key, exit});
   });
@@ -813,10 +814,9 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
     if (eq != std::string::npos) envmap[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   for (const auto& [k, v] : p.environment_variables) envmap[k] = v;
-  if (env) {
-    envmap["VIRTUAL_ENV"] = env->root.string();
-    envmap["PATH"] = (env->root / "bin").string() + ":" + envmap["PATH"];
-  }
+  if (env) envmap["VIRTUAL_ENV"] = env->root.string();
+  envmap["PATH"] = StepSearchPath(env ? env->root / "bin" : std::filesystem::path(),
+                                  options_.tools_dir, envmap["PATH"]);
   std::string url;
   {
     std::lock_guard lock(mu_);
