@@ -117,7 +117,7 @@ class FlightsPipelineTest(ServerTestCase):
             self.assertEqual(steps2[name]["status"], "Completed", steps2[name])
             self.assertEqual(steps2[name]["reused_from"], steps[name]["run_id"], steps2[name])
         self.assertIn("reused from run " + steps["train"]["run_id"], second.stdout)
-        versions = self.cli_json("model", "versions", "flights-delay")
+        versions = self.cli_json("model", "list", "--name", "flights-delay")
         self.assertEqual(len(versions["model_versions"]), 1, versions)
 
         # A new data version with an impossible record fails validate; nothing downstream runs.
