@@ -110,10 +110,11 @@ step_table() {  # job name -> "step  status  run  reused-from" lines, from `cair
   "$BIN" --json job show "$1" | /usr/bin/python3 -c '
 import json, sys
 job = json.load(sys.stdin)["job"]
-print(f"job {job[\"name\"]}: {job[\"status\"]}")
+print("job %s: %s" % (job["name"], job["status"]))
 for s in job["steps"]:
     reused = s.get("reused_from") or ""
-    print(f"  {s[\"name\"]:<9} {s[\"status\"]:<10} run {s[\"run_id\"]}" + (f"  reused from run {reused}" if reused else ""))'
+    print("  %-9s %-10s run %s%s" % (s["name"], s["status"], s["run_id"],
+                                     "  reused from run " + reused if reused else ""))'
 }
 step_run() {  # job name, step name -> the step's run id
   "$BIN" --json job show "$1" |
