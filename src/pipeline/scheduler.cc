@@ -582,11 +582,14 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     status = kJobQueued;
   }
   if (status != job.rec.status) {
+    // Read the clock again: steps started (or reused) in this pass took time,
+    // and a job must not end before its last step.
+    const int64_t status_now = clock_.NowMillis();
     Mirror(tx, job.rec.run_id, job.rec.experiment_id, job.rec.status, status, job.rec.name, "",
-           now);
+           status_now);
     if (status == kJobRunning && !job.rec.started) job.rec.started = now;
     if (IsTerminalJobStatus(status)) {
-      job.rec.ended = now;
+      job.rec.ended = status_now;
       if (!job.rec.started) job.rec.started = now;
     }
     job.rec.status = status;

@@ -117,6 +117,8 @@ class FlightsPipelineTest(ServerTestCase):
             self.assertEqual(steps2[name]["status"], "Completed", steps2[name])
             self.assertEqual(steps2[name]["reused_from"], steps[name]["run_id"], steps2[name])
         self.assertIn("reused from run " + steps["train"]["run_id"], second.stdout)
+        # The job ends with (not before) its last step, also when one pass reused them all.
+        self.assertGreaterEqual(job2["ended"], max(s["ended"] for s in steps2.values()), job2)
         versions = self.cli_json("model", "list", "--name", "flights-delay")
         self.assertEqual(len(versions["model_versions"]), 1, versions)
 
