@@ -116,9 +116,9 @@ for s in job["steps"]:
     print("  %-9s %-10s run %s%s" % (s["name"], s["status"], s["run_id"],
                                      "  reused from run " + reused if reused else ""))'
 }
-step_run() {  # job name, step name -> the step's run id
+step_run() {  # job name, step name -> the run that did the step's work (the origin when reused)
   "$BIN" --json job show "$1" |
-    /usr/bin/python3 -c 'import json,sys; print(next(s["run_id"] for s in json.load(sys.stdin)["job"]["steps"] if s["name"] == sys.argv[1]))' "$2"
+    /usr/bin/python3 -c 'import json,sys; print(next(s.get("reused_from") or s["run_id"] for s in json.load(sys.stdin)["job"]["steps"] if s["name"] == sys.argv[1]))' "$2"
 }
 for RUN in 1 2; do
   JOB="flights-$STAMP-$RUN"
@@ -134,7 +134,7 @@ FIRST="flights-$STAMP-1"
 EVAL_RUN="$(step_run "$FIRST" evaluate)"
 TRAIN_RUN="$(step_run "$FIRST" train)"
 echo
-echo "== Held-out metrics of the flights model (evaluate step's run $EVAL_RUN, MLflow API)"
+echo "== Held-out metrics of the flights model (run $EVAL_RUN of the evaluate step, MLflow API)"
 "$BIN" --json run show "$EVAL_RUN" | /usr/bin/python3 -c '
 import json, sys
 metrics = {m["key"]: m["value"] for m in json.load(sys.stdin)["run"]["data"]["metrics"]}
