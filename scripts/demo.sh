@@ -3,7 +3,9 @@
 # workspace, registers the training data, the code and the environment as
 # versioned assets, trains a real model (scikit-learn's bundled breast-cancer
 # data) in four tracked runs that record their inputs, then shows the runs and
-# the lineage through the CLI. Run via `make demo`.
+# the lineage through the CLI. Then the flights pipeline (prep, validate,
+# train, evaluate, register; examples/flights/) runs twice: the second run
+# reuses every step. Run via `make demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/cairn
@@ -95,12 +97,65 @@ echo "== cairn lineage show breast-cancer:$DATA_VERSION --downstream   (what dep
 echo
 echo "== cairn lineage show run:$BEST --upstream   (what produced this run?)"
 "$BIN" lineage show "run:$BEST" --upstream
+echo
+echo "== Pipelines: the flights demo (examples/flights/pipeline.yml), run twice"
+# flights-20k: 20,000 records with date, origin and destination (flights-200k
+# has only delay, distance and time of day), so the model gets schedule and
+# airport features while training stays a few seconds.
+FLIGHTS="$(scripts/fetch_flights.sh)/flights-20k.json"
+"$BIN" data create --name flights --path "$FLIGHTS" \
+  --description "vega-datasets flights-20k: 2001 US flights, delay in minutes" --tag source=vega-datasets
+STAMP="$(date +%Y%m%d-%H%M%S)"
+step_table() {  # job name -> "step  status  run  reused-from" lines, from `cairn job show --json`
+  "$BIN" --json job show "$1" | /usr/bin/python3 -c '
+import json, sys
+job = json.load(sys.stdin)["job"]
+print("job %s: %s" % (job["name"], job["status"]))
+for s in job["steps"]:
+    reused = s.get("reused_from") or ""
+    print("  %-9s %-10s run %s%s" % (s["name"], s["status"], s["run_id"],
+                                     "  reused from run " + reused if reused else ""))'
+}
+step_run() {  # job name, step name -> the run that did the step's work (the origin when reused)
+  "$BIN" --json job show "$1" |
+    /usr/bin/python3 -c 'import json,sys; print(next(s.get("reused_from") or s["run_id"] for s in json.load(sys.stdin)["job"]["steps"] if s["name"] == sys.argv[1]))' "$2"
+}
+for RUN in 1 2; do
+  JOB="flights-$STAMP-$RUN"
+  echo
+  echo "\$ cairn job create -f examples/flights/pipeline.yml --name $JOB --stream"
+  START=$(date +%s.%N)
+  "$BIN" job create -f examples/flights/pipeline.yml --name "$JOB" --stream
+  END=$(date +%s.%N)
+  step_table "$JOB"
+  /usr/bin/python3 -c 'import sys; print(f"  wall time: {float(sys.argv[2]) - float(sys.argv[1]):.2f} s")' "$START" "$END"
+done
+FIRST="flights-$STAMP-1"
+EVAL_RUN="$(step_run "$FIRST" evaluate)"
+TRAIN_RUN="$(step_run "$FIRST" train)"
+echo
+echo "== Held-out metrics of the flights model (run $EVAL_RUN of the evaluate step, MLflow API)"
+"$BIN" --json run show "$EVAL_RUN" | /usr/bin/python3 -c '
+import json, sys
+metrics = {m["key"]: m["value"] for m in json.load(sys.stdin)["run"]["data"]["metrics"]}
+for k in ("accuracy", "roc_auc", "log_loss", "f1", "precision", "recall"):
+    if k in metrics:
+        print(f"  {k:<10} {metrics[k]:.4f}")'
+echo
+echo "== cairn model show flights-delay@champion"
+"$BIN" model show flights-delay@champion
+echo
+echo "== cairn lineage show run:$TRAIN_RUN --upstream   (what produced the model?)"
+"$BIN" lineage show "run:$TRAIN_RUN" --upstream
+
 cat <<EOM
 
 Where to look:
   workspace:  $WS/cairn.db (metadata, SQLite) and $WS/artifacts/ (files)
   assets:     $BIN data list; $BIN data show breast-cancer@latest; $BIN environment list
   models:     $BIN model list; $BIN model show breast-cancer-classifier@champion
+  pipelines:  $BIN job list; $BIN job show flights-$STAMP-1; $BIN job show flights-$STAMP-2
+              $BIN model show flights-delay@champion; $BIN lineage show run:$TRAIN_RUN --upstream
   explore:    $BIN server --workspace $WS        # then, in another shell:
               $BIN run search -e quickstart --order-by "metrics.roc_auc DESC"
               MLFLOW_TRACKING_URI=http://127.0.0.1:5050 python your_mlflow_script.py

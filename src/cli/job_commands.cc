@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -217,6 +218,10 @@ class JobCommands {
     std::set<std::string> done;
     ApiClient client(ctx_.server);
     bool prefix = false;
+    // Poll fast first and back off to 300 ms: a job whose steps are all
+    // reused ends within milliseconds of its submission, and a fixed 300 ms
+    // sleep would be most of its wall time; a long job costs a poll per 300 ms.
+    auto poll = std::chrono::milliseconds(10);
     for (;;) {
       auto job = Get(name);
       if (!job) return;
@@ -273,7 +278,8 @@ class JobCommands {
         ctx_.exit = status == "Completed" ? kOk : kRefused;
         return;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      std::this_thread::sleep_for(poll);
+      poll = std::min(poll * 2, std::chrono::milliseconds(300));
     }
   }
 

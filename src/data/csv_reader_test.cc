@@ -257,5 +257,22 @@ TEST(CsvReader, OpenErrors) {
   EXPECT_EQ(too_big.status().message(), "chunk_bytes must be at most 1 GiB");
 }
 
+// A pipeline step's uri_file output has no extension (outputs/train/train):
+// its format is sniffed from the first non-blank byte.
+TEST(CsvReader, ExtensionlessFilesAreSniffed) {
+  ScratchDir dir;
+  auto csv = TableReader::Open(dir.Write("train", "a,b\n1,2\n"));
+  ASSERT_TRUE(csv.ok()) << csv.status().message();
+  EXPECT_EQ((*csv)->format(), Format::kCsv);
+  EXPECT_EQ((*csv)->columns(), (std::vector<std::string>{"a", "b"}));
+  auto array = TableReader::Open(dir.Write("raw", "\n  [{\"a\": 1}]"));
+  ASSERT_TRUE(array.ok()) << array.status().message();
+  EXPECT_EQ((*array)->format(), Format::kJsonArray);
+  auto lines = TableReader::Open(dir.Write("lines", "{\"a\": 1}\n{\"a\": 2}\n"));
+  ASSERT_TRUE(lines.ok()) << lines.status().message();
+  EXPECT_EQ((*lines)->format(), Format::kJsonLines);
+  EXPECT_FALSE(TableReader::Open(dir.Write("empty", "")).ok());
+}
+
 }  // namespace
 }  // namespace cairn::data

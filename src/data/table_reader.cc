@@ -106,6 +106,20 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(const std::filesystem::pa
       format = Format::kJsonLines;
     } else if (EndsWith(name, ".json")) {
       sniff_json = true;
+    } else if (name.find('.') == std::string::npos) {
+      // No extension at all, as a pipeline step's uri_file output
+      // (outputs/<o>/<o>): JSON when the first non-blank byte opens an array
+      // or an object, CSV otherwise. A foreign extension stays an error.
+      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> head, ByteSource::Open(path));
+      char buf[4096];
+      CAIRN_ASSIGN_OR_RETURN(size_t n, head->Read(buf, sizeof buf));
+      size_t i = 0;
+      while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) ++i;
+      if (i < n && (buf[i] == '[' || buf[i] == '{')) {
+        sniff_json = true;
+      } else {
+        format = Format::kCsv;
+      }
     } else {
       return InvalidParameter("cannot tell the format of " + path.string() +
                               " from its name: use .csv, .tsv, .txt, .jsonl, .ndjson or .json "

@@ -184,6 +184,14 @@ const std::vector<std::string> kInputTypes = {"string",  "integer",  "number",
 
 bool IsUriType(const std::string& t) { return t == "uri_file" || t == "uri_folder"; }
 
+// Azure ML's model types (`mlflow_model`, `custom_model`) are folders a step
+// reads or writes, so Cairn's plan carries them as uri_folder: a component such
+// as components/train.yml can keep the Azure declaration and still feed a
+// uri_folder input (and the reverse). Other types are returned unchanged.
+std::string FolderTypeOf(const std::string& t) {
+  return t == "mlflow_model" || t == "custom_model" ? "uri_folder" : t;
+}
+
 Status CheckLiteralType(const Doc& d, const YAML::Mark& m, const std::string& what,
                         const std::string& type, const std::string& value) {
   if (type == "integer" && !ParseInt(value)) {
@@ -302,8 +310,8 @@ Result<InputValue> ParseInputValue(const Doc& d, const YAML::Node& n, const std:
   std::string type;
   if (n["type"]) {
     CAIRN_ASSIGN_OR_RETURN(type, Scalar(d, n["type"], what + ".type"));
-    if (type == "mltable" || type == "custom_model" || type == "mlflow_model" ||
-        type == "triton_model") {
+    type = FolderTypeOf(type);
+    if (type == "mltable" || type == "triton_model") {
       return Err(d, n["type"],
                  what + ".type: " + type + " is not supported; use uri_file or uri_folder");
     }
@@ -377,6 +385,7 @@ Result<OutputSpec> ParseOutput(const Doc& d, const YAML::Node& n, const std::str
   CAIRN_RETURN_IF_ERROR(CheckMap(d, n, {"type", "mode", "name", "description"}, what));
   if (n["type"]) {
     CAIRN_ASSIGN_OR_RETURN(out.type, Scalar(d, n["type"], what + ".type"));
+    out.type = FolderTypeOf(out.type);
     if (!IsUriType(out.type)) {
       return Err(d, n["type"],
                  what + ".type: '" + out.type +
@@ -548,6 +557,7 @@ Result<InputDecl> ParseInputDecl(const Doc& d, const YAML::Node& n, const std::s
       d, n, {"type", "default", "optional", "min", "max", "enum", "description", "mode"}, what));
   if (!n["type"]) return Err(d, n, what + " needs a type: one of " + Join(kInputTypes));
   CAIRN_ASSIGN_OR_RETURN(decl.type, Scalar(d, n["type"], what + ".type"));
+  decl.type = FolderTypeOf(decl.type);
   if (std::find(kInputTypes.begin(), kInputTypes.end(), decl.type) == kInputTypes.end()) {
     return Err(
         d, n["type"],

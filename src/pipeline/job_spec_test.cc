@@ -390,6 +390,35 @@ TEST(JobSpecTest, StepOutputTypeMustMatch) {
       << msg;
 }
 
+// Azure ML's model types are folders: components/train.yml's `mlflow_model`
+// output feeds evaluate's `mlflow_model` input and a plain uri_folder input.
+TEST(JobSpecTest, ModelTypesAreFolders) {
+  auto r = Parse(
+      "type: pipeline\njobs:\n"
+      "  train:\n    component:\n      command: echo > ${{outputs.model}}/m\n"
+      "      outputs: {model: {type: mlflow_model}}\n"
+      "  eval:\n    component:\n      command: cat ${{inputs.model}}/m\n"
+      "      inputs: {model: {type: mlflow_model}}\n"
+      "    inputs:\n      model: ${{parent.jobs.train.outputs.model}}\n"
+      "  copy:\n    command: cp -r ${{inputs.m}} ${{outputs.o}}\n"
+      "    inputs:\n      m:\n        type: uri_folder\n"
+      "        path: ${{parent.jobs.train.outputs.model}}\n"
+      "    outputs: {o: {type: custom_model}}\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(FindStep(*r, "train")->outputs.at("model").type, "uri_folder");
+  EXPECT_EQ(FindStep(*r, "eval")->inputs.at("model").type, "uri_folder");
+  EXPECT_EQ(FindStep(*r, "eval")->depends_on, std::vector<std::string>{"train"});
+  EXPECT_EQ(FindStep(*r, "copy")->outputs.at("o").type, "uri_folder");
+  // A model output still cannot feed a uri_file input.
+  std::string msg =
+      ErrorOf(Parse("type: pipeline\njobs:\n  a:\n    command: echo ${{outputs.o}}\n"
+                    "    outputs: {o: {type: mlflow_model}}\n  b:\n    command: cat ${{inputs.f}}\n"
+                    "    inputs:\n      f:\n        type: uri_file\n        path: "
+                    "${{parent.jobs.a.outputs.o}}\n"));
+  EXPECT_NE(msg.find("is a uri_file but output 'o' of step 'a' is a uri_folder"), std::string::npos)
+      << msg;
+}
+
 TEST(JobSpecTest, OverridesApplyBeforeValidation) {
   auto r = LoadJobSpec(Fixture("pipeline_job.yml"), {{"inputs.depth", "3"},
                                                      {"settings.force_rerun", "true"},

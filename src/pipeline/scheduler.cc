@@ -131,6 +131,7 @@ Scheduler::Scheduler(JobStore& jobs, TrackingService& tracking, AssetService& as
       executor_(executor),
       options_(std::move(options)),
       clock_(clock) {
+  if (options_.tools_dir.empty()) options_.tools_dir = SelfExecutableDir();
   executor_.SetExitCallback([this](const std::string& key, const StepExit& exit) {
     Post(Event{Event::Kind::kExit, nullptr, key, exit});
   });
@@ -581,11 +582,14 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     status = kJobQueued;
   }
   if (status != job.rec.status) {
+    // Read the clock again: steps started (or reused) in this pass took time,
+    // and a job must not end before its last step.
+    const int64_t status_now = clock_.NowMillis();
     Mirror(tx, job.rec.run_id, job.rec.experiment_id, job.rec.status, status, job.rec.name, "",
-           now);
+           status_now);
     if (status == kJobRunning && !job.rec.started) job.rec.started = now;
     if (IsTerminalJobStatus(status)) {
-      job.rec.ended = now;
+      job.rec.ended = status_now;
       if (!job.rec.started) job.rec.started = now;
     }
     job.rec.status = status;
@@ -813,10 +817,9 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
     if (eq != std::string::npos) envmap[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   for (const auto& [k, v] : p.environment_variables) envmap[k] = v;
-  if (env) {
-    envmap["VIRTUAL_ENV"] = env->root.string();
-    envmap["PATH"] = (env->root / "bin").string() + ":" + envmap["PATH"];
-  }
+  if (env) envmap["VIRTUAL_ENV"] = env->root.string();
+  envmap["PATH"] = StepSearchPath(env ? env->root / "bin" : std::filesystem::path(),
+                                  options_.tools_dir, envmap["PATH"]);
   std::string url;
   {
     std::lock_guard lock(mu_);

@@ -42,6 +42,10 @@ struct SchedulerOptions {
   // server's --datastore-root). Empty: any path the server can read.
   std::vector<std::filesystem::path> allowed_roots;
   std::chrono::milliseconds kill_grace{5000};  // SIGTERM -> SIGKILL on cancel and timeout
+  // Put on every step's PATH ahead of the inherited one (after an
+  // environment's bin), so built-in components calling `cairn` run this
+  // server's binary without installation. Empty: the server executable's folder.
+  std::filesystem::path tools_dir;
 };
 
 class Scheduler {

@@ -252,4 +252,32 @@ Result<std::string> HashLocalTree(const fs::path& path) {
   return HashFileList(std::move(files));
 }
 
+std::string StepSearchPath(const std::filesystem::path& env_bin,
+                           const std::filesystem::path& tools_dir, const std::string& inherited) {
+  std::vector<std::string> parts;
+  auto add = [&](const std::string& dir) {
+    if (!dir.empty() && std::find(parts.begin(), parts.end(), dir) == parts.end()) {
+      parts.push_back(dir);
+    }
+  };
+  add(env_bin.string());
+  add(tools_dir.string());
+  size_t start = 0;
+  while (start <= inherited.size()) {
+    size_t colon = inherited.find(':', start);
+    if (colon == std::string::npos) colon = inherited.size();
+    add(inherited.substr(start, colon - start));
+    start = colon + 1;
+  }
+  std::string path;
+  for (const auto& p : parts) path += (path.empty() ? "" : ":") + p;
+  return path;
+}
+
+std::filesystem::path SelfExecutableDir() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : exe.parent_path();
+}
+
 }  // namespace cairn::pipeline

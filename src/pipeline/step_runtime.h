@@ -46,4 +46,14 @@ Result<std::string> HashLocalTree(const std::filesystem::path& path);
 // SHA-256 over sorted (relative path, file SHA-256) pairs already known.
 std::string HashFileList(std::vector<std::pair<std::string, std::string>> files);
 
+// A step's PATH: the environment's bin folder (its python wins), then the
+// server's own tools folder (so a step's `cairn component train` runs the
+// server's binary with no installation), then the inherited PATH. Empty
+// parts are skipped; a folder already listed is not repeated.
+std::string StepSearchPath(const std::filesystem::path& env_bin,
+                           const std::filesystem::path& tools_dir, const std::string& inherited);
+
+// The folder of the running executable (/proc/self/exe), empty when unknown.
+std::filesystem::path SelfExecutableDir();
+
 }  // namespace cairn::pipeline

@@ -124,5 +124,20 @@ TEST(StepRuntimeTest, HashLocalTreeDependsOnContentAndRelativePaths) {
   fs::remove_all(root);
 }
 
+TEST(StepRuntimeTest, StepSearchPathPutsEnvThenToolsFirst) {
+  EXPECT_EQ(StepSearchPath("/env/bin", "/opt/cairn", "/usr/bin:/bin"),
+            "/env/bin:/opt/cairn:/usr/bin:/bin");
+  EXPECT_EQ(StepSearchPath("", "/opt/cairn", "/usr/bin:/bin"), "/opt/cairn:/usr/bin:/bin");
+  // No duplicates, empty parts dropped.
+  EXPECT_EQ(StepSearchPath("", "/usr/bin", "/usr/bin::/bin:"), "/usr/bin:/bin");
+  EXPECT_EQ(StepSearchPath("", "", ""), "");
+}
+
+TEST(StepRuntimeTest, SelfExecutableDirHoldsThisBinary) {
+  fs::path dir = SelfExecutableDir();
+  ASSERT_FALSE(dir.empty());
+  EXPECT_TRUE(fs::exists(dir / fs::read_symlink("/proc/self/exe").filename()));
+}
+
 }  // namespace
 }  // namespace cairn::pipeline
