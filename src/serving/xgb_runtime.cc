@@ -101,9 +101,19 @@ std::unique_ptr<TreeForest> CompileForest(const ml::XgbBooster& booster, std::st
   }
   std::vector<float> thresholds;
   {
+    // Probe values only: a model JSON strict parsing refuses (bare NaN) or of
+    // an odd shape just probes with random values.
     nlohmann::json doc = nlohmann::json::parse(*json, nullptr, false);
-    for (const auto& t : doc["learner"]["gradient_booster"]["model"]["trees"]) {
-      for (const auto& c : t["split_conditions"]) thresholds.push_back(c.get<float>());
+    const auto trees =
+        doc.is_object()
+            ? doc.value("/learner/gradient_booster/model/trees"_json_pointer, nlohmann::json())
+            : nlohmann::json();
+    for (const auto& t : trees.is_array() ? trees : nlohmann::json::array()) {
+      const auto& conds =
+          t.is_object() ? t.value("split_conditions", nlohmann::json()) : nlohmann::json();
+      for (const auto& c : conds.is_array() ? conds : nlohmann::json::array()) {
+        if (c.is_number()) thresholds.push_back(c.get<float>());
+      }
     }
   }
   const size_t rows = 512;

@@ -169,6 +169,9 @@ TEST_F(XgbRuntimeTest, ServesAComponentTrainedModelWithCategories) {
   EXPECT_EQ(cols[1].name, "carrier");
   EXPECT_EQ(cols[1].type, ColumnType::kString);
   EXPECT_EQ(cols[1].categories, trained->schema.features[1].categories);
+  // Categorical splits are libxgboost's (tree_forest.h covers numerical ones).
+  EXPECT_NE(log.find("scored by libxgboost (categorical splits use libxgboost)"), std::string::npos)
+      << log;
 
   ScoreBatch b;
   std::string id;
