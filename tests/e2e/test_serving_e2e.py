@@ -140,7 +140,8 @@ request_settings:
 data_collector:
   sampling_rate: 1.0
 """)
-        self.cli("deployment", "create", "-f", blue_yml, "--all-traffic")
+        created = self.cli("deployment", "create", "-f", blue_yml, "--all-traffic").stdout
+        self.assertIn("state Creating", created)
         blue = self.wait_state(ep, "blue")
         self.assertEqual(blue["provisioning_state"], "Succeeded", blue)
         logs = self.cli("deployment", "get-logs", "-e", ep, "-n", "blue").stdout
@@ -192,7 +193,8 @@ data_collector:
 
         # Green on version 2: mirror 10% first, then canary 90/10.
         with open(blue_yml) as f:
-            green_text = f.read().replace("name: blue", "name: green")
+            green_text = f.read().replace("name: blue", "name: green").replace(
+                "sampling_rate: 1.0", "sampling_rate: 0.5")
         green_yml = self.write("green.yml", green_text.replace(f"{model}:1", f"{model}:2"))
         self.cli("deployment", "create", "-f", green_yml)
         self.assertEqual(self.wait_state(ep, "green")["provisioning_state"], "Succeeded")
@@ -309,6 +311,17 @@ data_collector:
         self.assertEqual(rec["endpoint"], ep)
         self.assertEqual(rec["deployment"], "blue")
         self.assertIn(rec["features"]["columns"], (["dist", "carrier", "hour"],))
+
+        # Green logs about half of its live requests (sampling_rate 0.5).
+        green_dir = os.path.join(self.server.workspace, "serving", "logs", ep, "green")
+        green_live = self.metric("cairn_serving_requests_total", ep, "green")
+        green_records = 0
+        for n in os.listdir(green_dir):
+            with open(os.path.join(green_dir, n)) as f:
+                green_records += sum(1 for line in f if line.strip())
+        self.assertGreater(green_live, 100)
+        self.assertTrue(0.25 * green_live < green_records < 0.75 * green_live,
+                        (green_records, green_live))
 
         # The outbox holds ModelDeployed for both versions (read while the server is stopped).
         self.server.stop()
