@@ -5,6 +5,7 @@
 #include "api/http.h"
 #include "api/http_util.h"
 #include "assets/data_stats_service.h"
+#include "data/compare.h"
 #include "data/stats_io.h"
 
 namespace cairn {
@@ -42,6 +43,18 @@ void Route(http::Server& server, const char* method, const std::string& path,
                });
 }
 
+// One side of data/compare: {"name", "version"} (version default latest) or {"ref"}.
+Result<std::string> SideRef(Args& a, const char* side) {
+  const Json* v = a.Raw(side);
+  if (!v || !v->is_object()) {
+    return InvalidParameter(std::string("data/compare needs '") + side +
+                            "': an object {\"name\": ..., \"version\": ...} naming a data "
+                            "version");
+  }
+  Args nested = Args::Of(*v);
+  return VersionRef(nested, side);
+}
+
 }  // namespace
 
 void RegisterDataRoutes(http::Server& server, DataStatsService& service) {
@@ -56,6 +69,31 @@ void RegisterDataRoutes(http::Server& server, DataStatsService& service) {
   };
   Route(server, "GET", "data/stats", stats);
   Route(server, "POST", "data/stats", stats);
+
+  // Two stored data versions compared (data/compare.h): cairn.compare/1 JSON, or
+  // the self-contained HTML report with "format": "html".
+  server.Route("POST", "/api/2.0/cairn/data/compare",
+               [&service](const http::Request& req, http::Response& res) {
+                 Args a = api::ParseArgs(req);
+                 if (!a.ok()) return api::WriteError(res, a.status());
+                 auto ref_a = SideRef(a, "a");
+                 if (!ref_a.ok()) return api::WriteError(res, ref_a.status());
+                 auto ref_b = SideRef(a, "b");
+                 if (!ref_b.ok()) return api::WriteError(res, ref_b.status());
+                 std::string format = a.OptString("format").value_or("json");
+                 if (!a.ok()) return api::WriteError(res, a.status());
+                 if (format != "json" && format != "html") {
+                   return api::WriteError(
+                       res,
+                       InvalidParameter("format must be 'json' or 'html', not '" + format + "'"));
+                 }
+                 auto report = service.Compare(*ref_a, *ref_b);
+                 if (!report.ok()) return api::WriteError(res, report.status());
+                 if (format == "html") {
+                   return res.set_content(data::CompareHtml(*report), "text/html; charset=utf-8");
+                 }
+                 api::WriteJson(res, data::CompareToJson(*report));
+               });
 
   Route(server, "POST", "data/schema/infer", [&service](Args& a) -> Result<Json> {
     CAIRN_ASSIGN_OR_RETURN(std::string ref, VersionRef(a));

@@ -126,6 +126,30 @@ Result<StoredDataStats> DataStatsService::Stats(const std::string& ref) {
   return out;
 }
 
+Result<data::CompareReport> DataStatsService::Compare(const std::string& ref_a,
+                                                      const std::string& ref_b,
+                                                      const data::CompareOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(AssetVersion a, assets_.Resolve(kDataAsset, ref_a));
+  CAIRN_ASSIGN_OR_RETURN(AssetVersion b, assets_.Resolve(kDataAsset, ref_b));
+  data::CompareReport report;
+  std::lock_guard<std::mutex> lock(compute_mu_);
+  CAIRN_RETURN_IF_ERROR(WithTableFile(a, [&](const fs::path& file_a) -> Status {
+    return WithTableFile(b, [&](const fs::path& file_b) -> Status {
+      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<data::TableReader> reader_a,
+                             data::TableReader::Open(file_a));
+      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<data::TableReader> reader_b,
+                             data::TableReader::Open(file_b));
+      data::CompareOptions o = options;
+      o.stats.threads = threads_;
+      CAIRN_ASSIGN_OR_RETURN(report, data::CompareTables(*reader_a, *reader_b, o));
+      return Status::Ok();
+    });
+  }));
+  report.a_name = a.name + ":" + a.version;
+  report.b_name = b.name + ":" + b.version;
+  return report;
+}
+
 Result<data::Schema> DataStatsService::InferSchema(const std::string& ref) {
   CAIRN_ASSIGN_OR_RETURN(StoredDataStats s, Stats(ref));
   return data::InferSchema(s.stats);

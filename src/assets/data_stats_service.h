@@ -14,6 +14,7 @@
 #include "artifacts/artifact_store.h"
 #include "assets/asset_service.h"
 #include "core/status.h"
+#include "data/compare.h"
 #include "data/schema.h"
 #include "data/stats.h"
 #include "data/validate.h"
@@ -42,6 +43,12 @@ class DataStatsService {
   Result<data::ValidationReport> Validate(const std::string& ref, const data::Schema& schema,
                                           const data::DatasetStats* reference,
                                           const data::ValidateOptions& options = {});
+  // Compares two stored data versions' tables (data/compare.h): both sides'
+  // statistics and each feature's drift metrics, the sides labelled
+  // "name:version". Reads both files (twice each); runs one at a time with the
+  // statistics computations.
+  Result<data::CompareReport> Compare(const std::string& ref_a, const std::string& ref_b,
+                                      const data::CompareOptions& options = {});
 
  private:
   // Runs `fn` with a local path to the version's table file (a link to the stored blob,

@@ -14,10 +14,12 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "cli/api_client.h"
 #include "cli/cli_context.h"
+#include "cli/data_ref.h"
 #include "cli/model_commands.h"
 #include "core/fs.h"
 #include "ml/evaluate.h"
@@ -375,7 +377,12 @@ class ComponentCommands {
     data::ReaderOptions reader_options;
     reader_options.chunk_rows = static_cast<size_t>(o.mini_batch_size);
     reader_options.chunk_bytes = 1u << 30;
-    auto reader = data::TableReader::Open(o.input, reader_options);
+    // A local table file, or a data asset version (NAME:VERSION, NAME@latest)
+    // downloaded for the run (issue 7 part 6).
+    std::optional<TempDir> input_temp;
+    auto input = ResolveTable(ctx_, o.input, &input_temp, "batch score");
+    if (!input) return;
+    auto reader = data::TableReader::Open(input->file, reader_options);
     if (!reader.ok()) return ctx_.FailLocal(reader.status());
     const int workers = o.max_concurrency > 0 ? o.max_concurrency
                                               : std::max(1u, std::thread::hardware_concurrency());
@@ -492,7 +499,7 @@ class ComponentCommands {
       fs::remove(tmp_path, ec);
     }
     Json summary = {{"model", model_ref.empty() ? o.model : model_ref},
-                    {"input", o.input},
+                    {"input", input->source},
                     {"output", ok ? Json(pred_path.string()) : Json()},
                     {"rows", rows},
                     {"scored_rows", rows - failed_rows},
@@ -592,7 +599,9 @@ void AddComponentCommands(CLI::App& app, CliContext& ctx) {
   auto* s = b->add_subcommand("score", "score a table file with a model into predictions.csv");
   s->add_option("--model", batch.model, "model directory or registered NAME:VERSION / NAME@ALIAS")
       ->required();
-  s->add_option("--input", batch.input, "table to score (CSV, JSON Lines, JSON array)")->required();
+  s->add_option("--input", batch.input,
+                "table to score (CSV, JSON Lines, JSON array) or data asset NAME:VERSION")
+      ->required();
   s->add_option("--output,-o", batch.output, "output directory")->required();
   s->add_option("--mini-batch-size", batch.mini_batch_size, "rows per mini-batch")
       ->capture_default_str()

@@ -283,9 +283,20 @@ Result<LoadedModel> LoadModelDir(const std::filesystem::path& dir, const XgbLoad
       for (const auto& col : in) {
         std::string type = col.value("type", "");
         if (type == "string") {
-          return InvalidParameter("input column '" + col.value("name", "") +
-                                  "' is a string: without " + kSchemaFile +
-                                  " its categorical encoding is unknown");
+          // Cairn's signature extension (docs/serving.md): a string column
+          // listing its `categories`, a value scored as its index there.
+          const Json& cats = col.contains("categories") ? col["categories"] : Json();
+          bool listed = cats.is_array() && !cats.empty();
+          for (const auto& c : cats) listed = listed && c.is_string();
+          if (!listed) {
+            return InvalidParameter("input column '" + col.value("name", "") +
+                                    "' is a string: without " + kSchemaFile +
+                                    " or `categories` in the signature its categorical "
+                                    "encoding is unknown");
+          }
+          s.features.push_back({col.value("name", ""), FeatureSpec::Kind::kCategorical,
+                                cats.get<std::vector<std::string>>()});
+          continue;
         }
         s.features.push_back({col.value("name", ""), FeatureSpec::Kind::kNumeric, {}});
       }

@@ -71,8 +71,9 @@ Status SaveModelDir(const std::filesystem::path& dir, const XgbBooster& booster,
 
 // Loads a directory holding an MLmodel with an xgboost flavor (Cairn's or
 // MLflow's: data may be model.json, model.ubj or model.xgb). Without
-// cairn_schema.json the features come from the signature's numeric columns or
-// the booster's feature names, and classes are 0..K-1.
+// cairn_schema.json the features come from the signature's columns (numeric,
+// or string with Cairn's `categories` list) or the booster's feature names,
+// and classes are 0..K-1. The online serving runtime loads through here too.
 Result<LoadedModel> LoadModelDir(const std::filesystem::path& dir,
                                  const XgbLoadOptions& options = {});
 

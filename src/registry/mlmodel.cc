@@ -57,7 +57,8 @@ Result<std::string> ScalarField(const std::string& file, const YAML::Node& node,
 // A signature side: a JSON string holding a list of column or tensor specs.
 Result<Json> ParseSpecList(const std::string& file, const YAML::Node& node,
                            const std::string& key) {
-  if (node.IsNull()) return Json();
+  // An absent key (a signature with inputs only) is as null, not a zombie node.
+  if (!node.IsDefined() || node.IsNull()) return Json();
   if (!node.IsScalar()) {
     return YamlError(file, node.Mark(),
                      "signature." + key +

@@ -57,6 +57,21 @@ TEST(MLmodel, ParsesWhatXgboostWritesWithTensorSpecs) {
   EXPECT_EQ(m->signature_inputs[0]["tensor-spec"]["shape"], nlohmann::json::parse("[-1, 4]"));
 }
 
+// A signature with inputs only (outputs absent, or null as MLflow writes for
+// a model without an output schema) parses; it used to fail on the absent key.
+TEST(MLmodel, SignatureWithoutOutputs) {
+  for (const char* outputs : {"", "  outputs: null\n"}) {
+    auto m = ParseMLmodel(std::string("flavors:\n  xgboost:\n    data: model.json\n"
+                                      "signature:\n  inputs: '[{\"name\": \"x\", \"type\": "
+                                      "\"double\"}]'\n") +
+                              outputs,
+                          "MLmodel");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ(m->signature_inputs.size(), 1u);
+    EXPECT_TRUE(m->signature_outputs.is_null());
+  }
+}
+
 TEST(MLmodel, MalformedYamlNamesFileLineAndColumn) {
   auto m = ParseMLmodel("flavors:\n  sklearn: {a: 1\nrun_id: x\n", "model/MLmodel");
   ASSERT_FALSE(m.ok());

@@ -349,7 +349,10 @@ struct Router::Impl {
     slot.load_token = token;
     slot.loading = true;
     slot.loading_cfg = config;
-    if (!slot.serving) slot.state = "Creating";
+    // A reload beside a serving generation is "Updating" (Azure's state), so a
+    // client polling for Succeeded waits for the new generation, not the old.
+    slot.state = slot.serving ? "Updating" : "Creating";
+    slot.error.clear();
     {
       std::lock_guard lk(loads_mu);
       ++loads_running;

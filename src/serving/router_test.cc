@@ -351,8 +351,13 @@ TEST(ServingRouter, GenerationSwapUnderLoadHasZeroFailedRequests) {
   int before = gen1;
   while (gen1 < before + 200) std::this_thread::yield();
   EXPECT_EQ(gen2.load(), 0);
+  // Until generation 2 is ready the deployment reads Updating (and still ready).
+  DeploymentState updating = router.GetDeploymentState("fraud", "blue");
+  EXPECT_EQ(updating.provisioning_state, "Updating");
+  EXPECT_TRUE(updating.ready);
   gen2_gate->Open();
   ASSERT_TRUE(router.WaitForLoads(std::chrono::seconds(10)));
+  EXPECT_EQ(router.GetDeploymentState("fraud", "blue").provisioning_state, "Succeeded");
   while (gen2 < 200) std::this_thread::yield();
   stop = true;
   for (auto& t : load) t.join();

@@ -28,11 +28,56 @@ Result<float> NumberField(const Json& obj, const char* key) {
   return InvalidParameter(std::string("model JSON: no numeric ") + key);
 }
 
+// XGBoost writes non-finite floats as bare NaN / Infinity / -Infinity (e.g.
+// the split_conditions of categorical nodes), which strict JSON parsers
+// refuse; outside strings they become null here so such a model is read and
+// then declined for its real reason rather than as "not a model".
+std::string NonFiniteToNull(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) {
+        out += text[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    size_t skip = 0;
+    if (text.compare(i, 3, "NaN") == 0) skip = 3;
+    if (text.compare(i, 8, "Infinity") == 0) skip = 8;
+    if (text.compare(i, 9, "-Infinity") == 0) skip = 9;
+    if (skip) {
+      out += "null";
+      i += skip - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<TreeForest>> TreeForest::FromXgboostJson(std::string_view model_json) {
+  // A tree's fields of an unexpected JSON type throw from nlohmann's get<>:
+  // refused as a malformed model (libxgboost then scores it), never a crash.
+  try {
+    return FromParsedJson(model_json);
+  } catch (const Json::exception& e) {
+    return InvalidParameter(std::string("model JSON is malformed: ") + e.what());
+  }
+}
+
+Result<std::unique_ptr<TreeForest>> TreeForest::FromParsedJson(std::string_view model_json) {
   Json doc = Json::parse(model_json, nullptr, false);
-  if (doc.is_discarded() || !doc.contains("learner")) {
+  if (doc.is_discarded()) doc = Json::parse(NonFiniteToNull(model_json), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("learner")) {
     return InvalidParameter("not an XGBoost JSON model");
   }
   const Json& learner = doc["learner"];

@@ -30,6 +30,8 @@ class TreeForest {
   size_t num_trees() const { return roots_.size(); }
 
  private:
+  // FromXgboostJson without its guard against nlohmann type errors.
+  static Result<std::unique_ptr<TreeForest>> FromParsedJson(std::string_view model_json);
   struct Node {
     int32_t left;      // -1 for a leaf; right child = left + 1 (children are stored adjacently)
     uint32_t feature;  // high bit: missing values go left

@@ -57,5 +57,34 @@ TEST(TreeForest, RefusesWhatItDoesNotReproduce) {
   EXPECT_FALSE(multi.ok());
 }
 
+// XGBoost writes NaN split conditions for categorical nodes; such a model is
+// declined for its categorical splits (not as "not a model"), and fields of a
+// wrong JSON type are refused, never thrown.
+TEST(TreeForest, ReadsNonFiniteFloatsAndRefusesMalformedTrees) {
+  const std::string head =
+      R"({"learner": {"gradient_booster": {"name": "gbtree", "model": {"trees": [
+      {"left_children": [1, -1, -1], "right_children": [2, -1, -1], "split_indices": [0, 0, 0],
+       "default_left": [0, 0, 0], )";
+  const std::string tail = R"(}]}},
+      "objective": {"name": "binary:logistic"}, "feature_names": ["a \"NaN\""],
+      "learner_model_param": {"base_score": "5E-1", "num_class": "0", "num_feature": "1"}}})";
+  auto categorical = TreeForest::FromXgboostJson(
+      head + R"("split_conditions": [NaN, -Infinity, Infinity], "split_type": [1, 0, 0])" + tail);
+  ASSERT_FALSE(categorical.ok());
+  EXPECT_NE(categorical.status().message().find("categorical splits"), std::string::npos)
+      << categorical.status().message();
+  auto wrong_type = TreeForest::FromXgboostJson(
+      head + R"("split_conditions": ["x", 1, 2], "split_type": [0, 0, 0])" + tail);
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_NE(wrong_type.status().message().find("malformed"), std::string::npos)
+      << wrong_type.status().message();
+  auto fine = TreeForest::FromXgboostJson(
+      head + R"("split_conditions": [0.5, -1, 1], "split_type": [0, 0, 0])" + tail);
+  ASSERT_TRUE(fine.ok()) << fine.status().message();
+  float row = 0.7f, out = 0;
+  (*fine)->Predict(&row, 1, &out);
+  EXPECT_FLOAT_EQ(out, 1.0f / (1.0f + std::exp(-1.0f)));
+}
+
 }  // namespace
 }  // namespace cairn::serving

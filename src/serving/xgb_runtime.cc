@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "artifacts/path_safety.h"
 #include "core/fs.h"
+#include "ml/model_dir.h"
 #include "ml/xgb_booster.h"
 #include "registry/mlmodel.h"
 #include "serving/tree_forest.h"
@@ -99,9 +101,19 @@ std::unique_ptr<TreeForest> CompileForest(const ml::XgbBooster& booster, std::st
   }
   std::vector<float> thresholds;
   {
+    // Probe values only: a model JSON strict parsing refuses (bare NaN) or of
+    // an odd shape just probes with random values.
     nlohmann::json doc = nlohmann::json::parse(*json, nullptr, false);
-    for (const auto& t : doc["learner"]["gradient_booster"]["model"]["trees"]) {
-      for (const auto& c : t["split_conditions"]) thresholds.push_back(c.get<float>());
+    const auto trees =
+        doc.is_object()
+            ? doc.value("/learner/gradient_booster/model/trees"_json_pointer, nlohmann::json())
+            : nlohmann::json();
+    for (const auto& t : trees.is_array() ? trees : nlohmann::json::array()) {
+      const auto& conds =
+          t.is_object() ? t.value("split_conditions", nlohmann::json()) : nlohmann::json();
+      for (const auto& c : conds.is_array() ? conds : nlohmann::json::array()) {
+        if (c.is_number()) thresholds.push_back(c.get<float>());
+      }
     }
   }
   const size_t rows = 512;
@@ -145,9 +157,12 @@ Result<std::unique_ptr<Runtime>> LoadXgbRuntime(const DeploymentConfig& config,
   if (config.model_dir.empty() || !fs::is_directory(dir, ec)) {
     return NotFound("model directory '" + config.model_dir + "' does not exist");
   }
-  std::string data_file;
+  std::unique_ptr<ml::XgbBooster> booster;
   std::string model_class;
   std::string signature = config.signature_inputs_json;
+  // The feature encoding of a Cairn-trained directory (cairn_schema.json) or
+  // of the signature's `categories`; null for a bare model file.
+  std::optional<ml::ModelSchema> schema;
   if (fs::exists(dir / "MLmodel", ec)) {
     CAIRN_ASSIGN_OR_RETURN(std::string text, ReadFile(dir / "MLmodel"));
     CAIRN_ASSIGN_OR_RETURN(MLmodelInfo info, ParseMLmodel(text, "MLmodel"));
@@ -160,12 +175,19 @@ Result<std::unique_ptr<Runtime>> LoadXgbRuntime(const DeploymentConfig& config,
           "MLmodel has no xgboost flavor with a `data` file (flavors: " + names +
           "); serve other models with a scoring script (code_configuration)");
     }
-    CAIRN_ASSIGN_OR_RETURN(data_file, NormalizeRelativePath(flavor["data"].get<std::string>()));
+    CAIRN_RETURN_IF_ERROR(NormalizeRelativePath(flavor["data"].get<std::string>()).status());
     model_class = flavor.value("model_class", "");
+    log("loading XGBoost model directory " + dir.string());
+    // One loader for batch scoring and serving (ml/model_dir.h): the same
+    // booster and the same categorical codes as `cairn component train` wrote.
+    CAIRN_ASSIGN_OR_RETURN(ml::LoadedModel model, ml::LoadModelDir(dir));
+    booster = std::move(model.booster);
+    schema = std::move(model.schema);
     if (signature.empty() && info.signature_inputs.is_array()) {
       signature = info.signature_inputs.dump();
     }
   } else {
+    std::string data_file;
     for (const char* name : {"model.json", "model.ubj", "model.xgb"}) {
       if (fs::exists(dir / name, ec)) {
         data_file = name;
@@ -176,9 +198,9 @@ Result<std::unique_ptr<Runtime>> LoadXgbRuntime(const DeploymentConfig& config,
       return NotFound("model directory '" + config.model_dir +
                       "' has neither an MLmodel file nor model.json|model.ubj|model.xgb");
     }
+    log("loading XGBoost model " + (dir / data_file).string());
+    CAIRN_ASSIGN_OR_RETURN(booster, ml::XgbBooster::LoadFile((dir / data_file).string()));
   }
-  log("loading XGBoost model " + (dir / data_file).string());
-  CAIRN_ASSIGN_OR_RETURN(auto booster, ml::XgbBooster::LoadFile((dir / data_file).string()));
   CAIRN_ASSIGN_OR_RETURN(std::vector<ColumnSpec> columns, ParseSignatureColumns(signature));
   const size_t n = booster->num_features();
   std::vector<std::string> names = booster->feature_names();
@@ -196,15 +218,32 @@ Result<std::unique_ptr<Runtime>> LoadXgbRuntime(const DeploymentConfig& config,
   }
   for (size_t i = 0; i < columns.size(); ++i) {
     ColumnSpec& c = columns[i];
-    if (c.name.empty()) c.name = i < names.size() ? names[i] : "f" + std::to_string(i);
+    // The schema's feature of this column: by name, else by position.
+    const ml::FeatureSpec* feature = nullptr;
+    if (schema) {
+      for (const auto& f : schema->features) {
+        if (!c.name.empty() && f.name == c.name) feature = &f;
+      }
+      if (!feature && c.name.empty() && i < schema->features.size()) {
+        feature = &schema->features[i];
+      }
+    }
+    if (c.name.empty()) {
+      c.name = feature ? feature->name : i < names.size() ? names[i] : "f" + std::to_string(i);
+    }
     if (c.type == ColumnType::kUnsupported) {
       return InvalidParameter("column '" + c.name + "' has type " + c.type_name +
                               ", which the XGBoost runtime cannot score");
     }
+    if (c.type == ColumnType::kString && c.categories.empty() && feature &&
+        feature->kind == ml::FeatureSpec::Kind::kCategorical) {
+      c.categories = feature->categories;
+    }
     if (c.type == ColumnType::kString && c.categories.empty()) {
       return InvalidParameter("column '" + c.name +
-                              "' is a string without `categories` in the signature; the "
-                              "XGBoost runtime scores numbers (or a category's index)");
+                              "' is a string without `categories` in the signature or "
+                              "cairn_schema.json; the XGBoost runtime scores numbers (or a "
+                              "category's index)");
     }
   }
   bool labels = model_class.find("XGBClassifier") != std::string::npos;
