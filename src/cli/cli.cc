@@ -15,9 +15,9 @@
 #include "cli/api_client.h"
 #include "cli/asset_commands.h"
 #include "cli/cli_context.h"
+#include "cli/component_commands.h"
 #include "cli/endpoint_commands.h"
 #include "cli/job_commands.h"
-#include "cli/component_commands.h"
 #include "cli/model_commands.h"
 #include "core/version.h"
 
