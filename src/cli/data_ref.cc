@@ -8,6 +8,7 @@
 
 #include "cli/api_client.h"
 #include "cli/cli_context.h"
+#include "cli/data_commands.h"
 #include "core/status.h"
 
 namespace cairn {
@@ -82,8 +83,7 @@ std::optional<ResolvedTable> ResolveTable(CliContext& ctx, const std::string& ta
                                           const std::string& command) {
   ResolvedTable out{target, target};
   std::error_code ec;
-  if (!fs::exists(out.file, ec) &&
-      (target.find(':') != std::string::npos || target.find('@') != std::string::npos)) {
+  if (IsDataRef(target)) {
     temp->emplace();
     auto downloaded = DownloadDataVersion(ctx, target, (*temp)->path(), command, &out.source);
     if (!downloaded) return std::nullopt;
