@@ -5,7 +5,9 @@
 # data) in four tracked runs that record their inputs, then shows the runs and
 # the lineage through the CLI. Then the flights pipeline (prep, validate,
 # train, evaluate, register; examples/flights/) runs twice: the second run
-# reuses every step. Run via `make demo`.
+# reuses every step. Last, the flights model is served (blue), a second version
+# is rolled out beside it (green: mirror, canary, promote) and rolled back.
+# Run via `make demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/cairn
@@ -148,12 +150,73 @@ echo
 echo "== cairn lineage show run:$TRAIN_RUN --upstream   (what produced the model?)"
 "$BIN" lineage show "run:$TRAIN_RUN" --upstream
 
+echo
+echo "== Online endpoint: blue serves flights-delay:1; green (a second version) is mirrored, canaried, promoted, rolled back"
+ROLL="$WS.rollout"
+rm -rf "$ROLL" && mkdir -p "$ROLL"
+"$BIN" job download "$FIRST" --step prep --output "$ROLL" >/dev/null
+TRAIN_CSV="$(find "$ROLL/prep/train" -type f | head -1)"
+TEST_CSV="$(find "$ROLL/prep/test" -type f | head -1)"
+"$BIN" component train --data "$TRAIN_CSV" --label delayed --param num_round=120 \
+  --param max_depth=6 --param eta=0.1 --param seed=1 --output "$ROLL/model-v2" >/dev/null
+GREEN_VERSION="$("$BIN" --json model create --name flights-delay --path "$ROLL/model-v2" \
+                  --description "120 trees of depth 6" | version_of)"
+SERVING=examples/flights/serving
+sed "s/flights-delay:2/flights-delay:$GREEN_VERSION/" "$SERVING/green.yml" >"$ROLL/green.yml"
+wait_ready() {  # deployment -> waits until it serves (or fails)
+  for _ in $(seq 1 200); do
+    STATE="$("$BIN" --json deployment show -e flights-delay -n "$1" |
+             /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin)["deployment"]; print(d.get("provisioning_state",""))')"
+    [[ "$STATE" == Succeeded || "$STATE" == Failed ]] && break
+    sleep 0.05
+  done
+  echo "deployment $1: $STATE"
+  [[ "$STATE" == Succeeded ]]
+}
+"$BIN" endpoint delete flights-delay >/dev/null 2>&1 || true  # a rerun on the same workspace starts afresh
+"$BIN" endpoint create -f "$SERVING/endpoint.yml" >/dev/null
+"$BIN" deployment create -f "$SERVING/blue.yml" --all-traffic >/dev/null
+wait_ready blue
+"$BIN" deployment create -f "$ROLL/green.yml" >/dev/null
+wait_ready green
+KEY="$("$BIN" --json endpoint get-credentials flights-delay |
+       /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["primary_key"])')"
+send() { /usr/bin/python3 "$SERVING/send_requests.py" "$CAIRN_URL" flights-delay "$KEY" "$TEST_CSV" "$1"; }
+mirrored() {
+  /usr/bin/python3 - "$CAIRN_URL" <<'PY'
+import sys, urllib.request
+total = 0.0
+for line in urllib.request.urlopen(sys.argv[1] + "/metrics").read().decode().splitlines():
+    if line.startswith("cairn_serving_mirror_requests_total{") and 'endpoint="flights-delay"' in line:
+        total += float(line.rsplit(" ", 1)[1])
+print(f"  mirrored to green (responses discarded): {int(total)}")
+PY
+}
+echo "\$ cairn endpoint update flights-delay --mirror-traffic green=10     # shadow"
+"$BIN" endpoint update flights-delay --mirror-traffic green=10 --reason shadow >/dev/null
+send 300; mirrored
+echo "\$ cairn endpoint update flights-delay --traffic blue=90,green=10 --mirror-traffic none   # canary"
+"$BIN" endpoint update flights-delay --traffic blue=90,green=10 --mirror-traffic none \
+  --reason canary >/dev/null
+send 1000
+echo "\$ cairn endpoint update flights-delay --traffic green=100          # promote"
+"$BIN" endpoint update flights-delay --traffic green=100 --reason promote >/dev/null
+send 200
+echo "\$ cairn endpoint rollback flights-delay"
+"$BIN" endpoint rollback flights-delay --reason "demo rollback" >/dev/null
+send 200
+echo
+echo "== cairn endpoint show flights-delay"
+"$BIN" endpoint show flights-delay
+
 cat <<EOM
 
 Where to look:
   workspace:  $WS/cairn.db (metadata, SQLite) and $WS/artifacts/ (files)
   assets:     $BIN data list; $BIN data show breast-cancer@latest; $BIN environment list
   models:     $BIN model list; $BIN model show breast-cancer-classifier@champion
+  serving:    $BIN endpoint show flights-delay; curl -s \$CAIRN_URL/metrics | grep cairn_serving
+              request logs in $WS/serving/logs/flights-delay/
   pipelines:  $BIN job list; $BIN job show flights-$STAMP-1; $BIN job show flights-$STAMP-2
               $BIN model show flights-delay@champion; $BIN lineage show run:$TRAIN_RUN --upstream
   explore:    $BIN server --workspace $WS        # then, in another shell:
