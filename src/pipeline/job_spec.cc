@@ -4,6 +4,7 @@
 // Marks), says what is wrong and what is expected.
 #include "pipeline/job_spec.h"
 #include "pipeline/job_spec_yaml.h"
+#include "pipeline/spec_yaml.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -25,25 +26,11 @@ namespace {
 namespace fs = std::filesystem;
 
 // The file a node came from: names it in messages, anchors relative paths.
-struct Doc {
-  std::string file;
-  fs::path dir;
-};
+using spec_yaml::CheckMap;
+using spec_yaml::Doc;
+using spec_yaml::Err;
+using spec_yaml::Join;
 
-Status Err(const Doc& d, const YAML::Mark& m, const std::string& what) {
-  if (m.is_null()) return InvalidParameter(d.file + " (value from --set): " + what);
-  return InvalidParameter(d.file + ":" + std::to_string(m.line + 1) + ":" +
-                          std::to_string(m.column + 1) + ": " + what);
-}
-Status Err(const Doc& d, const YAML::Node& n, const std::string& what) {
-  return Err(d, n.Mark(), what);
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out.empty() ? "(none)" : out;
-}
 template <typename M>
 std::string JoinKeys(const M& m) {
   std::vector<std::string> keys;
@@ -54,20 +41,6 @@ std::string JoinKeys(const M& m) {
 bool IsIdentifier(const std::string& s) {
   static const std::regex re("^[A-Za-z_][A-Za-z0-9_]*$");
   return std::regex_match(s, re);
-}
-
-// A mapping whose keys must come from `allowed`.
-Status CheckMap(const Doc& d, const YAML::Node& n, const std::vector<std::string>& allowed,
-                const std::string& what) {
-  if (!n.IsMap()) return Err(d, n, what + " must be a mapping (key: value)");
-  for (const auto& kv : n) {
-    std::string key = kv.first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return Err(d, kv.first,
-                 "unknown key '" + key + "' in " + what + "; allowed: " + Join(allowed));
-    }
-  }
-  return Status::Ok();
 }
 
 Result<std::string> Scalar(const Doc& d, const YAML::Node& n, const std::string& what) {
@@ -613,7 +586,7 @@ Result<YAML::Node> LoadYamlFile(const std::string& file, std::string* text_out) 
   try {
     return YAML::Load(*text_out);
   } catch (const YAML::Exception& e) {
-    return Err(Doc{file, {}}, e.mark, "not valid YAML: " + e.msg);
+    return Err(Doc{file, {}, "(value from --set)"}, e.mark, "not valid YAML: " + e.msg);
   }
 }
 
@@ -1296,7 +1269,7 @@ Result<SpecOverride> ParseOverride(const std::string& text) {
 Result<JobPlan> ParseJobSpec(const std::string& yaml_text, const std::string& file,
                              const std::string& base_dir,
                              const std::vector<SpecOverride>& overrides) {
-  Doc d{file, fs::path(base_dir)};
+  Doc d{file, fs::path(base_dir), "(value from --set)"};
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -1309,7 +1282,7 @@ Result<JobPlan> ParseJobSpec(const std::string& yaml_text, const std::string& fi
 Result<JobPlan> ParseJobNode(YAML::Node root, const std::string& file, const std::string& base_dir,
                              const std::string& yaml_text,
                              const std::vector<SpecOverride>& overrides) {
-  Doc d{file, fs::path(base_dir)};
+  Doc d{file, fs::path(base_dir), "(value from --set)"};
   if (!root.IsMap())
     return Err(d, root, "a job must be a mapping with type: command or type: pipeline");
   CAIRN_RETURN_IF_ERROR(ApplyOverrides(root, overrides));

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "pipeline/job_spec_yaml.h"
+#include "pipeline/spec_yaml.h"
 
 namespace cairn::pipeline {
 namespace {
@@ -230,35 +231,11 @@ int64_t RuleDay(const TimeZone::PosixRule::When& w, int64_t year) {
 
 // ---- YAML ----
 
-struct Doc {
-  std::string file;
-  fs::path dir;
-};
-Status Err(const Doc& d, const YAML::Mark& m, const std::string& what) {
-  if (m.is_null()) return InvalidParameter(d.file + ": " + what);
-  return InvalidParameter(d.file + ":" + std::to_string(m.line + 1) + ":" +
-                          std::to_string(m.column + 1) + ": " + what);
-}
-Status Err(const Doc& d, const YAML::Node& n, const std::string& what) {
-  return Err(d, n.Mark(), what);
-}
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-Status CheckMap(const Doc& d, const YAML::Node& n, const std::vector<std::string>& allowed,
-                const std::string& what) {
-  if (!n.IsMap()) return Err(d, n, what + " must be a mapping (key: value)");
-  for (const auto& kv : n) {
-    if (std::find(allowed.begin(), allowed.end(), kv.first.Scalar()) == allowed.end()) {
-      return Err(
-          d, kv.first,
-          "unknown key '" + kv.first.Scalar() + "' in " + what + "; allowed: " + Join(allowed));
-    }
-  }
-  return Status::Ok();
-}
+using spec_yaml::CheckMap;
+using spec_yaml::Doc;
+using spec_yaml::Err;
+using spec_yaml::Join;
+
 Result<std::string> Scalar(const Doc& d, const YAML::Node& n, const std::string& what) {
   if (!n.IsScalar()) return Err(d, n, what + " must be a single value");
   return n.Scalar();
