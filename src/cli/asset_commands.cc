@@ -213,11 +213,6 @@ Json ManifestJson(const std::vector<ManifestFile>& files) {
 namespace {
 
 // YAML errors with file:line:column.
-Status YamlError(const std::string& file, const YAML::Mark& mark, const std::string& what) {
-  return InvalidParameter(file + ":" + std::to_string(mark.line + 1) + ":" +
-                          std::to_string(mark.column + 1) + ": " + what);
-}
-
 using DataSpec = AssetYaml;
 
 // Azure ML's data YAML; a relative local path is relative to the YAML file.
@@ -511,7 +506,12 @@ std::string UserName() {
   return u && *u ? u : "";
 }
 
-Result<AssetYaml> LoadAssetYaml(const std::string& file, const std::string& what) {
+Status YamlError(const std::string& file, const YAML::Mark& mark, const std::string& what) {
+  return InvalidParameter(file + ":" + std::to_string(mark.line + 1) + ":" +
+                          std::to_string(mark.column + 1) + ": " + what);
+}
+
+Result<YAML::Node> LoadYamlMap(const std::string& file, const std::string& what) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(file);
@@ -521,6 +521,11 @@ Result<AssetYaml> LoadAssetYaml(const std::string& file, const std::string& what
     return YamlError(file, e.mark, e.msg);
   }
   if (!root.IsMap()) return InvalidParameter(file + ": expected a mapping of " + what + " fields");
+  return root;
+}
+
+Result<AssetYaml> LoadAssetYaml(const std::string& file, const std::string& what) {
+  CAIRN_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlMap(file, what));
   AssetYaml y;
   for (const auto& kv : root) {
     std::string key = kv.first.as<std::string>();

@@ -15,6 +15,11 @@
 #include "assets/manifest.h"
 #include "core/status.h"
 
+namespace YAML {
+class Node;
+struct Mark;
+}  // namespace YAML
+
 namespace CLI {
 class App;
 }
@@ -58,6 +63,12 @@ struct AssetYaml {
   std::map<std::string, std::string> tags;
 };
 Result<AssetYaml> LoadAssetYaml(const std::string& file, const std::string& what);
+// A YAML file whose root must be a mapping ("<file>: expected a mapping of
+// <what> fields" otherwise); syntax errors name file:line:column. Shared by the
+// asset, model and endpoint commands (callers include yaml-cpp themselves).
+Result<YAML::Node> LoadYamlMap(const std::string& file, const std::string& what);
+// "<file>:<line>:<column>: <what>" as INVALID_PARAMETER_VALUE.
+Status YamlError(const std::string& file, const YAML::Mark& mark, const std::string& what);
 
 // $USER, recorded as who created or changed something ("" when unset).
 std::string UserName();

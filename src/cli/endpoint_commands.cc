@@ -25,24 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-Status YamlAt(const std::string& file, const YAML::Mark& mark, const std::string& what) {
-  return InvalidParameter(file + ":" + std::to_string(mark.line + 1) + ":" +
-                          std::to_string(mark.column + 1) + ": " + what);
-}
-
-Result<YAML::Node> LoadYamlMap(const std::string& file, const std::string& what) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    return NotFound("cannot read " + file);
-  } catch (const YAML::Exception& e) {
-    return YamlAt(file, e.mark, e.msg);
-  }
-  if (!root.IsMap()) return InvalidParameter(file + ": expected a mapping of " + what + " fields");
-  return root;
-}
-
 // A YAML scalar as JSON: integers, numbers and booleans typed, the rest strings.
 Json ScalarJson(const YAML::Node& v) {
   const std::string s = v.as<std::string>();
@@ -84,17 +66,17 @@ Result<Json> NodeJson(const std::string& file, const YAML::Node& v) {
 
 Result<std::string> ScalarString(const std::string& file, const std::string& key,
                                  const YAML::Node& v) {
-  if (!v.IsScalar()) return YamlAt(file, v.Mark(), key + " must be a single value");
+  if (!v.IsScalar()) return YamlError(file, v.Mark(), key + " must be a single value");
   return v.as<std::string>();
 }
 
 Result<Json> StringMap(const std::string& file, const std::string& key, const YAML::Node& v) {
-  if (!v.IsMap()) return YamlAt(file, v.Mark(), key + " must be a mapping of key: value");
+  if (!v.IsMap()) return YamlError(file, v.Mark(), key + " must be a mapping of key: value");
   Json o = Json::object();
   for (const auto& kv : v) {
     if (!kv.second.IsScalar()) {
-      return YamlAt(file, kv.second.Mark(),
-                    key + "." + kv.first.as<std::string>() + " must be a single value");
+      return YamlError(file, kv.second.Mark(),
+                       key + "." + kv.first.as<std::string>() + " must be a single value");
     }
     o[kv.first.as<std::string>()] = kv.second.as<std::string>();
   }
@@ -103,13 +85,14 @@ Result<Json> StringMap(const std::string& file, const std::string& key, const YA
 
 // traffic: {blue: 90, green: 10}
 Result<Json> TrafficMapYaml(const std::string& file, const std::string& key, const YAML::Node& v) {
-  if (!v.IsMap()) return YamlAt(file, v.Mark(), key + " must be a mapping of deployment: percent");
+  if (!v.IsMap())
+    return YamlError(file, v.Mark(), key + " must be a mapping of deployment: percent");
   Json o = Json::object();
   for (const auto& kv : v) {
     Json pct = kv.second.IsScalar() ? ScalarJson(kv.second) : Json();
     if (!pct.is_number_integer()) {
-      return YamlAt(file, kv.second.Mark(),
-                    key + "." + kv.first.as<std::string>() + " must be a whole percent (0-100)");
+      return YamlError(file, kv.second.Mark(),
+                       key + "." + kv.first.as<std::string>() + " must be a whole percent (0-100)");
     }
     o[kv.first.as<std::string>()] = pct;
   }
@@ -130,10 +113,10 @@ Result<Json> LoadEndpointYaml(const std::string& file) {
     } else if (key == "traffic" || key == "mirror_traffic") {
       CAIRN_ASSIGN_OR_RETURN(body[key], TrafficMapYaml(file, key, v));
     } else {
-      return YamlAt(file, kv.first.Mark(),
-                    "unknown field '" + key +
-                        "'; an endpoint has name, auth_mode, description, tags, traffic, "
-                        "mirror_traffic");
+      return YamlError(file, kv.first.Mark(),
+                       "unknown field '" + key +
+                           "'; an endpoint has name, auth_mode, description, tags, traffic, "
+                           "mirror_traffic");
     }
   }
   return body;
@@ -168,14 +151,14 @@ Result<DeploymentYaml> LoadDeploymentYaml(const std::string& file) {
     } else if (key == "instance_count") {
       Json n = v.IsScalar() ? ScalarJson(v) : Json();
       if (!n.is_number_integer())
-        return YamlAt(file, v.Mark(), "instance_count must be a whole number");
+        return YamlError(file, v.Mark(), "instance_count must be a whole number");
       y.body[key] = n;
     } else if (key == "instance_type") {
       continue;  // Azure ML's VM size: this machine is the instance
     } else if (key == "tags") {
       CAIRN_ASSIGN_OR_RETURN(y.body[key], StringMap(file, key, v));
     } else if (kNested.count(key)) {
-      if (!v.IsMap()) return YamlAt(file, v.Mark(), key + " must be a mapping");
+      if (!v.IsMap()) return YamlError(file, v.Mark(), key + " must be a mapping");
       CAIRN_ASSIGN_OR_RETURN(y.body[key], NodeJson(file, v));
     } else if (key == "model") {
       if (v.IsMap()) {  // Azure ML's inline model: {path, name?}
@@ -186,14 +169,15 @@ Result<DeploymentYaml> LoadDeploymentYaml(const std::string& file) {
           } else if (mk == "name") {
             CAIRN_ASSIGN_OR_RETURN(y.model_name, ScalarString(file, "model.name", m.second));
           } else if (mk != "type" && mk != "version" && mk != "description") {
-            return YamlAt(file, m.first.Mark(),
-                          "unknown field 'model." + mk + "'; an inline model has path, name, type");
+            return YamlError(
+                file, m.first.Mark(),
+                "unknown field 'model." + mk + "'; an inline model has path, name, type");
           }
         }
-        if (y.model_path.empty()) return YamlAt(file, v.Mark(), "an inline model needs a path");
+        if (y.model_path.empty()) return YamlError(file, v.Mark(), "an inline model needs a path");
         y.model_path = (y.base / y.model_path).lexically_normal().string();
         if (!fs::exists(y.model_path)) {
-          return YamlAt(file, v.Mark(), "model path " + y.model_path + " does not exist");
+          return YamlError(file, v.Mark(), "model path " + y.model_path + " does not exist");
         }
         continue;
       }
@@ -203,23 +187,23 @@ Result<DeploymentYaml> LoadDeploymentYaml(const std::string& file) {
       if (ref.rfind("azureml:", 0) != 0 && ref.rfind("models:/", 0) != 0 &&
           (ref.find(':') == std::string::npos && ref.find('@') == std::string::npos)) {
         if (!fs::exists(local)) {
-          return YamlAt(file, v.Mark(),
-                        "model '" + ref +
-                            "' is neither a registered name:version / name@alias nor an "
-                            "existing local path (" +
-                            local.string() + ")");
+          return YamlError(file, v.Mark(),
+                           "model '" + ref +
+                               "' is neither a registered name:version / name@alias nor an "
+                               "existing local path (" +
+                               local.string() + ")");
         }
         y.model_path = local.lexically_normal().string();
       } else {
         y.body["model"] = ref;
       }
     } else if (key == "code_configuration") {
-      if (!v.IsMap()) return YamlAt(file, v.Mark(), "code_configuration must be a mapping");
+      if (!v.IsMap()) return YamlError(file, v.Mark(), "code_configuration must be a mapping");
       Json cc = Json::object();
       for (const auto& c : v) {
         const std::string ck = c.first.as<std::string>();
         if (ck != "code" && ck != "scoring_script") {
-          return YamlAt(
+          return YamlError(
               file, c.first.Mark(),
               "unknown field 'code_configuration." + ck + "'; it has code, scoring_script");
         }
@@ -228,8 +212,8 @@ Result<DeploymentYaml> LoadDeploymentYaml(const std::string& file) {
         if (ck == "code" && !LooksLikeCodeHash(s) && s.rfind("azureml:", 0) != 0) {
           fs::path local = y.base / s;
           if (!fs::is_directory(local)) {
-            return YamlAt(file, c.second.Mark(),
-                          "code folder " + local.string() + " does not exist");
+            return YamlError(file, c.second.Mark(),
+                             "code folder " + local.string() + " does not exist");
           }
           y.code_path = local.lexically_normal().string();
           continue;
@@ -240,18 +224,18 @@ Result<DeploymentYaml> LoadDeploymentYaml(const std::string& file) {
       y.body["code_configuration"] = cc;
     } else if (key == "environment") {
       if (!v.IsScalar()) {
-        return YamlAt(file, v.Mark(),
-                      "environment must reference a registered environment (name:version or "
-                      "name@latest); register inline ones with `cairn environment create -f`");
+        return YamlError(file, v.Mark(),
+                         "environment must reference a registered environment (name:version or "
+                         "name@latest); register inline ones with `cairn environment create -f`");
       }
       std::string env = v.as<std::string>();
       y.body["environment"] = env.rfind("azureml:", 0) == 0 ? env.substr(8) : env;
     } else {
-      return YamlAt(file, kv.first.Mark(),
-                    "unknown field '" + key +
-                        "'; a deployment has name, endpoint_name, model, code_configuration, "
-                        "environment, instance_count, request_settings, liveness_probe, "
-                        "readiness_probe, data_collector, description, tags");
+      return YamlError(file, kv.first.Mark(),
+                       "unknown field '" + key +
+                           "'; a deployment has name, endpoint_name, model, code_configuration, "
+                           "environment, instance_count, request_settings, liveness_probe, "
+                           "readiness_probe, data_collector, description, tags");
     }
   }
   return y;

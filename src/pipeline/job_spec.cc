@@ -869,6 +869,34 @@ Status CheckInlineCommand(const Doc& d, const YAML::Node& cmd_node, const StepPl
   return Status::Ok();
 }
 
+// The `inputs:` and `outputs:` of a command or pipeline job (literal values,
+// uri_file/uri_folder, asset references; outputs by type).
+Status ParseJobInputsOutputs(const Doc& d, const YAML::Node& root,
+                             std::map<std::string, InputValue>& inputs,
+                             std::map<std::string, OutputSpec>& outputs) {
+  if (root["inputs"]) {
+    if (!root["inputs"].IsMap())
+      return Err(d, root["inputs"], "inputs must be a mapping of name: value");
+    for (const auto& kv : root["inputs"]) {
+      CAIRN_RETURN_IF_ERROR(CheckName(d, kv.first, "input"));
+      CAIRN_ASSIGN_OR_RETURN(
+          inputs[kv.first.Scalar()],
+          ParseInputValue(d, kv.second, "inputs." + kv.first.Scalar(), false, kv.first));
+    }
+  }
+  if (root["outputs"]) {
+    if (!root["outputs"].IsMap())
+      return Err(d, root["outputs"], "outputs must be a mapping of name: {type}");
+    for (const auto& kv : root["outputs"]) {
+      CAIRN_RETURN_IF_ERROR(CheckName(d, kv.first, "output"));
+      CAIRN_ASSIGN_OR_RETURN(
+          outputs[kv.first.Scalar()],
+          ParseOutput(d, kv.second, "outputs." + kv.first.Scalar(), false, nullptr));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<JobPlan> ParseCommandJob(const Doc& d, const YAML::Node& root) {
   JobPlan plan;
   plan.type = "command";
@@ -884,26 +912,7 @@ Result<JobPlan> ParseCommandJob(const Doc& d, const YAML::Node& root) {
   }
   CAIRN_RETURN_IF_ERROR(ParseStepCommon(d, root, step));
   if (root["display_name"]) step.display_name = plan.display_name;
-  if (root["inputs"]) {
-    if (!root["inputs"].IsMap())
-      return Err(d, root["inputs"], "inputs must be a mapping of name: value");
-    for (const auto& kv : root["inputs"]) {
-      CAIRN_RETURN_IF_ERROR(CheckName(d, kv.first, "input"));
-      CAIRN_ASSIGN_OR_RETURN(
-          step.inputs[kv.first.Scalar()],
-          ParseInputValue(d, kv.second, "inputs." + kv.first.Scalar(), false, kv.first));
-    }
-  }
-  if (root["outputs"]) {
-    if (!root["outputs"].IsMap())
-      return Err(d, root["outputs"], "outputs must be a mapping of name: {type}");
-    for (const auto& kv : root["outputs"]) {
-      CAIRN_RETURN_IF_ERROR(CheckName(d, kv.first, "output"));
-      CAIRN_ASSIGN_OR_RETURN(
-          step.outputs[kv.first.Scalar()],
-          ParseOutput(d, kv.second, "outputs." + kv.first.Scalar(), false, nullptr));
-    }
-  }
+  CAIRN_RETURN_IF_ERROR(ParseJobInputsOutputs(d, root, step.inputs, step.outputs));
   CAIRN_RETURN_IF_ERROR(CheckInlineCommand(d, root["command"], step));
   plan.default_compute = step.compute;
   step.compute.clear();
@@ -1017,26 +1026,7 @@ Result<JobPlan> ParsePipelineJob(const Doc& d, const YAML::Node& root) {
   plan.type = "pipeline";
   CAIRN_RETURN_IF_ERROR(CheckMap(d, root, kPipelineJobKeys, "a pipeline job"));
   CAIRN_RETURN_IF_ERROR(ParseJobHeader(d, root, plan));
-  if (root["inputs"]) {
-    if (!root["inputs"].IsMap())
-      return Err(d, root["inputs"], "inputs must be a mapping of name: value");
-    for (const auto& kv : root["inputs"]) {
-      CAIRN_RETURN_IF_ERROR(CheckName(d, kv.first, "input"));
-      CAIRN_ASSIGN_OR_RETURN(
-          plan.inputs[kv.first.Scalar()],
-          ParseInputValue(d, kv.second, "inputs." + kv.first.Scalar(), false, kv.first));
-    }
-  }
-  if (root["outputs"]) {
-    if (!root["outputs"].IsMap())
-      return Err(d, root["outputs"], "outputs must be a mapping of name: {type}");
-    for (const auto& kv : root["outputs"]) {
-      CAIRN_RETURN_IF_ERROR(CheckName(d, kv.first, "output"));
-      CAIRN_ASSIGN_OR_RETURN(
-          plan.outputs[kv.first.Scalar()],
-          ParseOutput(d, kv.second, "outputs." + kv.first.Scalar(), false, nullptr));
-    }
-  }
+  CAIRN_RETURN_IF_ERROR(ParseJobInputsOutputs(d, root, plan.inputs, plan.outputs));
   if (root["compute"]) {
     CAIRN_ASSIGN_OR_RETURN(plan.default_compute, ResolveCompute(d, root["compute"]));
   }
