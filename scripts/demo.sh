@@ -107,6 +107,8 @@ echo "== Pipelines: the flights demo (examples/flights/pipeline.yml), run twice"
 FLIGHTS="$(scripts/fetch_flights.sh)/flights-20k.json"
 "$BIN" data create --name flights --path "$FLIGHTS" \
   --description "vega-datasets flights-20k: 2001 US flights, delay in minutes" --tag source=vega-datasets
+# The scikit-learn baseline step runs in this environment (built on first use).
+"$BIN" environment create -f examples/flights/baseline/environment.yml
 STAMP="$(date +%Y%m%d-%H%M%S)"
 step_table() {  # job name -> "step  status  run  reused-from" lines, from `cairn job show --json`
   "$BIN" --json job show "$1" | /usr/bin/python3 -c '
@@ -135,12 +137,20 @@ done
 FIRST="flights-$STAMP-1"
 EVAL_RUN="$(step_run "$FIRST" evaluate)"
 TRAIN_RUN="$(step_run "$FIRST" train)"
+BASELINE_RUN="$(step_run "$FIRST" baseline)"
 echo
 echo "== Held-out metrics of the flights model (run $EVAL_RUN of the evaluate step, MLflow API)"
 "$BIN" --json run show "$EVAL_RUN" | /usr/bin/python3 -c '
 import json, sys
 metrics = {m["key"]: m["value"] for m in json.load(sys.stdin)["run"]["data"]["metrics"]}
 for k in ("accuracy", "roc_auc", "log_loss", "f1", "precision", "recall"):
+    if k in metrics:
+        print(f"  {k:<10} {metrics[k]:.4f}")'
+echo "== The scikit-learn baseline step (run $BASELINE_RUN, logged through the stdlib cairn_client helper)"
+"$BIN" --json run show "$BASELINE_RUN" | /usr/bin/python3 -c '
+import json, sys
+metrics = {m["key"]: m["value"] for m in json.load(sys.stdin)["run"]["data"]["metrics"]}
+for k in ("accuracy", "roc_auc", "log_loss"):
     if k in metrics:
         print(f"  {k:<10} {metrics[k]:.4f}")'
 echo

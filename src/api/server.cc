@@ -118,6 +118,7 @@ int RunServer(const ServerOptions& options) {
   pipeline::LocalExecutor executor;
   pipeline::SchedulerOptions scheduler_options;
   scheduler_options.jobs_root = fs::absolute(ws / "jobs");  // steps run in their own folders
+  scheduler_options.python_helper_dir = fs::absolute(ws / "tools" / "python");  // cairn_client.py
   scheduler_options.allowed_roots = {options.datastore_roots.begin(),
                                      options.datastore_roots.end()};
   pipeline::Scheduler scheduler(job_store, tracking, assets, **artifacts, executor,

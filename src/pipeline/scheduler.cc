@@ -20,6 +20,7 @@
 #include "core/fs.h"
 #include "core/sha256.h"
 #include "pipeline/plan_json.h"
+#include "pipeline/python_helper.h"
 #include "pipeline/step_runtime.h"
 #include "tracking/tracking_service.h"
 
@@ -202,6 +203,9 @@ void Scheduler::ReleaseWaiters() {
 
 Status Scheduler::Start() {
   CAIRN_RETURN_IF_ERROR(EnsureDirectory(options_.jobs_root));
+  if (!options_.python_helper_dir.empty()) {
+    CAIRN_RETURN_IF_ERROR(InstallPythonHelper(options_.python_helper_dir));
+  }
   CAIRN_ASSIGN_OR_RETURN(
       std::vector<JobRecord> unfinished,
       jobs_.ListJobs({kJobNotStarted, kJobQueued, kJobRunning}, 1000000, /*with_steps=*/true));
@@ -820,6 +824,9 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   if (env) envmap["VIRTUAL_ENV"] = env->root.string();
   envmap["PATH"] = StepSearchPath(env ? env->root / "bin" : std::filesystem::path(),
                                   options_.tools_dir, envmap["PATH"]);
+  if (!options_.python_helper_dir.empty()) {
+    envmap["PYTHONPATH"] = StepPythonPath(options_.python_helper_dir, envmap["PYTHONPATH"]);
+  }
   std::string url;
   {
     std::lock_guard lock(mu_);

@@ -46,6 +46,9 @@ struct SchedulerOptions {
   // environment's bin), so built-in components calling `cairn` run this
   // server's binary without installation. Empty: the server executable's folder.
   std::filesystem::path tools_dir;
+  // Where Start() installs Cairn's stdlib Python helper (cairn_client.py);
+  // every step's PYTHONPATH starts with it. Empty: no helper, PYTHONPATH as inherited.
+  std::filesystem::path python_helper_dir;
 };
 
 class Scheduler {

@@ -270,10 +270,11 @@ class ServerTestCase(unittest.TestCase):
     When a test fails, the server's stderr is printed so the failure can be diagnosed."""
 
     server = None
+    server_args = []  # extra `cairn server` arguments for the class's server
 
     @classmethod
     def setUpClass(cls):
-        server = CairnServer()
+        server = CairnServer(extra_args=cls.server_args)
         try:
             server.start()
         except BaseException:

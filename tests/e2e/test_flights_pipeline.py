@@ -2,7 +2,8 @@
 
 Generates a few hundred synthetic records shaped like vega-datasets' flights-20k.json (date,
 delay, distance, origin, destination; no npm needed), registers them as the data asset
-`flights`, and runs prep -> validate -> train -> evaluate -> register through
+`flights`, and runs prep -> validate -> train -> evaluate -> register (plus the scikit-learn
+baseline step, a Python script logging through the embedded cairn_client helper) through
 `cairn job create --stream` on a real server whose PATH does NOT hold the cairn binary: the
 built-in components' `cairn component ...` commands must find the server's own executable.
 A second submission must reuse every step; a record breaking the schema must stop the
@@ -26,7 +27,7 @@ from harness import ServerTestCase, cairn_bin  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PIPELINE = os.path.join(REPO, "examples", "flights", "pipeline.yml")
-STEPS = ["prep", "validate", "train", "evaluate", "register"]
+STEPS = ["prep", "baseline", "validate", "train", "evaluate", "register"]
 AIRPORTS = ["ATL", "DEN", "LAS", "MCI", "MDW", "OAK", "PHX", "SAN", "SEA", "SFO"]
 
 
@@ -48,6 +49,8 @@ def synthetic_flights(n, seed=7):
 
 
 class FlightsPipelineTest(ServerTestCase):
+    # Debian's Python builds the baseline step's venv: it is the one with python3-sklearn.
+    server_args = ["--python", "/usr/bin/python3"]
 
     @classmethod
     def setUpClass(cls):
@@ -91,6 +94,8 @@ class FlightsPipelineTest(ServerTestCase):
 
     def test_pipeline_runs_then_reuses_every_step_then_gates_bad_data(self):
         self.register_flights(synthetic_flights(400))
+        self.cli("environment", "create", "-f",
+                 os.path.join(REPO, "examples", "flights", "baseline", "environment.yml"))
         first = self.cli("job", "create", "-f", PIPELINE, "--name", "flights-1", "--stream")
         self.assertIn("[validate]", first.stdout)
         job, steps = self.steps_of("flights-1")
@@ -105,6 +110,13 @@ class FlightsPipelineTest(ServerTestCase):
         metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
         self.assertGreater(metrics["roc_auc"], 0.6, metrics)
         self.assertGreater(metrics["accuracy"], 0.5, metrics)
+        # The scikit-learn step logged into its own step run through the embedded helper.
+        base = self.cli_json("run", "show", steps["baseline"]["run_id"])["run"]
+        base_metrics = {m["key"]: m["value"] for m in base["data"]["metrics"]}
+        self.assertGreater(base_metrics["roc_auc"], 0.6, base_metrics)
+        base_params = {p["key"]: p["value"] for p in base["data"]["params"]}
+        self.assertEqual(base_params["model"], "sklearn.LogisticRegression", base_params)
+        self.assertEqual(base_params["one_hot_features"], "origin,destination", base_params)
         model = self.cli_json("model", "show", "flights-delay@champion")
         self.assertEqual(model["model_version"]["version"], "1")
         self.assertEqual(model["model_version"]["run_id"], steps["train"]["run_id"])
@@ -133,6 +145,8 @@ class FlightsPipelineTest(ServerTestCase):
         self.assertEqual(steps3["validate"]["status"], "Failed")
         for name in ("train", "evaluate", "register"):
             self.assertEqual(steps3[name]["status"], "Canceled", steps3[name])
+        # The baseline does not depend on validate: it may finish or be stopped with the job.
+        self.assertIn(steps3["baseline"]["status"], ("Completed", "Canceled"), steps3["baseline"])
 
 
 if __name__ == "__main__":
