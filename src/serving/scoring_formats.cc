@@ -851,19 +851,23 @@ void AppendPredictions(std::string& out, const ScoreResult& result) {
 
 // A JSON string literal, as nlohmann's dump writes it (the hot path writes
 // names and ids that are plain ASCII directly; anything else goes through it).
-std::string JsonString(const std::string& s) {
+void AppendJsonString(std::string& out, const std::string& s) {
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
-      return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+      out += Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+      return;
     }
   }
-  std::string out;
-  out.reserve(s.size() + 2);
   out += '"';
   out += s;
   out += '"';
-  return out;
+}
+
+void AppendInteger(std::string& out, size_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
 }
 
 }  // namespace
@@ -969,12 +973,20 @@ std::string FormatScoringResponse(Protocol protocol, const ScoreResult& result,
   out.reserve(128 + result.values.size() * 12);
   switch (protocol) {
     case Protocol::kV2: {
-      out += "{\"model_name\":" + JsonString(endpoint) +
-             ",\"model_version\":" + JsonString(deployment);
-      if (!request_id.empty()) out += ",\"id\":" + JsonString(request_id);
-      out += ",\"outputs\":[{\"name\":\"predict\",\"datatype\":\"FP32\",\"shape\":[" +
-             std::to_string(result.rows);
-      if (result.cols != 1) out += "," + std::to_string(result.cols);
+      out += "{\"model_name\":";
+      AppendJsonString(out, endpoint);
+      out += ",\"model_version\":";
+      AppendJsonString(out, deployment);
+      if (!request_id.empty()) {
+        out += ",\"id\":";
+        AppendJsonString(out, request_id);
+      }
+      out += ",\"outputs\":[{\"name\":\"predict\",\"datatype\":\"FP32\",\"shape\":[";
+      AppendInteger(out, result.rows);
+      if (result.cols != 1) {
+        out += ',';
+        AppendInteger(out, result.cols);
+      }
       out += "],\"data\":[";
       for (size_t i = 0; i < result.values.size(); ++i) {
         if (i) out += ',';
