@@ -16,6 +16,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -283,6 +284,9 @@ struct Router::Impl {
   std::mutex map_mu;  // writers of `state` only (taken after an EndpointRecord::mu, never before)
   SnapshotCell<RoutingState> state{std::make_shared<const RoutingState>()};
 
+  std::mutex listener_mu;  // held while the listener runs
+  LoadListener listener;
+
   std::mutex loads_mu;
   std::condition_variable loads_cv;
   int loads_running = 0;
@@ -392,6 +396,7 @@ struct Router::Impl {
         loaded = InternalError(std::string("loading the model threw: ") + e.what());
       }
       std::shared_ptr<Runtime> runtime;
+      std::optional<LoadReport> report;
       {
         std::lock_guard lk(rec->mu);
         auto it = rec->slots.find(config.name);
@@ -413,11 +418,20 @@ struct Router::Impl {
             logs->Add("load failed: " + slot.error +
                       (slot.serving ? " (the previous generation keeps serving)" : ""));
           }
+          report = LoadReport{
+              rec->config.name, config.name, config.generation,
+              loaded.ok(),      slot.error,  slot.serving ? slot.serving->config.generation : 0};
         } else if (loaded.ok()) {
           runtime = std::move(loaded).value();  // superseded: discarded below, outside the lock
         }
       }
       runtime.reset();
+      if (report) {
+        // Before the load counts as finished, so WaitForLoads also waits for
+        // the control plane to have recorded the result.
+        std::lock_guard lk(listener_mu);
+        if (listener) listener(*report);
+      }
       std::lock_guard lk(loads_mu);
       --loads_running;
       loads_cv.notify_all();
@@ -649,6 +663,11 @@ std::string Router::GetLogs(const std::string& endpoint, const std::string& depl
   std::string out;
   for (size_t i = logs->lines.size() - n; i < logs->lines.size(); ++i) out += logs->lines[i] + "\n";
   return out;
+}
+
+void Router::SetLoadListener(LoadListener listener) {
+  std::lock_guard lk(impl_->listener_mu);
+  impl_->listener = std::move(listener);
 }
 
 ScoreResponse Router::Score(const ScoreCall& call) {
