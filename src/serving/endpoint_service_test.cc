@@ -550,5 +550,26 @@ TEST_F(EndpointServiceTest, FailedUpdateRecordsTheFailureAndRestoresWhatServes) 
   EXPECT_EQ(d->record.serving_generation, 0);
 }
 
+TEST_F(EndpointServiceTest, DeletingAServedModelVersionIsRefusedNamingTheDeployment) {
+  MakeEndpoint();
+  Deploy("blue", "churn:1");
+  Status st = registry_->DeleteModelVersion("churn", "1");
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidState);
+  EXPECT_NE(st.message().find("served by deployment 'blue' of endpoint 'churn-ep'"),
+            std::string::npos)
+      << st.message();
+  st = registry_->DeleteRegisteredModel("churn");
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidState);
+  EXPECT_NE(st.message().find("Cannot delete model 'churn': its version 1 is served by"),
+            std::string::npos)
+      << st.message();
+  EXPECT_TRUE(registry_->GetModelVersion("churn", "1").ok());
+  // A version no deployment serves may go; once the deployment is gone, so may the rest.
+  EXPECT_TRUE(registry_->DeleteModelVersion("churn", "2").ok());
+  ASSERT_TRUE(service_->DeleteDeployment("churn-ep", "blue").ok());
+  EXPECT_TRUE(registry_->DeleteModelVersion("churn", "1").ok());
+  EXPECT_TRUE(registry_->DeleteRegisteredModel("churn").ok());
+}
+
 }  // namespace
 }  // namespace cairn::serving

@@ -315,6 +315,20 @@ data_collector:
         self.assertIn(f"{model}-bad:1 did not load", shown)
         self.assertIn(f"generation {before['generation']} keeps serving", shown)
 
+        # A model version an online deployment serves cannot be deleted (REST and CLI), and
+        # the message names the deployment; the version that failed to load is not served.
+        r = http_request(self.server.base_url, "DELETE", "/api/2.0/mlflow/model-versions/delete",
+                         body={"name": model, "version": "2"})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(r.json["error_code"], "INVALID_STATE")
+        self.assertIn(f"served by deployment 'blue' of endpoint '{ep}'", r.json["message"])
+        p = self.cli("model", "delete", f"{model}:2", expect=1)
+        self.assertIn(f"served by deployment 'blue' of endpoint '{ep}'", p.stdout + p.stderr)
+        p = self.cli("model", "delete", model, expect=1)
+        self.assertIn(f"Cannot delete model '{model}'", p.stdout + p.stderr)
+        self.cli_json("model", "show", f"{model}:2")  # still there
+        self.cli("model", "delete", f"{model}-bad:1")
+
         # Request log: every live request of blue (sampling_rate 1.0), with features.
         log_dir = os.path.join(self.server.workspace, "serving", "logs", ep, "blue")
         deadline = time.time() + 10
