@@ -8,7 +8,8 @@
 //     data-plane call (parse + route + predict + format) without HTTP;
 //   - 1 client: p50/p99 of V2 infer and Azure /score, and of the no-op route
 //     (GET /v2/health/live) of the same server;
-//   - 16 clients: requests/s of V2 infer vs the no-op route (ratio);
+//   - 16 clients: requests/s of V2 infer vs the no-op route (ratio; the
+//     median of three alternating pairs);
 //   - routing overhead: an endpoint with a 90/10 split and 10% mirror vs a
 //     single-deployment endpoint (1 client p50 difference);
 //   - the worker-process runtime with a trivial Python run(): 16 clients req/s.
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -381,8 +383,20 @@ int main(int argc, char** argv) {
   Load v21 = Run(port, 1, secs, v2);
   Load az1 = Run(port, 1, secs, azure);
   Load split1 = Run(port, 1, secs, split);
-  Load noop16 = Run(port, 16, secs, noop);
-  Load v216 = Run(port, 16, secs, v2);
+  // The ratio is taken from alternating pairs (no-op, then V2 infer, three
+  // times) and the median pair reported, so a burst of load from a neighbour
+  // on a shared machine skews one pair, not the figure.
+  std::vector<std::pair<Load, Load>> pairs;
+  for (int round = 0; round < 3; ++round) {
+    Load n = Run(port, 16, secs, noop);
+    Load v = Run(port, 16, secs, v2);
+    pairs.emplace_back(n, v);
+  }
+  std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
+    return a.second.rps / a.first.rps < b.second.rps / b.first.rps;
+  });
+  const Load noop16 = pairs[1].first;
+  const Load v216 = pairs[1].second;
   Load split16 = Run(port, 16, secs, split);
   std::vector<std::string> script = {Post("/endpoints/script/score", R"({"data":[[1,2,3]]})")};
   Load script16 = Run(port, 16, secs, script);
@@ -394,16 +408,20 @@ int main(int argc, char** argv) {
   Print("1 client  V2 infer, 1 row", v21);
   Print("1 client  Azure /score, 1 row", az1);
   Print("1 client  V2 infer on split 90/10 + 10% mirror", split1);
-  Print("16 clients no-op route", noop16);
-  Print("16 clients V2 infer, 1 row", v216);
+  Print("16 clients no-op route (median pair)", noop16);
+  Print("16 clients V2 infer, 1 row (median pair)", v216);
   Print("16 clients V2 infer on split 90/10 + 10% mirror", split16);
   Print("1 client  worker runtime (Python run() returns [0.5])", script1);
   Print("16 clients worker runtime, 2 Python workers", script16);
-  std::printf("%-58s %9.2f\n", "ratio: 16-client V2 infer / no-op route", v216.rps / noop16.rps);
+  std::printf("%-58s %9.2f  (pairs: %.2f %.2f %.2f)\n",
+              "ratio: 16-client V2 infer / no-op route, median pair", v216.rps / noop16.rps,
+              pairs[0].second.rps / pairs[0].first.rps, pairs[1].second.rps / pairs[1].first.rps,
+              pairs[2].second.rps / pairs[2].first.rps);
   std::printf("%-58s %9.1f us\n", "routing overhead: split+mirror p50 - single p50 (1 client)",
               (split1.p50_ms - v21.p50_ms) * 1000.0);
   fs::remove_all(work);
-  bool errors = noop1.errors || v21.errors || az1.errors || split1.errors || noop16.errors ||
-                v216.errors || split16.errors || script16.errors || script1.errors;
+  bool errors = noop1.errors || v21.errors || az1.errors || split1.errors || split16.errors ||
+                script16.errors || script1.errors;
+  for (const auto& [n, v] : pairs) errors = errors || n.errors || v.errors;
   return errors ? 1 : 0;
 }

@@ -45,8 +45,18 @@ Json DeploymentJson(const DeploymentInfo& info) {
             {"creation_time", r.creation_time},
             {"last_updated_time", r.last_updated_time},
             {"provisioning_state", info.state.provisioning_state},
-            {"ready", info.state.ready}};
+            {"ready", info.state.ready},
+            {"serving_generation", r.serving_generation}};
   if (!info.state.error.empty()) j["error"] = info.state.error;
+  // The recorded result of the last load, which outlives a restart: a failed
+  // update names the model that failed while the record names what serves.
+  const bool loading =
+      info.state.provisioning_state == "Creating" || info.state.provisioning_state == "Updating";
+  if (!loading && !r.provisioning_state.empty()) {
+    j["provisioning_state"] = r.provisioning_state;
+    if (!r.provisioning_error.empty()) j["error"] = r.provisioning_error;
+  }
+  if (!r.failed_model.empty()) j["failed_model"] = r.failed_model;
   if (!r.code_ref.empty()) {
     j["code_configuration"] = {
         {"code", r.code_ref}, {"scoring_script", r.scoring_script}, {"code_dir", r.code_dir}};

@@ -450,7 +450,9 @@ struct Server::Impl {
       req.headers.reserve(8);
       for (const auto& field : head) {
         std::string name(field.name_string());
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : name) {
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');  // ASCII: no locale call
+        }
         req.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       const bool http10 = head.version() == 10;

@@ -149,6 +149,11 @@ Result<std::string> ApiClient::Post(const std::string& path, const std::string& 
                    unreachable_);
 }
 
+Result<std::string> ApiClient::Delete(const std::string& path, const std::string& json_body) {
+  return Interpret(impl_->client.Delete(path, json_body, "application/json"), base_url_,
+                   unreachable_);
+}
+
 Result<ApiClient::RawResponse> ApiClient::PostRaw(
     const std::string& path, const std::string& body, const std::string& content_type,
     const std::multimap<std::string, std::string>& headers) {

@@ -21,6 +21,8 @@ class ApiClient {
                           const std::multimap<std::string, std::string>& query);
   // POST a JSON body text; returns the JSON body text.
   Result<std::string> Post(const std::string& path, const std::string& json_body);
+  // DELETE with a JSON body text (MLflow's delete routes); returns the JSON body text.
+  Result<std::string> Delete(const std::string& path, const std::string& json_body);
   // PUT a local file as the body, streamed in chunks (bounded memory). With
   // `sha256_out`, the bytes sent are hashed on the way (one read of the file).
   Result<std::string> PutFile(const std::string& path, const std::string& file,

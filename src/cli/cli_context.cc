@@ -84,6 +84,8 @@ std::optional<Json> CliContext::Send(const std::string& method, const std::strin
       }
     }
     body = client.Get(path, q);
+  } else if (method == "DELETE") {
+    body = client.Delete(path, args.dump());
   } else {
     body = client.Post(path, args.dump());
   }

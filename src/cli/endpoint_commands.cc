@@ -573,6 +573,14 @@ class DeploymentCommands {
               << (d["ready"].get<bool>() ? ", ready" : ", not ready") << "\n";
     if (d.contains("error"))
       std::cout << "  error:       " << d["error"].get<std::string>() << "\n";
+    if (d.contains("failed_model")) {
+      const int64_t serving = d.value("serving_generation", int64_t{0});
+      std::cout << "  failed:      " << d["failed_model"].get<std::string>() << " did not load; "
+                << (serving > 0
+                        ? "generation " + std::to_string(serving) + " keeps serving the model above"
+                        : std::string("nothing serves"))
+                << "\n";
+    }
     std::cout << "  generation:  " << d["generation"].get<int64_t>() << "\n"
               << "  instances:   " << d["instance_count"].get<int64_t>() << "\n"
               << "  request:     " << d["request_settings"].dump() << "\n"

@@ -380,6 +380,29 @@ class ModelCommands {
               << (*v)["version"].get<std::string>() << " (stage Archived)\n";
   }
 
+  // NAME deletes the model with all its versions; NAME:VERSION or NAME@ALIAS
+  // one version. The server refuses a version an online deployment serves.
+  void Delete(const std::string& ref_text) {
+    if (ref_text.find_first_of(":@") == std::string::npos) {
+      auto r = ctx_.Send("DELETE", std::string(kMlflowApi) + "registered-models/delete",
+                         {{"name", ref_text}});
+      if (!r) return;
+      if (ctx_.json) return ctx_.Emit(*r);
+      std::cout << "deleted model " << ref_text << " and all its versions\n";
+      return;
+    }
+    auto ref = ParseModelRef(ref_text);
+    if (!ref.ok()) return LocalError(ref.status());
+    auto v = Quiet(GetVersion(*ref));
+    if (!v) return;
+    auto r = ctx_.Send("DELETE", std::string(kMlflowApi) + "model-versions/delete",
+                       {{"name", (*v)["name"]}, {"version", (*v)["version"]}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::cout << "deleted model " << (*v)["name"].get<std::string>() << ":"
+              << (*v)["version"].get<std::string>() << "\n";
+  }
+
   // Points `alias` at the version; errors printed through ctx_. Returns the
   // version the alias pointed at before ("" when unset).
   std::optional<std::string> SetAlias(const std::string& name, const std::string& version,
@@ -685,6 +708,13 @@ void AddModelCommands(CLI::App& app, CliContext& ctx) {
   auto* archive = m->add_subcommand("archive", "move a version to stage Archived");
   archive->add_option("ref", ref, "NAME:VERSION or NAME@ALIAS")->required();
   archive->callback([&] { cmd.Archive(ref); });
+
+  auto* del = m->add_subcommand(
+      "delete",
+      "delete a version (NAME:VERSION, NAME@ALIAS) or a whole model (NAME); refused "
+      "while an online deployment serves it");
+  del->add_option("ref", ref, "NAME, NAME:VERSION or NAME@ALIAS")->required();
+  del->callback([&] { cmd.Delete(ref); });
 
   auto* compare = m->add_subcommand(
       "compare", "champion/challenger gate: exit 0 if the candidate wins, 1 if not, 2 on error");

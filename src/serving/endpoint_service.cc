@@ -339,6 +339,29 @@ DeploymentSpec SpecOf(const DeploymentRecord& r) {
 
 namespace {
 
+// The generation whose files the record's model fields name: after a failed
+// update they were restored to the generation that still serves.
+int64_t FilesGeneration(const DeploymentRecord& r) {
+  return !r.failed_model.empty() && r.serving_generation > 0 && r.serving_generation < r.generation
+             ? r.serving_generation
+             : r.generation;
+}
+
+// The model, code and file fields a generation's load depends on.
+void CopyServedFields(const DeploymentRecord& from, DeploymentRecord& to) {
+  to.model_ref = from.model_ref;
+  to.model_name = from.model_name;
+  to.model_version = from.model_version;
+  to.code_ref = from.code_ref;
+  to.scoring_script = from.scoring_script;
+  to.environment_ref = from.environment_ref;
+  to.instance_count = from.instance_count;
+  to.model_dir = from.model_dir;
+  to.code_dir = from.code_dir;
+  to.python = from.python;
+  to.signature_inputs_json = from.signature_inputs_json;
+}
+
 DeploymentConfig ConfigOf(const DeploymentRecord& r) {
   DeploymentSpec s = SpecOf(r);
   DeploymentConfig c;
@@ -356,7 +379,7 @@ DeploymentConfig ConfigOf(const DeploymentRecord& r) {
   c.liveness_probe = s.liveness_probe;
   c.readiness_probe = s.readiness_probe;
   c.data_collector = s.data_collector;
-  c.generation = r.generation;
+  c.generation = FilesGeneration(r);
   return c;
 }
 
@@ -377,7 +400,57 @@ EndpointService::EndpointService(ServingStore& store, RegistryService& registry,
       registry_(registry),
       assets_(assets),
       plane_(plane),
-      serving_root_(std::move(serving_root)) {}
+      serving_root_(std::move(serving_root)) {
+  plane_.SetLoadListener([this](const LoadReport& report) { OnLoadResult(report); });
+}
+
+EndpointService::~EndpointService() { plane_.SetLoadListener(nullptr); }
+
+void EndpointService::Remember(const DeploymentRecord& r) {
+  std::lock_guard lk(known_mu_);
+  known_[r.endpoint + "/" + r.name][FilesGeneration(r)] = r;
+}
+
+void EndpointService::OnLoadResult(const LoadReport& report) {
+  std::lock_guard lock(DeploymentLock(report.endpoint, report.deployment));
+  std::optional<DeploymentRecord> serving;  // the record of the generation still serving
+  {
+    std::lock_guard lk(known_mu_);
+    auto& generations = known_[report.endpoint + "/" + report.deployment];
+    if (report.serving_generation > 0) {
+      auto it = generations.find(report.serving_generation);
+      if (it != generations.end()) serving = it->second;
+      // Older generations will not serve again.
+      generations.erase(generations.begin(), generations.lower_bound(report.serving_generation));
+    }
+  }
+  const bool restore = !report.ok && serving && report.serving_generation != report.generation;
+  std::vector<LineageEdge> lineage;
+  if (restore) lineage = Effects(*serving).lineage;
+  auto mutate = [&](DeploymentRecord& d) -> Status {
+    if (report.generation != FilesGeneration(d)) {
+      // Superseded by a newer update: its own load will report.
+      return Status(ErrorCode::kInvalidState, "stale load report");
+    }
+    if (report.ok) {
+      d.serving_generation = report.generation;
+      if (report.generation == d.generation) {
+        d.provisioning_state = "Succeeded";
+        d.provisioning_error.clear();
+        d.failed_model.clear();
+      }  // else: a restored generation reloaded at start; the failed update stays on record
+      return Status::Ok();
+    }
+    d.provisioning_state = "Failed";
+    d.provisioning_error = report.error;
+    d.failed_model = d.model_name + ":" + d.model_version;
+    d.serving_generation = report.serving_generation;
+    if (restore) CopyServedFields(*serving, d);
+    return Status::Ok();
+  };
+  // Errors (a deployment deleted meanwhile, a stale report) leave nothing to record.
+  (void)store_.RecordDeploymentState(report.endpoint, report.deployment, mutate, restore, lineage);
+}
 
 fs::path EndpointService::DeploymentRoot(const std::string& endpoint,
                                          const std::string& name) const {
@@ -402,7 +475,10 @@ Status EndpointService::Apply(const std::string& endpoint) {
   config.secondary_key = e.secondary_key;
   config.traffic = ParseTrafficJson(e.traffic_json);
   config.mirror_traffic = ParseTrafficJson(e.mirror_traffic_json);
-  for (const auto& d : deployments) config.deployments.push_back(ConfigOf(d));
+  for (const auto& d : deployments) {
+    Remember(d);
+    config.deployments.push_back(ConfigOf(d));
+  }
   plane_.ApplyEndpoint(config);
   return Status::Ok();
 }
@@ -746,6 +822,7 @@ Result<DeploymentInfo> EndpointService::CreateDeployment(const DeploymentSpec& s
     fs::remove_all(DeploymentRoot(spec.endpoint, spec.name) / "1", ec);
     return stored.status();
   }
+  Remember(*stored);
   CAIRN_RETURN_IF_ERROR(Apply(spec.endpoint));
   return GetDeployment(spec.endpoint, spec.name);
 }
@@ -771,13 +848,17 @@ Result<DeploymentInfo> EndpointService::UpdateDeployment(
     fs::remove_all(root / std::to_string(generation), ec);
     return stored.status();
   }
+  Remember(*stored);
   CAIRN_RETURN_IF_ERROR(Apply(endpoint));
-  // The previous generation may still serve until the data plane swaps; older
-  // ones are no longer referenced.
+  // The generation the old record's files belong to may still serve until the
+  // data plane swaps (after a failed update that is an older one than
+  // generation - 1); others are no longer referenced.
+  const int64_t previous = FilesGeneration(old);
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     const std::string n = entry.path().filename().string();
     if (n.empty() || !std::all_of(n.begin(), n.end(), ::isdigit) || n.size() > 18) continue;
-    if (std::stoll(n) < generation - 1) fs::remove_all(entry.path(), ec);
+    const int64_t g = std::stoll(n);
+    if (g != generation && g != previous && g < generation) fs::remove_all(entry.path(), ec);
   }
   return GetDeployment(endpoint, name);
 }

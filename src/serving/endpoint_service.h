@@ -115,8 +115,15 @@ std::string DataCollectorJson(const DataCollectorSettings& d);
 class EndpointService {
  public:
   // `serving_root` holds the materialized files (<workspace>/serving).
+  // Registers itself as the plane's load listener (until destroyed): a load
+  // result is recorded on the deployment (provisioning state and error), and
+  // a failed update restores the record's model fields and lineage edge to
+  // the generation that still serves.
   EndpointService(ServingStore& store, RegistryService& registry, AssetService& assets,
                   ServingPlane& plane, std::filesystem::path serving_root);
+  ~EndpointService();
+  EndpointService(const EndpointService&) = delete;
+  EndpointService& operator=(const EndpointService&) = delete;
 
   // Hands every stored endpoint to the data plane (at server start).
   Status ApplyAll();
@@ -155,6 +162,10 @@ class EndpointService {
   Status Materialize(DeploymentRecord& record, const DeploymentSpec& spec,
                      const std::filesystem::path& dir);
   ServingStore::DeploymentEffects Effects(const DeploymentRecord& record);
+  void OnLoadResult(const LoadReport& report);
+  // Keeps a record by the generation of its files, to restore it when a later
+  // generation fails to load while this one serves.
+  void Remember(const DeploymentRecord& record);
   Status Apply(const std::string& endpoint);
   Result<EndpointInfo> Info(const EndpointRecord& record);
   std::filesystem::path DeploymentRoot(const std::string& endpoint, const std::string& name) const;
@@ -169,6 +180,8 @@ class EndpointService {
   std::filesystem::path serving_root_;
   std::mutex locks_mu_;
   std::map<std::string, std::unique_ptr<std::mutex>> locks_;  // "<endpoint>/<deployment>"
+  std::mutex known_mu_;
+  std::map<std::string, std::map<int64_t, DeploymentRecord>> known_;  // key -> generation -> record
 };
 
 }  // namespace cairn::serving

@@ -39,6 +39,13 @@ class RecordingPlane final : public ServingPlane {
   std::string GetLogs(const std::string& e, const std::string& d, int n) override {
     return e + "/" + d + " last " + std::to_string(n);
   }
+  void SetLoadListener(LoadListener l) override { listener = std::move(l); }
+  // Reports a load result as the data plane would.
+  void Report(const std::string& deployment, int64_t generation, bool ok, int64_t serving,
+              const std::string& error = "") {
+    listener(LoadReport{"churn-ep", deployment, generation, ok, error, serving});
+  }
+  LoadListener listener;
   std::vector<EndpointConfig> applied;
   std::vector<std::string> removed;
 };
@@ -474,6 +481,94 @@ TEST_F(EndpointServiceTest, StoreRefusesAStaleGenerationAndRefusedMutationsChang
   EXPECT_EQ(after->traffic_json, before->traffic_json);
   EXPECT_EQ(after->last_updated_time, before->last_updated_time);
   EXPECT_TRUE(serving_store_->TrafficHistory("churn-ep", 0)->empty());
+}
+
+TEST_F(EndpointServiceTest, FailedUpdateRecordsTheFailureAndRestoresWhatServes) {
+  MakeEndpoint();
+  Deploy("blue", "churn:1");
+  ASSERT_TRUE(plane_.listener);
+  plane_.Report("blue", 1, true, 1);
+  auto d = service_->GetDeployment("churn-ep", "blue");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->record.provisioning_state, "Succeeded");
+  EXPECT_EQ(d->record.serving_generation, 1);
+  const std::string gen1_dir = d->record.model_dir;
+
+  auto update = [&](const std::string& model) {
+    return service_->UpdateDeployment(
+        "churn-ep", "blue",
+        [&](DeploymentSpec& s) {
+          s.model = model;
+          return Status::Ok();
+        },
+        "bob");
+  };
+  ASSERT_TRUE(update("churn:2").ok());
+  EXPECT_EQ(asset_store_->WalkLineage("model:churn:2", false, 1, 100)->size(), 1u);
+  // Generation 2 fails to load; generation 1 keeps serving.
+  plane_.Report("blue", 2, false, 1, "model.ubj: not an XGBoost model");
+  d = service_->GetDeployment("churn-ep", "blue");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->record.provisioning_state, "Failed");
+  EXPECT_EQ(d->record.provisioning_error, "model.ubj: not an XGBoost model");
+  EXPECT_EQ(d->record.failed_model, "churn:2");
+  EXPECT_EQ(d->record.model_version, "1");  // the record names what serves
+  EXPECT_EQ(d->record.model_ref, "churn:1");
+  EXPECT_EQ(d->record.model_dir, gen1_dir);
+  EXPECT_EQ(d->record.generation, 2);  // the next update is generation 3
+  EXPECT_EQ(d->record.serving_generation, 1);
+  EXPECT_TRUE(asset_store_->WalkLineage("model:churn:2", false, 1, 100)->empty());
+  EXPECT_EQ(asset_store_->WalkLineage("model:churn:1", false, 1, 100)->size(), 1u);
+  // Re-applied (e.g. at a restart or a traffic change), the plane is handed
+  // the serving generation, not a reload.
+  ASSERT_TRUE(SetTraffic({{"blue", 100}}).ok());
+  EXPECT_EQ(plane_.applied.back().deployments[0].generation, 1);
+  EXPECT_EQ(plane_.applied.back().deployments[0].model_dir, gen1_dir);
+  // A stale report (for a generation the record no longer names) changes nothing.
+  plane_.Report("blue", 2, true, 2);
+  EXPECT_EQ(service_->GetDeployment("churn-ep", "blue")->record.provisioning_state, "Failed");
+
+  // The next update (generation 3) keeps generation 1's files until it loads.
+  ASSERT_TRUE(update("churn:2").ok());
+  EXPECT_TRUE(fs::exists(gen1_dir));
+  plane_.Report("blue", 3, true, 3);
+  d = service_->GetDeployment("churn-ep", "blue");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->record.provisioning_state, "Succeeded");
+  EXPECT_TRUE(d->record.failed_model.empty());
+  EXPECT_EQ(d->record.model_version, "2");
+  EXPECT_EQ(d->record.serving_generation, 3);
+  EXPECT_EQ(asset_store_->WalkLineage("model:churn:2", false, 1, 100)->size(), 1u);
+
+  // A first load that fails has nothing to restore: the record keeps its model.
+  Deploy("green", "churn:2");
+  plane_.Report("green", 1, false, 0, "boom");
+  d = service_->GetDeployment("churn-ep", "green");
+  EXPECT_EQ(d->record.provisioning_state, "Failed");
+  EXPECT_EQ(d->record.failed_model, "churn:2");
+  EXPECT_EQ(d->record.model_version, "2");
+  EXPECT_EQ(d->record.serving_generation, 0);
+}
+
+TEST_F(EndpointServiceTest, DeletingAServedModelVersionIsRefusedNamingTheDeployment) {
+  MakeEndpoint();
+  Deploy("blue", "churn:1");
+  Status st = registry_->DeleteModelVersion("churn", "1");
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidState);
+  EXPECT_NE(st.message().find("served by deployment 'blue' of endpoint 'churn-ep'"),
+            std::string::npos)
+      << st.message();
+  st = registry_->DeleteRegisteredModel("churn");
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidState);
+  EXPECT_NE(st.message().find("Cannot delete model 'churn': its version 1 is served by"),
+            std::string::npos)
+      << st.message();
+  EXPECT_TRUE(registry_->GetModelVersion("churn", "1").ok());
+  // A version no deployment serves may go; once the deployment is gone, so may the rest.
+  EXPECT_TRUE(registry_->DeleteModelVersion("churn", "2").ok());
+  ASSERT_TRUE(service_->DeleteDeployment("churn-ep", "blue").ok());
+  EXPECT_TRUE(registry_->DeleteModelVersion("churn", "1").ok());
+  EXPECT_TRUE(registry_->DeleteRegisteredModel("churn").ok());
 }
 
 }  // namespace

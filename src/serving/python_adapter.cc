@@ -6,6 +6,8 @@
 //   worker -> cairn, once:  "R" (init() done) | "E" + traceback (init failed)
 //   cairn -> worker:        the request body (raw_data, UTF-8)
 //   worker -> cairn:        "O" + JSON of run()'s result | "E" + error text
+//   cairn -> worker:        a header of length 0xFFFFFFFF, no payload: a
+//                           liveness ping, answered "P"
 #include "serving/worker_runtime.h"
 
 namespace cairn::serving {
@@ -59,7 +61,11 @@ def main():
         head = recv_exact(4)
         if head is None:
             return 0
-        body = recv_exact(struct.unpack(">I", head)[0])
+        length = struct.unpack(">I", head)[0]
+        if length == 0xFFFFFFFF:  # liveness ping
+            send(b"P")
+            continue
+        body = recv_exact(length)
         if body is None:
             return 0
         try:

@@ -16,12 +16,14 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "serving/request_log.h"
 #include "serving/serving_metrics.h"
+#include "serving/snapshot_cell.h"
 
 namespace cairn::serving {
 namespace {
@@ -160,13 +162,19 @@ struct EndpointRecord {
   EndpointConfig config;
   std::map<std::string, DeploymentSlot> slots;
   bool removed = false;
-  std::atomic<std::shared_ptr<const RoutingTable>> table{std::make_shared<const RoutingTable>()};
   std::atomic<uint64_t> next_live{0};
   std::atomic<uint64_t> next_mirror{0};
   std::shared_ptr<DeploymentMetrics> unrouted;  // refused before a deployment was chosen
 };
 
-using EndpointMap = std::map<std::string, std::shared_ptr<EndpointRecord>, std::less<>>;
+// What a scoring request reads: every endpoint with its current routing
+// table, one immutable snapshot replaced as a whole on any change (control
+// changes are rare; reads are lock-free through SnapshotCell).
+struct RoutingEntry {
+  std::shared_ptr<EndpointRecord> record;
+  std::shared_ptr<const RoutingTable> table;
+};
+using RoutingState = std::map<std::string, RoutingEntry, std::less<>>;
 
 // Fields whose change needs the model (or workers) loaded again.
 bool SameModel(const DeploymentConfig& a, const DeploymentConfig& b) {
@@ -273,8 +281,11 @@ struct Router::Impl {
   MetricsRegistry metrics;
   std::unique_ptr<RequestLog> request_log;
 
-  std::mutex map_mu;  // writers of `endpoints` only
-  std::atomic<std::shared_ptr<const EndpointMap>> endpoints{std::make_shared<const EndpointMap>()};
+  std::mutex map_mu;  // writers of `state` only (taken after an EndpointRecord::mu, never before)
+  SnapshotCell<RoutingState> state{std::make_shared<const RoutingState>()};
+
+  std::mutex listener_mu;  // held while the listener runs
+  LoadListener listener;
 
   std::mutex loads_mu;
   std::condition_variable loads_cv;
@@ -290,9 +301,17 @@ struct Router::Impl {
   std::vector<std::thread> mirror_threads;
 
   std::shared_ptr<EndpointRecord> Find(std::string_view name) const {
-    auto map = endpoints.load();
-    auto it = map->find(name);
-    return it == map->end() ? nullptr : it->second;
+    auto s = state.Read();
+    auto it = s->find(name);
+    return it == s->end() ? nullptr : it->second.record;
+  }
+
+  // Replaces the state with `edit` applied to a copy (map_mu held).
+  template <class Edit>
+  void EditState(const Edit& edit) {
+    auto next = std::make_shared<RoutingState>(*state.Current());
+    edit(*next);
+    state.Publish(std::shared_ptr<const RoutingState>(std::move(next)));
   }
 
   // Rebuilds and publishes an endpoint's routing table (rec.mu held).
@@ -340,7 +359,13 @@ struct Router::Impl {
         t->mirror_percent = std::min(percent, 100);
       }
     }
-    rec.table.store(std::shared_ptr<const RoutingTable>(std::move(t)));
+    std::shared_ptr<const RoutingTable> table(std::move(t));
+    std::lock_guard lk(map_mu);
+    EditState([&](RoutingState& s) {
+      for (auto& [_, entry] : s) {
+        if (entry.record.get() == &rec) entry.table = table;  // absent once removed
+      }
+    });
   }
 
   void StartLoad(const std::shared_ptr<EndpointRecord>& rec, DeploymentSlot& slot,
@@ -371,6 +396,7 @@ struct Router::Impl {
         loaded = InternalError(std::string("loading the model threw: ") + e.what());
       }
       std::shared_ptr<Runtime> runtime;
+      std::optional<LoadReport> report;
       {
         std::lock_guard lk(rec->mu);
         auto it = rec->slots.find(config.name);
@@ -392,11 +418,20 @@ struct Router::Impl {
             logs->Add("load failed: " + slot.error +
                       (slot.serving ? " (the previous generation keeps serving)" : ""));
           }
+          report = LoadReport{
+              rec->config.name, config.name, config.generation,
+              loaded.ok(),      slot.error,  slot.serving ? slot.serving->config.generation : 0};
         } else if (loaded.ok()) {
           runtime = std::move(loaded).value();  // superseded: discarded below, outside the lock
         }
       }
       runtime.reset();
+      if (report) {
+        // Before the load counts as finished, so WaitForLoads also waits for
+        // the control plane to have recorded the result.
+        std::lock_guard lk(listener_mu);
+        if (listener) listener(*report);
+      }
       std::lock_guard lk(loads_mu);
       --loads_running;
       loads_cv.notify_all();
@@ -537,9 +572,9 @@ void Router::ApplyEndpoint(const EndpointConfig& config) {
     if (!rec) {
       rec = std::make_shared<EndpointRecord>();
       rec->unrouted = impl_->metrics.Get(config.name, "");
-      auto map = std::make_shared<EndpointMap>(*impl_->endpoints.load());
-      (*map)[config.name] = rec;
-      impl_->endpoints.store(std::shared_ptr<const EndpointMap>(std::move(map)));
+      impl_->EditState([&](RoutingState& s) {
+        s[config.name] = RoutingEntry{rec, std::make_shared<const RoutingTable>()};
+      });
     }
   }
   std::lock_guard lk(rec->mu);
@@ -582,15 +617,12 @@ void Router::RemoveEndpoint(const std::string& endpoint) {
     std::lock_guard lk(impl_->map_mu);
     rec = impl_->Find(endpoint);
     if (!rec) return;
-    auto map = std::make_shared<EndpointMap>(*impl_->endpoints.load());
-    map->erase(endpoint);
-    impl_->endpoints.store(std::shared_ptr<const EndpointMap>(std::move(map)));
+    impl_->EditState([&](RoutingState& s) { s.erase(endpoint); });
   }
   std::lock_guard lk(rec->mu);
   rec->removed = true;
   for (auto& [_, slot] : rec->slots) slot.metrics->ready.store(0);
   rec->slots.clear();
-  rec->table.store(std::make_shared<const RoutingTable>());
 }
 
 DeploymentState Router::GetDeploymentState(const std::string& endpoint,
@@ -633,15 +665,24 @@ std::string Router::GetLogs(const std::string& endpoint, const std::string& depl
   return out;
 }
 
+void Router::SetLoadListener(LoadListener listener) {
+  std::lock_guard lk(impl_->listener_mu);
+  impl_->listener = std::move(listener);
+}
+
 ScoreResponse Router::Score(const ScoreCall& call) {
   const auto t0 = SteadyClock::now();
-  auto rec = impl_->Find(call.endpoint);
-  if (!rec) {
+  // The snapshot (and every instance it routes to) stays alive until `state`
+  // goes out of scope, after the answer is complete.
+  auto state = impl_->state.Read();
+  auto entry = state->find(call.endpoint);
+  if (entry == state->end()) {
     auto r = ErrorResponse(call.protocol, 404, ErrorCode::kResourceDoesNotExist,
                            "endpoint '" + std::string(call.endpoint) + "' does not exist");
     return r;
   }
-  std::shared_ptr<const RoutingTable> table = rec->table.load();
+  EndpointRecord* rec = entry->second.record.get();
+  const RoutingTable* table = entry->second.table.get();
   std::string request_id = call.request_id.empty() ? NewRequestId() : std::string(call.request_id);
   auto refuse = [&](int http, ErrorCode code, const std::string& msg) {
     rec->unrouted->CountStatus(http);
@@ -674,8 +715,12 @@ ScoreResponse Router::Score(const ScoreCall& call) {
                         "' has no ready deployment with live traffic (set traffic, or wait for "
                         "the deployment to load)");
     }
-    uint64_t n = rec->next_live.fetch_add(1, std::memory_order_relaxed);
-    inst = table->wheel[n % table->wheel.size()];
+    if (table->wheel.size() == 1) {
+      inst = table->wheel[0];  // one live deployment: no shared counter to bump
+    } else {
+      uint64_t n = rec->next_live.fetch_add(1, std::memory_order_relaxed);
+      inst = table->wheel[n % table->wheel.size()];
+    }
   }
   DeploymentMetrics& m = *inst->metrics;
   m.in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -728,12 +773,13 @@ ScoreResponse Router::Score(const ScoreCall& call) {
 
 ScoreResponse Router::ModelMetadata(std::string_view endpoint, std::string_view deployment,
                                     std::string_view authorization) {
-  auto rec = impl_->Find(endpoint);
-  if (!rec) {
+  auto state = impl_->state.Read();
+  auto entry = state->find(endpoint);
+  if (entry == state->end()) {
     return ErrorResponse(Protocol::kV2, 404, ErrorCode::kResourceDoesNotExist,
                          "model (endpoint) '" + std::string(endpoint) + "' does not exist");
   }
-  auto table = rec->table.load();
+  const RoutingTable* table = entry->second.table.get();
   if (Status st = CheckAuth(*table, authorization); !st.ok()) {
     return ErrorResponse(Protocol::kV2, 401, st.code(), st.message());
   }
@@ -774,12 +820,13 @@ ScoreResponse Router::ModelMetadata(std::string_view endpoint, std::string_view 
 
 ScoreResponse Router::ModelReady(std::string_view endpoint, std::string_view deployment,
                                  std::string_view authorization) {
-  auto rec = impl_->Find(endpoint);
-  if (!rec) {
+  auto state = impl_->state.Read();
+  auto entry = state->find(endpoint);
+  if (entry == state->end()) {
     return ErrorResponse(Protocol::kV2, 404, ErrorCode::kResourceDoesNotExist,
                          "model (endpoint) '" + std::string(endpoint) + "' does not exist");
   }
-  auto table = rec->table.load();
+  const RoutingTable* table = entry->second.table.get();
   if (Status st = CheckAuth(*table, authorization); !st.ok()) {
     return ErrorResponse(Protocol::kV2, 401, st.code(), st.message());
   }
@@ -803,8 +850,9 @@ ScoreResponse Router::ModelReady(std::string_view endpoint, std::string_view dep
 }
 
 bool Router::Ready() const {
-  auto map = impl_->endpoints.load();
-  for (const auto& [_, rec] : *map) {
+  auto state = impl_->state.Read();
+  for (const auto& [_, entry] : *state) {
+    const auto& rec = entry.record;
     std::lock_guard lk(rec->mu);
     for (const auto& [__, slot] : rec->slots) {
       if (!slot.serving && slot.loading) return false;

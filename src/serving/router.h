@@ -69,6 +69,7 @@ class Router final : public ServingPlane {
                                      const std::string& deployment) override;
   std::string GetLogs(const std::string& endpoint, const std::string& deployment,
                       int max_lines) override;
+  void SetLoadListener(LoadListener listener) override;
 
   // The hot path.
   ScoreResponse Score(const ScoreCall& call);

@@ -318,6 +318,42 @@ TEST(ServingRouter, NoReadyDeploymentIs503AndLoadFailureIsReported) {
   EXPECT_EQ(Call(router).status, 503);
 }
 
+TEST(ServingRouter, LoadResultsAreReportedWithTheGenerationThatServes) {
+  Fixture f;
+  Router router(f.Options());
+  std::mutex mu;
+  std::vector<LoadReport> reports;
+  router.SetLoadListener([&](const LoadReport& r) {
+    std::lock_guard lk(mu);
+    reports.push_back(r);
+  });
+  EndpointConfig e = Endpoint({{"blue", 100}});
+  router.ApplyEndpoint(e);
+  ASSERT_TRUE(router.WaitForLoads(std::chrono::seconds(10)));
+  {
+    std::lock_guard lk(f.mu);
+    f.load_errors["blue"] = "generation 2 is corrupt";
+  }
+  e.deployments[0].generation = 2;
+  router.ApplyEndpoint(e);
+  ASSERT_TRUE(router.WaitForLoads(std::chrono::seconds(10)));
+  router.SetLoadListener(nullptr);
+  std::lock_guard lk(mu);
+  std::vector<LoadReport> blue;
+  for (const auto& r : reports) {
+    if (r.deployment == "blue") blue.push_back(r);
+  }
+  ASSERT_EQ(blue.size(), 2u);
+  EXPECT_TRUE(blue[0].ok);
+  EXPECT_EQ(blue[0].generation, 1);
+  EXPECT_EQ(blue[0].serving_generation, 1);
+  EXPECT_FALSE(blue[1].ok);
+  EXPECT_EQ(blue[1].generation, 2);
+  EXPECT_EQ(blue[1].error, "generation 2 is corrupt");
+  EXPECT_EQ(blue[1].serving_generation, 1);  // the old generation keeps serving
+  EXPECT_EQ(Call(router, "blue").body, "[1001]");
+}
+
 TEST(ServingRouter, GenerationSwapUnderLoadHasZeroFailedRequests) {
   Fixture f;
   Router router(f.Options());

@@ -381,61 +381,29 @@ void Flatten(const Json& data, std::vector<const Json*>& flat) {
   }
 }
 
-Status FromV2(const Json& body, const std::vector<ColumnSpec>& columns, ScoreBatch& batch,
-              std::string& request_id) {
-  if (body.contains("id")) {
-    if (!body["id"].is_string()) return InvalidParameter("`id` must be a string");
-    request_id = body["id"].get<std::string>();
-  }
-  const Json& inputs = body.value("inputs", Json());
-  if (!inputs.is_array() || inputs.empty()) {
-    return InvalidParameter("`inputs` must be a non-empty list of {name, shape, datatype, data}");
-  }
-  struct Input {
-    std::string name, datatype;
-    std::vector<int64_t> shape;
-    std::vector<const Json*> values;
-  };
-  std::vector<Input> parsed;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const Json& in = inputs[i];
-    std::string at = "inputs[" + std::to_string(i) + "]";
-    if (!in.is_object()) return InvalidParameter(at + " must be an object");
-    Input p;
-    if (!in.contains("name") || !in["name"].is_string())
-      return InvalidParameter(at + " needs a name");
-    p.name = in["name"].get<std::string>();
-    at = "input '" + p.name + "'";
-    if (!in.contains("datatype") || !in["datatype"].is_string()) {
-      return InvalidParameter(at + " needs a datatype (FP32, INT64, BOOL, BYTES, ...)");
-    }
-    p.datatype = in["datatype"].get<std::string>();
-    const Json& shape = in.value("shape", Json());
-    if (!shape.is_array() || shape.empty() || shape.size() > 2) {
-      return InvalidParameter(at + " needs a shape of one or two dimensions");
-    }
-    int64_t count = 1;
-    for (const auto& d : shape) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > int64_t{kMaxRows}) {
-        return InvalidParameter(at + " has an invalid shape " + Shown(shape));
-      }
-      p.shape.push_back(d.get<int64_t>());
-      count *= d.get<int64_t>();
-    }
-    if (!in.contains("data")) return InvalidParameter(at + " has no data");
-    Flatten(in["data"], p.values);
-    if (static_cast<int64_t>(p.values.size()) != count) {
-      return InvalidParameter(at + " has " + std::to_string(p.values.size()) +
-                              " values but its shape " + Shown(shape) + " holds " +
-                              std::to_string(count));
-    }
-    parsed.push_back(std::move(p));
-  }
+// One V2 input once read, over either value representation: `const Json*`
+// (the general DOM path) or FastValue (the single-pass reader below).
+template <class Value>
+struct V2Input {
+  std::string name, datatype;
+  std::vector<int64_t> shape;
+  std::vector<Value> values;
+};
+
+Status PutValue(const Json* v, const ColumnSpec& c, size_t row, float& out) {
+  return PutJson(*v, c, row, out);
+}
+
+// The inputs -> feature rows half of V2, shared by both readers so a request
+// either reader accepts gives the same features and the same errors.
+template <class Value>
+Status MapV2Inputs(const std::vector<V2Input<Value>>& parsed,
+                   const std::vector<ColumnSpec>& columns, ScoreBatch& batch) {
   const size_t cols = columns.size();
   // One 2-D tensor: its columns are the signature's, in order.
   if (parsed.size() == 1 && parsed[0].shape.size() == 2 &&
       (cols != 1 || ColumnIndex(columns, parsed[0].name) < 0 || parsed[0].shape[1] == 1)) {
-    const Input& in = parsed[0];
+    const auto& in = parsed[0];
     if (static_cast<size_t>(in.shape[1]) != cols) {
       return InvalidParameter("input '" + in.name + "' has " + std::to_string(in.shape[1]) +
                               " columns; the model expects " + std::to_string(cols) + " (" +
@@ -453,14 +421,14 @@ Status FromV2(const Json& body, const std::vector<ColumnSpec>& columns, ScoreBat
     for (size_t r = 0; r < rows; ++r) {
       for (size_t c = 0; c < cols; ++c) {
         CAIRN_RETURN_IF_ERROR(
-            PutJson(*in.values[r * cols + c], columns[c], r, batch.features[r * cols + c]));
+            PutValue(in.values[r * cols + c], columns[c], r, batch.features[r * cols + c]));
       }
     }
     return Status::Ok();
   }
   // Several 1-D inputs (or [N, 1]): one per column, by name.
   size_t rows = 0;
-  std::vector<const Input*> by_column(cols, nullptr);
+  std::vector<const V2Input<Value>*> by_column(cols, nullptr);
   for (const auto& in : parsed) {
     if (in.shape.size() == 2 && in.shape[1] != 1) {
       return InvalidParameter("input '" + in.name + "' is 2-D with " + std::to_string(in.shape[1]) +
@@ -495,12 +463,361 @@ Status FromV2(const Json& body, const std::vector<ColumnSpec>& columns, ScoreBat
         }
         out = kMissing;
       } else {
-        CAIRN_RETURN_IF_ERROR(PutJson(*by_column[c]->values[r], columns[c], r, out));
+        CAIRN_RETURN_IF_ERROR(PutValue(by_column[c]->values[r], columns[c], r, out));
       }
     }
   }
   return Status::Ok();
 }
+
+Status FromV2(const Json& body, const std::vector<ColumnSpec>& columns, ScoreBatch& batch,
+              std::string& request_id) {
+  if (body.contains("id")) {
+    if (!body["id"].is_string()) return InvalidParameter("`id` must be a string");
+    request_id = body["id"].get<std::string>();
+  }
+  const Json& inputs = body.value("inputs", Json());
+  if (!inputs.is_array() || inputs.empty()) {
+    return InvalidParameter("`inputs` must be a non-empty list of {name, shape, datatype, data}");
+  }
+  std::vector<V2Input<const Json*>> parsed;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Json& in = inputs[i];
+    std::string at = "inputs[" + std::to_string(i) + "]";
+    if (!in.is_object()) return InvalidParameter(at + " must be an object");
+    V2Input<const Json*> p;
+    if (!in.contains("name") || !in["name"].is_string())
+      return InvalidParameter(at + " needs a name");
+    p.name = in["name"].get<std::string>();
+    at = "input '" + p.name + "'";
+    if (!in.contains("datatype") || !in["datatype"].is_string()) {
+      return InvalidParameter(at + " needs a datatype (FP32, INT64, BOOL, BYTES, ...)");
+    }
+    p.datatype = in["datatype"].get<std::string>();
+    const Json& shape = in.value("shape", Json());
+    if (!shape.is_array() || shape.empty() || shape.size() > 2) {
+      return InvalidParameter(at + " needs a shape of one or two dimensions");
+    }
+    int64_t count = 1;
+    for (const auto& d : shape) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > int64_t{kMaxRows}) {
+        return InvalidParameter(at + " has an invalid shape " + Shown(shape));
+      }
+      p.shape.push_back(d.get<int64_t>());
+      count *= d.get<int64_t>();
+    }
+    if (!in.contains("data")) return InvalidParameter(at + " has no data");
+    Flatten(in["data"], p.values);
+    if (static_cast<int64_t>(p.values.size()) != count) {
+      return InvalidParameter(at + " has " + std::to_string(p.values.size()) +
+                              " values but its shape " + Shown(shape) + " holds " +
+                              std::to_string(count));
+    }
+    parsed.push_back(std::move(p));
+  }
+  return MapV2Inputs(parsed, columns, batch);
+}
+
+// ---- The single-pass V2 reader -------------------------------------------
+// Reads the common V2 shape (an object with optional "id" and "parameters"
+// and "inputs" of {name, shape, datatype, data[, parameters]} with numeric,
+// boolean or null data) straight into feature rows, without building a DOM.
+// It only ever accepts: on anything it does not handle, or any error at all,
+// the caller parses the body again on the general path, which gives the exact
+// error (or the answer for a shape this reader leaves alone). Where it
+// accepts, the result equals the general path's: the same JSON grammar
+// (stricter where unsure: no escapes or non-ASCII in strings it keeps, no
+// duplicate keys it uses), numbers converted as nlohmann does (integers as
+// int64, others correctly rounded doubles), and MapV2Inputs shared.
+
+struct FastValue {
+  enum Kind : uint8_t { kInt, kFloat, kBool, kNull } kind = kNull;
+  bool flag = false;  // kBool's value
+  int64_t i = 0;
+  double d = 0;
+};
+
+Status PutValue(const FastValue& v, const ColumnSpec& c, size_t row, float& out) {
+  switch (v.kind) {
+    case FastValue::kNull:
+      return Missing(c, row, out, false);
+    case FastValue::kBool:
+      if (c.type != ColumnType::kBoolean) break;
+      out = v.flag ? 1.0f : 0.0f;
+      return Status::Ok();
+    case FastValue::kInt:
+      if (c.type == ColumnType::kDouble || c.type == ColumnType::kFloat) {
+        out = static_cast<float>(static_cast<double>(v.i));
+        return Status::Ok();
+      }
+      if (c.type == ColumnType::kLong || c.type == ColumnType::kInteger) {
+        out = static_cast<float>(v.i);
+        return Status::Ok();
+      }
+      break;
+    case FastValue::kFloat:
+      if (c.type == ColumnType::kDouble || c.type == ColumnType::kFloat) {
+        out = static_cast<float>(v.d);
+        return Status::Ok();
+      }
+      if ((c.type == ColumnType::kLong || c.type == ColumnType::kInteger) &&
+          std::floor(v.d) == v.d && std::isfinite(v.d)) {
+        out = static_cast<float>(v.d);
+        return Status::Ok();
+      }
+      break;
+  }
+  // Not the general path's wording: any refusal here sends the body there.
+  return InvalidParameter("refused by the single-pass reader");
+}
+
+class FastV2Reader {
+ public:
+  explicit FastV2Reader(std::string_view body) : p_(body.data()), end_(body.data() + body.size()) {}
+
+  bool Read(std::vector<V2Input<FastValue>>& inputs, std::string& id) {
+    if (!Expect('{')) return false;
+    bool seen_id = false, seen_inputs = false;
+    if (Peek() == '}') return false;  // no inputs: the general path says so
+    for (;;) {
+      std::string_view key;
+      if (!String(key) || !Expect(':')) return false;
+      if (key == "id") {
+        std::string_view v;
+        if (seen_id || !String(v)) return false;
+        seen_id = true;
+        id.assign(v);
+      } else if (key == "inputs") {
+        if (seen_inputs || !Inputs(inputs)) return false;
+        seen_inputs = true;
+      } else if (!Skip(0)) {
+        return false;
+      }
+      char c = Next();
+      if (c == '}') break;
+      if (c != ',') return false;
+    }
+    Ws();
+    return p_ == end_ && seen_inputs;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 64;
+
+  void Ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  char Peek() {
+    Ws();
+    return p_ < end_ ? *p_ : '\0';
+  }
+  char Next() {
+    Ws();
+    return p_ < end_ ? *p_++ : '\0';
+  }
+  bool Expect(char c) { return Next() == c; }
+
+  // A string of printable ASCII without escapes (anything else: not handled).
+  bool String(std::string_view& out) {
+    if (!Expect('"')) return false;
+    const char* start = p_;
+    while (p_ < end_) {
+      unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out = std::string_view(start, static_cast<size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+      ++p_;
+    }
+    return false;
+  }
+
+  // JSON's number grammar exactly; integers without fraction or exponent
+  // become int64 (as nlohmann stores them), others a double.
+  bool Number(FastValue& v) {
+    Ws();
+    const char* start = p_;
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ >= end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    } else {
+      return false;
+    }
+    bool integral = true;
+    if (p_ < end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    if (integral) {
+      if (p_ - start > 18) return false;  // may not fit int64: the general path decides
+      auto [q, ec] = std::from_chars(start, p_, v.i);
+      if (ec != std::errc() || q != p_) return false;
+      v.kind = FastValue::kInt;
+      return true;
+    }
+    auto [q, ec] = std::from_chars(start, p_, v.d);
+    if (ec != std::errc() || q != p_ || !std::isfinite(v.d)) return false;
+    v.kind = FastValue::kFloat;
+    return true;
+  }
+
+  bool Literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  // A scalar data value: number, true, false or null (strings: not handled).
+  bool Scalar(FastValue& v) {
+    switch (Peek()) {
+      case 't':
+        v.kind = FastValue::kBool;
+        v.flag = true;
+        return Literal("true");
+      case 'f':
+        v.kind = FastValue::kBool;
+        v.flag = false;
+        return Literal("false");
+      case 'n':
+        v.kind = FastValue::kNull;
+        return Literal("null");
+      default:
+        return Number(v);
+    }
+  }
+
+  // `data`: a scalar or nested lists of scalars, flattened in order.
+  bool Leaves(int depth, std::vector<FastValue>& out) {
+    if (Peek() != '[') {
+      FastValue v;
+      if (!Scalar(v)) return false;
+      out.push_back(v);
+      return true;
+    }
+    if (depth >= kMaxDepth) return false;
+    ++p_;
+    if (Peek() == ']') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (!Leaves(depth + 1, out)) return false;
+      char c = Next();
+      if (c == ']') return true;
+      if (c != ',') return false;
+    }
+  }
+
+  // Any JSON value, checked and skipped (parameters, unknown keys).
+  bool Skip(int depth) {
+    char c = Peek();
+    if (c == '"') {
+      std::string_view s;
+      return String(s);
+    }
+    if (c == '{' || c == '[') {
+      if (depth >= kMaxDepth) return false;
+      ++p_;
+      const char close = c == '{' ? '}' : ']';
+      if (Peek() == close) {
+        ++p_;
+        return true;
+      }
+      for (;;) {
+        if (c == '{') {
+          std::string_view key;
+          if (!String(key) || !Expect(':')) return false;
+        }
+        if (!Skip(depth + 1)) return false;
+        char n = Next();
+        if (n == close) return true;
+        if (n != ',') return false;
+      }
+    }
+    FastValue v;
+    return Scalar(v);
+  }
+
+  bool Shape(std::vector<int64_t>& shape) {
+    if (!Expect('[')) return false;
+    for (;;) {
+      FastValue v;
+      if (!Number(v) || v.kind != FastValue::kInt || v.i < 0 || v.i > int64_t{kMaxRows}) {
+        return false;
+      }
+      shape.push_back(v.i);
+      char c = Next();
+      if (c == ']') break;
+      if (c != ',') return false;
+    }
+    return !shape.empty() && shape.size() <= 2;
+  }
+
+  bool Input(V2Input<FastValue>& in) {
+    if (!Expect('{')) return false;
+    bool name = false, datatype = false, shape = false, data = false;
+    if (Peek() == '}') return false;
+    for (;;) {
+      std::string_view key;
+      if (!String(key) || !Expect(':')) return false;
+      std::string_view v;
+      if (key == "name") {
+        if (name || !String(v)) return false;
+        in.name.assign(v);
+        name = true;
+      } else if (key == "datatype") {
+        if (datatype || !String(v)) return false;
+        in.datatype.assign(v);
+        datatype = true;
+      } else if (key == "shape") {
+        if (shape || !Shape(in.shape)) return false;
+        shape = true;
+      } else if (key == "data") {
+        if (data || !Leaves(0, in.values)) return false;
+        data = true;
+      } else if (!Skip(0)) {
+        return false;
+      }
+      char c = Next();
+      if (c == '}') break;
+      if (c != ',') return false;
+    }
+    if (!name || !datatype || !shape || !data) return false;
+    int64_t count = 1;
+    for (int64_t d : in.shape) count *= d;
+    return static_cast<int64_t>(in.values.size()) == count;
+  }
+
+  bool Inputs(std::vector<V2Input<FastValue>>& inputs) {
+    if (!Expect('[') || Peek() == ']') return false;
+    for (;;) {
+      inputs.emplace_back();
+      if (!Input(inputs.back())) return false;
+      char c = Next();
+      if (c == ']') return true;
+      if (c != ',') return false;
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+};
 
 // Responses are written directly (they are on the hot path): floats in their
 // shortest round-trip form, non-finite values as null.
@@ -532,8 +849,25 @@ void AppendPredictions(std::string& out, const ScoreResult& result) {
   out += ']';
 }
 
-std::string JsonString(const std::string& s) {
-  return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+// A JSON string literal, as nlohmann's dump writes it (the hot path writes
+// names and ids that are plain ASCII directly; anything else goes through it).
+void AppendJsonString(std::string& out, const std::string& s) {
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
+      out += Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+      return;
+    }
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void AppendInteger(std::string& out, size_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
 }
 
 }  // namespace
@@ -555,9 +889,24 @@ const char* V2Datatype(ColumnType type) {
   }
 }
 
-Status ParseScoringRequest(Protocol protocol, std::string_view content_type, std::string_view body,
-                           const std::vector<ColumnSpec>& columns, ScoreBatch& batch,
-                           std::string& request_id) {
+bool TryParseV2Fast(std::string_view body, const std::vector<ColumnSpec>& columns,
+                    ScoreBatch& batch, std::string& request_id) {
+  if (columns.empty()) return false;
+  std::vector<V2Input<FastValue>> inputs;
+  std::string id;
+  FastV2Reader reader(body);
+  if (!reader.Read(inputs, id)) return false;
+  ScoreBatch out;
+  if (!MapV2Inputs(inputs, columns, out).ok()) return false;
+  batch.features = std::move(out.features);
+  batch.rows = out.rows;
+  if (!id.empty()) request_id = std::move(id);
+  return true;
+}
+
+Status ParseScoringRequestGeneral(Protocol protocol, std::string_view content_type,
+                                  std::string_view body, const std::vector<ColumnSpec>& columns,
+                                  ScoreBatch& batch, std::string& request_id) {
   if (columns.empty()) return InvalidParameter("the model has no input columns to fill");
   if (protocol == Protocol::kMlflow && content_type.find("csv") != std::string_view::npos) {
     return FromCsv(body, columns, batch);
@@ -608,6 +957,15 @@ Status ParseScoringRequest(Protocol protocol, std::string_view content_type, std
   return InvalidParameter("unknown protocol");
 }
 
+Status ParseScoringRequest(Protocol protocol, std::string_view content_type, std::string_view body,
+                           const std::vector<ColumnSpec>& columns, ScoreBatch& batch,
+                           std::string& request_id) {
+  if (protocol == Protocol::kV2 && TryParseV2Fast(body, columns, batch, request_id)) {
+    return Status::Ok();
+  }
+  return ParseScoringRequestGeneral(protocol, content_type, body, columns, batch, request_id);
+}
+
 std::string FormatScoringResponse(Protocol protocol, const ScoreResult& result,
                                   const std::string& endpoint, const std::string& deployment,
                                   const std::string& request_id) {
@@ -615,12 +973,20 @@ std::string FormatScoringResponse(Protocol protocol, const ScoreResult& result,
   out.reserve(128 + result.values.size() * 12);
   switch (protocol) {
     case Protocol::kV2: {
-      out += "{\"model_name\":" + JsonString(endpoint) +
-             ",\"model_version\":" + JsonString(deployment);
-      if (!request_id.empty()) out += ",\"id\":" + JsonString(request_id);
-      out += ",\"outputs\":[{\"name\":\"predict\",\"datatype\":\"FP32\",\"shape\":[" +
-             std::to_string(result.rows);
-      if (result.cols != 1) out += "," + std::to_string(result.cols);
+      out += "{\"model_name\":";
+      AppendJsonString(out, endpoint);
+      out += ",\"model_version\":";
+      AppendJsonString(out, deployment);
+      if (!request_id.empty()) {
+        out += ",\"id\":";
+        AppendJsonString(out, request_id);
+      }
+      out += ",\"outputs\":[{\"name\":\"predict\",\"datatype\":\"FP32\",\"shape\":[";
+      AppendInteger(out, result.rows);
+      if (result.cols != 1) {
+        out += ',';
+        AppendInteger(out, result.cols);
+      }
       out += "],\"data\":[";
       for (size_t i = 0; i < result.values.size(); ++i) {
         if (i) out += ',';

@@ -28,6 +28,19 @@ Status ParseScoringRequest(Protocol protocol, std::string_view content_type, std
                            const std::vector<ColumnSpec>& columns, ScoreBatch& batch,
                            std::string& request_id);
 
+// The two halves behind ParseScoringRequest, exposed so tests can hold them
+// to each other. TryParseV2Fast is a single-pass reader for the common V2
+// shape (numeric/boolean/null data, optional id and parameters): true when it
+// filled `batch` (and `request_id` when the body has an id) exactly as the
+// general path would; false when the body is not that shape or is refused,
+// leaving both untouched. ParseScoringRequestGeneral parses through a JSON DOM
+// and handles every format and every error.
+bool TryParseV2Fast(std::string_view body, const std::vector<ColumnSpec>& columns,
+                    ScoreBatch& batch, std::string& request_id);
+Status ParseScoringRequestGeneral(Protocol protocol, std::string_view content_type,
+                                  std::string_view body, const std::vector<ColumnSpec>& columns,
+                                  ScoreBatch& batch, std::string& request_id);
+
 // The response body for a native runtime's result.
 std::string FormatScoringResponse(Protocol protocol, const ScoreResult& result,
                                   const std::string& endpoint, const std::string& deployment,

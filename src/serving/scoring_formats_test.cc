@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <random>
 
 namespace cairn::serving {
 namespace {
@@ -231,6 +234,222 @@ TEST(ScoringFormats, SignatureColumns) {
   EXPECT_FALSE(ParseSignatureColumns(R"([{"type": "double"}])").ok());
   EXPECT_FALSE(ParseSignatureColumns("not json").ok());
   EXPECT_TRUE(ParseSignatureColumns("")->empty());
+}
+
+// ---- the single-pass V2 reader against the general path -----------------
+
+// Random V2 bodies over a mixed signature: 2-D tensors and 1-D inputs by
+// name, nested and flat data, every JSON number form, nulls, booleans,
+// strings, ids, parameters, unknown keys and whitespace.
+class V2BodyGenerator {
+ public:
+  explicit V2BodyGenerator(uint32_t seed) : rng_(seed) {}
+
+  std::string Body(const std::vector<ColumnSpec>& cols) {
+    std::string b = "{";
+    std::vector<std::string> members;
+    if (Chance(0.4)) members.push_back(Ws() + "\"id\"" + Ws() + ":" + Ws() + Str());
+    if (Chance(0.2)) members.push_back("\"parameters\":" + Any(0));
+    if (Chance(0.1)) members.push_back("\"outputs\":[{\"name\":\"predict\"}]");
+    members.push_back("\"inputs\":" + Ws() + Inputs(cols));
+    if (Chance(0.05)) members.push_back("\"inputs\":" + Inputs(cols));  // duplicate key
+    std::shuffle(members.begin(), members.end(), rng_);
+    for (size_t i = 0; i < members.size(); ++i) b += (i ? "," + Ws() : Ws()) + members[i];
+    return b + Ws() + "}" + Ws();
+  }
+
+  // A copy of `body` with a random edit: truncated, a byte replaced,
+  // removed or inserted, or a span repeated.
+  std::string Mutate(std::string body) {
+    static const std::string kBytes = "{}[],:\"\\ 0123456789eE.+-tfnulx\x01\xc3";
+    if (body.empty()) return body;
+    size_t at = Uniform(body.size());
+    switch (Uniform(5)) {
+      case 0:
+        return body.substr(0, at);
+      case 1:
+        body[at] = kBytes[Uniform(kBytes.size())];
+        return body;
+      case 2:
+        return body.erase(at, 1);
+      case 3:
+        return body.insert(at, 1, kBytes[Uniform(kBytes.size())]);
+      default: {
+        size_t n = 1 + Uniform(8);
+        return body.insert(at, body.substr(at, n));
+      }
+    }
+  }
+
+ private:
+  bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  size_t Uniform(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+  std::string Ws() {
+    static const char* kWs[] = {"", "", "", " ", "\n  ", "\t", "\r\n"};
+    return kWs[Uniform(7)];
+  }
+  std::string Str() {
+    static const char* kStrs[] = {"\"r-1\"",    "\"\"",    "\"caf\xc3\xa9\"",
+                                  "\"a\\\"b\"", "\"x y\"", "7"};
+    return kStrs[Uniform(6)];
+  }
+  std::string Number() {
+    static const char* kNums[] = {"0",
+                                  "-0",
+                                  "1",
+                                  "-17",
+                                  "3.25",
+                                  "-0.0",
+                                  "1e3",
+                                  "2.5E-3",
+                                  "1E+2",
+                                  "812.5",
+                                  "0.1",
+                                  "7.0",
+                                  "-2.5e1",
+                                  "0.30000000000000004",
+                                  "123456789012345678",
+                                  "4",
+                                  "-3",
+                                  "0.5"};
+    return kNums[Uniform(sizeof kNums / sizeof *kNums)];
+  }
+  // Numbers JSON refuses, or that need more than int64/double.
+  std::string OddNumber() {
+    static const char* kOdd[] = {"01", "1.", ".5", "+1", "1e", "1e400", "12345678901234567890"};
+    return kOdd[Uniform(sizeof kOdd / sizeof *kOdd)];
+  }
+  std::string Value() {
+    double r = std::uniform_real_distribution<double>(0, 1)(rng_);
+    if (r < 0.93) return Number();
+    if (r < 0.95) return Chance(0.5) ? "true" : "false";
+    if (r < 0.97) return "null";
+    if (r < 0.98) return Chance(0.5) ? "\"DL\"" : "\"XX\"";
+    if (r < 0.99) return OddNumber();
+    return "{}";
+  }
+  std::string Any(int depth) {
+    double r = std::uniform_real_distribution<double>(0, 1)(rng_);
+    if (depth > 2 || r < 0.4) return Value();
+    if (r < 0.7) return "[" + Any(depth + 1) + "," + Ws() + Any(depth + 1) + "]";
+    return "{\"k\":" + Any(depth + 1) + ",\"s\":" + Str() + "}";
+  }
+  std::string Data(size_t rows, size_t cols, bool nested) {
+    std::string d = "[";
+    for (size_t r = 0; r < rows; ++r) {
+      if (r) d += "," + Ws();
+      if (nested) d += "[";
+      for (size_t c = 0; c < cols; ++c) d += (c ? "," : "") + Value();
+      if (nested) d += "]";
+    }
+    return d + "]";
+  }
+  std::string Input(const std::string& name, const std::string& datatype, const std::string& shape,
+                    const std::string& data) {
+    std::vector<std::string> m = {"\"name\":" + Ws() + "\"" + name + "\"",
+                                  "\"datatype\":\"" + datatype + "\"", "\"shape\":" + shape,
+                                  "\"data\":" + Ws() + data};
+    if (Chance(0.1)) m.push_back("\"parameters\":{\"content_type\":\"np\"}");
+    if (Chance(0.03)) m.erase(m.begin() + static_cast<long>(Uniform(m.size())));
+    std::shuffle(m.begin(), m.end(), rng_);
+    std::string in = "{";
+    for (size_t i = 0; i < m.size(); ++i) in += (i ? "," : "") + Ws() + m[i];
+    return in + "}";
+  }
+  std::string Inputs(const std::vector<ColumnSpec>& cols) {
+    static const char* kTypes[] = {"FP32", "FP64", "INT64", "BOOL", "BYTES"};
+    const size_t rows = 1 + Uniform(3);
+    size_t ncols = cols.size();
+    if (Chance(0.05)) ncols += 1;  // wrong width
+    if (Chance(0.6)) {
+      std::string dt = Chance(0.85) ? "FP32" : kTypes[Uniform(5)];
+      std::string shape = "[" + std::to_string(rows) + "," + Ws() + std::to_string(ncols) + "]";
+      if (Chance(0.03)) shape = "[" + std::to_string(rows) + "]";
+      return "[" + Input("x", dt, shape, Data(rows, ncols, Chance(0.3))) + "]";
+    }
+    std::string list = "[";
+    bool first = true;
+    for (const auto& c : cols) {
+      if (Chance(0.05)) continue;  // an absent column
+      std::string dt = c.type == ColumnType::kBoolean ? "BOOL"
+                       : c.type == ColumnType::kLong  ? "INT64"
+                                                      : "FP64";
+      if (Chance(0.05)) dt = kTypes[Uniform(5)];
+      std::string shape =
+          Chance(0.2) ? "[" + std::to_string(rows) + ",1]" : "[" + std::to_string(rows) + "]";
+      list += (first ? "" : ",") + Input(c.name, dt, shape, Data(rows, 1, Chance(0.2)));
+      first = false;
+    }
+    return list + "]";
+  }
+  std::mt19937 rng_;
+};
+
+bool SameFeatures(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST(ScoringFormats, V2FastReaderMatchesTheGeneralPath) {
+  auto mixed = ParseSignatureColumns(
+      R"([{"name": "distance", "type": "double"}, {"name": "hour", "type": "long"},
+          {"name": "weekend", "type": "boolean"}, {"name": "delay", "type": "float",
+          "required": false}, {"name": "n", "type": "integer"}])");
+  auto numeric = ParseSignatureColumns(
+      R"([{"name": "a", "type": "float"}, {"name": "b", "type": "double"},
+          {"name": "c", "type": "double", "required": false}])");
+  ASSERT_TRUE(mixed.ok() && numeric.ok());
+  V2BodyGenerator gen(20261127);
+  int fast_accepted = 0, valid = 0, compared = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const auto& cols = i % 2 ? *mixed : *numeric;
+    std::string body = gen.Body(cols);
+    for (int m = i % 3; m-- > 0;) body = gen.Mutate(body);
+    ScoreBatch general_batch, fast_batch, combined_batch;
+    std::string general_id, fast_id = "untouched", combined_id;
+    Status general =
+        ParseScoringRequestGeneral(Protocol::kV2, "", body, cols, general_batch, general_id);
+    bool fast = TryParseV2Fast(body, cols, fast_batch, fast_id);
+    Status combined =
+        ParseScoringRequest(Protocol::kV2, "", body, cols, combined_batch, combined_id);
+    ++compared;
+    valid += general.ok();
+    // The combined path answers exactly as the general one.
+    ASSERT_EQ(combined.code(), general.code()) << body;
+    ASSERT_EQ(combined.message(), general.message()) << body;
+    if (general.ok()) {
+      ASSERT_EQ(combined_batch.rows, general_batch.rows) << body;
+      ASSERT_TRUE(SameFeatures(combined_batch.features, general_batch.features)) << body;
+      ASSERT_EQ(combined_id, general_id) << body;
+    }
+    if (fast) {
+      ++fast_accepted;
+      ASSERT_TRUE(general.ok()) << "fast reader accepted what the general path refuses ("
+                                << general.message() << "): " << body;
+      ASSERT_EQ(fast_batch.rows, general_batch.rows) << body;
+      ASSERT_TRUE(SameFeatures(fast_batch.features, general_batch.features)) << body;
+      ASSERT_EQ(fast_id, general_id.empty() ? "untouched" : general_id) << body;
+    } else {
+      ASSERT_EQ(fast_id, "untouched") << body;  // a refusal leaves the outputs alone
+      ASSERT_EQ(fast_batch.rows, 0u) << body;
+    }
+  }
+  // Not vacuous: most valid bodies take the fast path, and refusals were met.
+  EXPECT_GT(valid, 2000);
+  EXPECT_GT(fast_accepted, valid / 2) << "valid " << valid << " of " << compared;
+  EXPECT_LT(valid, compared);
+}
+
+TEST(ScoringFormats, V2FastReaderTakesTheBenchmarkShape) {
+  std::vector<ColumnSpec> named = {{"f0"}, {"f1"}, {"f2"}};
+  for (auto& c : named) c.type_name = "double";
+  ScoreBatch b;
+  std::string id;
+  ASSERT_TRUE(TryParseV2Fast(
+      R"({"id":"q1","inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[0.5,-1,2e-3]}]})",
+      named, b, id));
+  EXPECT_EQ(id, "q1");
+  EXPECT_EQ(b.rows, 1u);
+  EXPECT_EQ(b.features, (std::vector<float>{0.5f, -1.0f, 0.002f}));
 }
 
 }  // namespace

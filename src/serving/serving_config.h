@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -77,11 +78,29 @@ struct DeploymentState {
   bool ready = false;
 };
 
+// What the data plane reports when a deployment's load ends: the generation
+// it loaded (ok) or failed to load (error), and the generation serving now
+// (0: none) with its config, so the control plane can record the truth — a
+// failed update leaves the previous generation serving.
+struct LoadReport {
+  std::string endpoint;
+  std::string deployment;
+  int64_t generation = 0;
+  bool ok = false;
+  std::string error;
+  int64_t serving_generation = 0;
+};
+using LoadListener = std::function<void(const LoadReport&)>;
+
 // Implemented by the data plane; called by the control plane after every
 // committed change (and for every stored endpoint at server start).
 class ServingPlane {
  public:
   virtual ~ServingPlane() = default;
+  // Called on the loading thread after every load that was not superseded,
+  // with no data-plane lock held (the listener may call back in). Setting a
+  // new listener (or an empty one) waits for a running call to finish.
+  virtual void SetLoadListener(LoadListener listener) { (void)listener; }
   virtual void ApplyEndpoint(const EndpointConfig& config) = 0;
   virtual void RemoveEndpoint(const std::string& endpoint) = 0;
   virtual DeploymentState GetDeploymentState(const std::string& endpoint,

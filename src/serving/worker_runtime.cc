@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "artifacts/path_safety.h"
@@ -32,6 +33,9 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr uint32_t kMaxFrameBytes = 64u << 20;
+// A frame header with this length and no payload is a liveness ping; the
+// worker answers the frame "P". No request body can have this length.
+constexpr uint32_t kPingLength = 0xFFFFFFFFu;
 
 enum class Io { kOk, kClosed, kTimeout };
 
@@ -130,7 +134,9 @@ class WorkerPool final : public Runtime {
     }
     cv_.notify_all();
     restart_cv_.notify_all();
+    probe_cv_.notify_all();
     if (restarter_.joinable()) restarter_.join();
+    if (prober_.joinable()) prober_.join();
     std::lock_guard lk(mu_);
     for (auto& w : workers_) {
       if (w) Reap(*w, /*kill_first=*/true);
@@ -158,6 +164,7 @@ class WorkerPool final : public Runtime {
       idle_.push_back(i);
     }
     restarter_ = std::thread([this] { RestartLoop(); });
+    prober_ = std::thread([this] { ProbeLoop(); });
     return Status::Ok();
   }
 
@@ -250,6 +257,68 @@ class WorkerPool final : public Runtime {
     }
     restart_cv_.notify_one();
     return how;
+  }
+
+  // Liveness probe (the deployment's liveness_probe): every period, each
+  // idle worker is taken out of rotation and pinged; it goes back when it
+  // answers within timeout_seconds. A worker that does not answer stays out
+  // of rotation (its late answer is awaited at the next period) and after
+  // failure_threshold consecutive misses is killed and restarted; one whose
+  // connection closed is restarted at once.
+  void ProbeLoop() {
+    const ProbeSettings& p = config_.liveness_probe;
+    const auto period = std::chrono::seconds(std::max(1, p.period_seconds));
+    const auto timeout = std::chrono::seconds(std::max(1, p.timeout_seconds));
+    const int threshold = std::max(1, p.failure_threshold);
+    std::map<int, int> missed;  // slot -> consecutive misses, while out of rotation
+    std::set<pid_t> answered;   // worker processes that answered once (logged once)
+    std::unique_lock lk(mu_);
+    probe_cv_.wait_for(lk, std::chrono::seconds(std::max(0, p.initial_delay_seconds)),
+                       [&] { return stopping_; });
+    while (!stopping_) {
+      std::vector<int> slots;
+      for (const auto& [slot, _] : missed) slots.push_back(slot);
+      for (int slot : idle_) slots.push_back(slot);
+      idle_.clear();
+      lk.unlock();
+      for (int slot : slots) {
+        Worker& w = *workers_[static_cast<size_t>(slot)];
+        const bool awaiting = missed.count(slot) > 0;  // the ping was sent at an earlier period
+        auto deadline = SteadyClock::now() + timeout;
+        Io io = awaiting ? Io::kOk : SendPing(w.sock, deadline);
+        std::string pong;
+        if (io == Io::kOk) io = RecvFrame(w.sock, pong, deadline);
+        if (io == Io::kOk && pong == "P") {
+          missed.erase(slot);
+          if (answered.insert(w.pid).second) {
+            log_("worker " + std::to_string(slot) + " answers liveness probes");
+          }
+          Release(slot);
+          continue;
+        }
+        if (io == Io::kTimeout && ++missed[slot] < threshold) {
+          log_("worker " + std::to_string(slot) + " missed liveness probe " +
+               std::to_string(missed[slot]) + " of " + std::to_string(threshold) +
+               "; out of rotation until it answers");
+          continue;
+        }
+        missed.erase(slot);
+        std::string why = io == Io::kTimeout ? "did not answer " + std::to_string(threshold) +
+                                                   " liveness probes (timeout " +
+                                                   std::to_string(p.timeout_seconds) + " s)"
+                                             : "failed its liveness probe";
+        log_("worker " + std::to_string(slot) + " " + why);
+        Replace(w, io == Io::kTimeout);
+      }
+      lk.lock();
+      probe_cv_.wait_for(lk, period, [&] { return stopping_; });
+    }
+  }
+
+  static Io SendPing(int fd, SteadyClock::time_point deadline) {
+    const char head[4] = {'\xff', '\xff', '\xff', '\xff'};
+    static_assert(kPingLength == 0xFFFFFFFFu);
+    return SendAll(fd, head, 4, deadline);
   }
 
   void RestartLoop() {
@@ -408,10 +477,12 @@ class WorkerPool final : public Runtime {
   std::mutex mu_;
   std::condition_variable cv_;          // a worker became idle
   std::condition_variable restart_cv_;  // a worker needs restarting
+  std::condition_variable probe_cv_;    // wakes the prober to stop
   std::deque<int> idle_;
   std::deque<int> to_restart_;
   bool stopping_ = false;
   std::thread restarter_;
+  std::thread prober_;
 };
 
 }  // namespace

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 constexpr const char* kScore = R"(
-import json, os, time
+import json, os, signal, threading, time
 model = None
 def init():
     global model
@@ -34,6 +34,8 @@ def run(raw_data):
         os._exit(3)
     if req.get("sleep"):
         time.sleep(req["sleep"])
+    if req.get("hang_later"):  # stop this process (a hung worker) once it is idle again
+        threading.Timer(req["hang_later"], lambda: os.kill(os.getpid(), signal.SIGSTOP)).start()
     if req.get("fail"):
         raise ValueError("bad input " + str(req["fail"]))
     return {"scores": [model["w"] * x for x in req["data"]], "pid": os.getpid()}
@@ -82,6 +84,10 @@ class WorkerRuntimeTest : public ::testing::Test {
   fs::path dir_;
   std::mutex mu_;
   std::string log_;
+  std::string Log() {
+    std::lock_guard lk(mu_);
+    return log_;
+  }
 };
 
 TEST_F(WorkerRuntimeTest, InitOnceThenRunPerRequest) {
@@ -137,6 +143,43 @@ TEST_F(WorkerRuntimeTest, OverrunningRequestTimesOutAndTheWorkerIsReplaced) {
   EXPECT_TRUE(out.timed_out);
   ASSERT_TRUE(Run(**rt, R"({"data": [3]})", out, 30'000).ok());
   EXPECT_EQ(Json::parse(out.json)["scores"], Json::parse("[6]"));
+}
+
+TEST_F(WorkerRuntimeTest, LivenessProbeRestartsAHungIdleWorker) {
+  DeploymentConfig c = Config();
+  c.liveness_probe.initial_delay_seconds = 0;
+  c.liveness_probe.period_seconds = 1;
+  c.liveness_probe.timeout_seconds = 1;
+  c.liveness_probe.failure_threshold = 2;
+  auto rt = Load(c);
+  ASSERT_TRUE(rt.ok()) << rt.status().message();
+  ScoreResult out;
+  ASSERT_TRUE(Run(**rt, R"({"data": [1]})", out).ok());
+  const int pid = Json::parse(out.json)["pid"];
+  // A healthy idle worker answers its pings and keeps serving.
+  auto until = SteadyClock::now() + std::chrono::seconds(30);
+  while (Log().find("worker 0 answers liveness probes") == std::string::npos &&
+         SteadyClock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(Log().find("worker 0 answers liveness probes"), std::string::npos) << Log();
+  ASSERT_TRUE(Run(**rt, R"({"data": [1]})", out).ok());
+  EXPECT_EQ(Json::parse(out.json)["pid"], pid);
+  EXPECT_EQ(Log().find("missed liveness probe"), std::string::npos) << Log();
+
+  // The worker hangs while idle: the probe misses twice, kills and restarts it.
+  ASSERT_TRUE(Run(**rt, R"({"data": [1], "hang_later": 0.05})", out).ok());
+  until = SteadyClock::now() + std::chrono::seconds(60);
+  while (Log().find("worker 0 restarted") == std::string::npos && SteadyClock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::string log = Log();
+  EXPECT_NE(log.find("worker 0 missed liveness probe 1 of 2"), std::string::npos) << log;
+  EXPECT_NE(log.find("worker 0 did not answer 2 liveness probes"), std::string::npos) << log;
+  ASSERT_NE(log.find("worker 0 restarted"), std::string::npos) << log;
+  ASSERT_TRUE(Run(**rt, R"({"data": [3]})", out).ok());
+  EXPECT_NE(Json::parse(out.json)["pid"], pid);
+  EXPECT_EQ(Json::parse(out.json)["scores"][0], 6);
 }
 
 TEST_F(WorkerRuntimeTest, InitFailureFailsTheLoad) {

@@ -318,6 +318,14 @@ CREATE TABLE published_pipelines (
   creation_time BIGINT NOT NULL,
   PRIMARY KEY (name, version)){{WITHOUT_ROWID}};
 )SQL",
+      // 8: what the serving data plane reported about a deployment's last load
+      // (state, error, the model that failed, the generation that serves).
+      R"SQL(
+ALTER TABLE deployments ADD COLUMN provisioning_state TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN provisioning_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN failed_model TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN serving_generation BIGINT NOT NULL DEFAULT 0;
+)SQL",
   };
   return kMigrations;
 }

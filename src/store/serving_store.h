@@ -52,6 +52,15 @@ struct DeploymentRecord {
   std::string tags_json = "{}";
   int64_t generation = 1;
   std::string state;  // the control plane's last word: Creating | Updating
+  // What the data plane last reported (migration 8): "Succeeded" or "Failed"
+  // ("" before any report), the load error, the model ("name:version") whose
+  // load failed, and the generation whose files serve (0: none yet). After a
+  // failed update the model fields and paths above are those of the serving
+  // generation again, so the record and lineage name what actually serves.
+  std::string provisioning_state;
+  std::string provisioning_error;
+  std::string failed_model;
+  int64_t serving_generation = 0;
   // Materialized for the data plane (DeploymentConfig).
   std::string model_dir;
   std::string code_dir;
@@ -124,6 +133,14 @@ class ServingStore {
   virtual Result<DeploymentRecord> GetDeployment(const std::string& endpoint,
                                                  const std::string& name) = 0;
   virtual Result<std::vector<DeploymentRecord>> ListDeployments(const std::string& endpoint) = 0;
+  // Records a load result: `mutate` edits the stored record (provisioning
+  // fields, a restored model) unless it refuses; lineage edges are replaced by
+  // `lineage` when `replace_lineage`. The generation stays. NOT_FOUND when the
+  // deployment is gone (deleted meanwhile).
+  using DeploymentMutator = std::function<Status(DeploymentRecord&)>;
+  virtual Result<DeploymentRecord> RecordDeploymentState(
+      const std::string& endpoint, const std::string& name, const DeploymentMutator& mutate,
+      bool replace_lineage, const std::vector<LineageEdge>& lineage) = 0;
   // Deletes it and its lineage edges, after `check` accepted the endpoint's state.
   virtual Status DeleteDeployment(const std::string& endpoint, const std::string& name,
                                   const DeploymentCheck& check) = 0;

@@ -294,6 +294,41 @@ data_collector:
         self.assertIn("xgboost", json.dumps(failed))
         self.cli("deployment", "delete", "-e", ep, "-n", "broken")
 
+        # An update of blue to the model that cannot load: blue keeps serving version 2,
+        # and the record, `deployment show` and the registry's "where deployed" say so.
+        before = self.cli_json("deployment", "show", "-e", ep, "-n", "blue")["deployment"]
+        self.cli("deployment", "update", "-e", ep, "-n", "blue", "--model", f"{model}-bad:1")
+        failed = self.wait_state(ep, "blue", states=("Failed",))
+        self.assertEqual(failed["provisioning_state"], "Failed", failed)
+        self.assertIn("xgboost", failed["error"])
+        self.assertEqual(failed["failed_model"], f"{model}-bad:1")
+        self.assertEqual((failed["model_name"], failed["model_version"]), (model, "2"))
+        self.assertEqual(failed["serving_generation"], before["generation"])
+        self.assertEqual(failed["generation"], before["generation"] + 1)
+        self.assertTrue(failed["ready"])
+        self.assertEqual(self.score(ep, split, key,
+                                    headers={"azureml-model-deployment": "blue"}).status, 200)
+        self.assertIn(f"{ep}/blue", self.cli_json("model", "show", f"{model}:2")["deployments"])
+        self.assertNotIn(f"{ep}/blue",
+                         self.cli_json("model", "show", f"{model}-bad:1").get("deployments", []))
+        shown = self.cli("deployment", "show", "-e", ep, "-n", "blue").stdout
+        self.assertIn(f"{model}-bad:1 did not load", shown)
+        self.assertIn(f"generation {before['generation']} keeps serving", shown)
+
+        # A model version an online deployment serves cannot be deleted (REST and CLI), and
+        # the message names the deployment; the version that failed to load is not served.
+        r = http_request(self.server.base_url, "DELETE", "/api/2.0/mlflow/model-versions/delete",
+                         body={"name": model, "version": "2"})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(r.json["error_code"], "INVALID_STATE")
+        self.assertIn(f"served by deployment 'blue' of endpoint '{ep}'", r.json["message"])
+        p = self.cli("model", "delete", f"{model}:2", expect=1)
+        self.assertIn(f"served by deployment 'blue' of endpoint '{ep}'", p.stdout + p.stderr)
+        p = self.cli("model", "delete", model, expect=1)
+        self.assertIn(f"Cannot delete model '{model}'", p.stdout + p.stderr)
+        self.cli_json("model", "show", f"{model}:2")  # still there
+        self.cli("model", "delete", f"{model}-bad:1")
+
         # Request log: every live request of blue (sampling_rate 1.0), with features.
         log_dir = os.path.join(self.server.workspace, "serving", "logs", ep, "blue")
         deadline = time.time() + 10
@@ -322,6 +357,15 @@ data_collector:
         self.assertGreater(green_live, 100)
         self.assertTrue(0.25 * green_live < green_records < 0.75 * green_live,
                         (green_records, green_live))
+
+        # The recorded failure of blue's update outlives a restart; what serves loads again.
+        self.server.stop()
+        self.server.start()
+        again = self.wait_state(ep, "blue", states=("Failed", "Succeeded"))
+        self.assertEqual(again["model_version"], "2")
+        self.assertEqual(again["failed_model"], f"{model}-bad:1")
+        self.assertEqual(self.score(ep, split, key,
+                                    headers={"azureml-model-deployment": "blue"}).status, 200)
 
         # The outbox holds ModelDeployed for both versions (read while the server is stopped).
         self.server.stop()

@@ -162,6 +162,41 @@ void TouchModel(Db& db, int64_t model_id, int64_t now) {
       .Exec();
 }
 
+// Refuses (INVALID_STATE) to delete a model version an online deployment
+// serves: the serving control plane links model:<name>:<version> ->
+// deployment:<endpoint>/<deployment> ("deployed") in the same database, so
+// the check sees exactly the deployments committed before this transaction.
+void RefuseIfDeployed(Db& db, const std::string& name, const std::vector<int64_t>& versions,
+                      bool whole_model) {
+  for (int64_t v : versions) {
+    std::vector<std::string> where;
+    auto s = db.Prepare(
+        "SELECT dst FROM lineage_edges WHERE src = ?1 AND relation = 'deployed' ORDER BY dst");
+    s.BindAll("model:" + name + ":" + std::to_string(v));
+    while (s.Step()) {
+      std::string dst = s.Text(0);
+      const std::string prefix = "deployment:";
+      if (dst.rfind(prefix, 0) != 0) continue;
+      std::string id = dst.substr(prefix.size());
+      size_t slash = id.find('/');
+      if (slash == std::string::npos) continue;
+      where.push_back("deployment '" + id.substr(slash + 1) + "' of endpoint '" +
+                      id.substr(0, slash) + "'");
+    }
+    if (where.empty()) continue;
+    std::string list;
+    for (size_t i = 0; i < where.size(); ++i) list += (i ? ", " : "") + where[i];
+    Fail(Status(ErrorCode::kInvalidState,
+                std::string("Cannot delete ") +
+                    (whole_model ? "model '" + name + "': its version " + std::to_string(v)
+                                 : "version " + std::to_string(v) + " of model '" + name + "'") +
+                    " is served by " + list +
+                    ". Update the deployment to another model version (cairn deployment update "
+                    "-e ENDPOINT -n DEPLOYMENT --model ...) or delete it (cairn deployment "
+                    "delete) first."));
+  }
+}
+
 }  // namespace
 
 // ---- registered models ------------------------------------------------------------------------
@@ -245,6 +280,7 @@ Status SqliteRegistryStore::DeleteRegisteredModel(const std::string& name) {
       s.BindAll(id);
       while (s.Step()) versions.push_back(s.Int(0));
     }
+    RefuseIfDeployed(db, name, versions, /*whole_model=*/true);
     for (int64_t v : versions)
       Emit(db, MakeModelEvent("ModelDeleted", *LoadVersion(db, id, name, v), {}, now));
     ModelVersion whole;
@@ -508,6 +544,7 @@ Status SqliteRegistryStore::DeleteModelVersion(const std::string& name, int64_t 
                       "registered-models/alias) or delete it (DELETE registered-models/alias) "
                       "first."));
     }
+    RefuseIfDeployed(db, name, {version}, /*whole_model=*/false);
     db.Prepare("DELETE FROM model_version_tags WHERE model_id = ?1 AND version = ?2")
         .BindAll(id, version)
         .Exec();

@@ -19,7 +19,8 @@ constexpr const char* kDeploymentColumns =
     "endpoint, name, model_ref, model_name, model_version, code_ref, scoring_script, "
     "environment_ref, instance_count, request_settings, liveness_probe, readiness_probe, "
     "data_collector, description, tags, generation, state, model_dir, code_dir, python, "
-    "signature_inputs, created_by, creation_time, last_updated_time";
+    "signature_inputs, created_by, creation_time, last_updated_time, provisioning_state, "
+    "provisioning_error, failed_model, serving_generation";
 
 EndpointRecord ReadEndpoint(const Stmt& s) {
   EndpointRecord e;
@@ -63,6 +64,10 @@ DeploymentRecord ReadDeployment(const Stmt& s) {
   d.created_by = s.Text(21);
   d.creation_time = s.Int(22);
   d.last_updated_time = s.Int(23);
+  d.provisioning_state = s.Text(24);
+  d.provisioning_error = s.Text(25);
+  d.failed_model = s.Text(26);
+  d.serving_generation = s.Int(27);
   return d;
 }
 
@@ -161,12 +166,13 @@ void ReplaceLineage(Db& db, const std::string& endpoint, const std::string& name
 void WriteDeployment(Db& db, const DeploymentRecord& d) {
   db.Prepare(std::string("INSERT INTO deployments (") + kDeploymentColumns +
              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-             "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)")
+             "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)")
       .BindAll(d.endpoint, d.name, d.model_ref, d.model_name, d.model_version, d.code_ref,
                d.scoring_script, d.environment_ref, d.instance_count, d.request_settings_json,
                d.liveness_probe_json, d.readiness_probe_json, d.data_collector_json, d.description,
                d.tags_json, d.generation, d.state, d.model_dir, d.code_dir, d.python,
-               d.signature_inputs_json, d.created_by, d.creation_time, d.last_updated_time)
+               d.signature_inputs_json, d.created_by, d.creation_time, d.last_updated_time,
+               d.provisioning_state, d.provisioning_error, d.failed_model, d.serving_generation)
       .Exec();
 }
 
@@ -319,6 +325,31 @@ Result<DeploymentRecord> SqliteServingStore::UpdateDeployment(const DeploymentRe
       if (e.time == 0) e.time = d.last_updated_time;
       EmitEvent(db, e);
     }
+    out = std::move(d);
+  }));
+  return std::move(*out);
+}
+
+Result<DeploymentRecord> SqliteServingStore::RecordDeploymentState(
+    const std::string& endpoint, const std::string& name, const DeploymentMutator& mutate,
+    bool replace_lineage, const std::vector<LineageEdge>& lineage) {
+  std::optional<DeploymentRecord> out;
+  CAIRN_RETURN_IF_ERROR(db_.Write([&](Db& db) {
+    MustEndpoint(db, endpoint);
+    auto d = LoadDeployment(db, endpoint, name);
+    if (!d)
+      Fail(NotFound("deployment '" + name + "' does not exist on endpoint '" + endpoint + "'"));
+    const int64_t generation = d->generation;
+    if (Status st = mutate(*d); !st.ok()) Fail(st);
+    d->endpoint = endpoint;
+    d->name = name;
+    d->generation = generation;
+    d->last_updated_time = db_.clock().NowMillis();
+    db.Prepare("DELETE FROM deployments WHERE endpoint = ?1 AND name = ?2")
+        .BindAll(endpoint, name)
+        .Exec();
+    WriteDeployment(db, *d);
+    if (replace_lineage) ReplaceLineage(db, endpoint, name, lineage, d->last_updated_time);
     out = std::move(d);
   }));
   return std::move(*out);

@@ -27,6 +27,11 @@ class SqliteServingStore final : public ServingStore {
 
   Result<DeploymentRecord> CreateDeployment(const DeploymentRecord& deployment,
                                             const DeploymentEffects& effects) override;
+  Result<DeploymentRecord> RecordDeploymentState(const std::string& endpoint,
+                                                 const std::string& name,
+                                                 const DeploymentMutator& mutate,
+                                                 bool replace_lineage,
+                                                 const std::vector<LineageEdge>& lineage) override;
   Result<DeploymentRecord> UpdateDeployment(const DeploymentRecord& deployment,
                                             const DeploymentEffects& effects) override;
   Result<DeploymentRecord> GetDeployment(const std::string& endpoint,
