@@ -90,6 +90,7 @@ std::string CodeHashOf(std::string ref) {
 
 struct Scheduler::StepState {
   const StepPlan* plan = nullptr;
+  size_t index = 0;  // in the plan
   JobStepRecord rec;
   std::vector<size_t> deps;  // indices of steps this one waits for
   std::string compute;
@@ -109,6 +110,7 @@ struct Scheduler::JobState {
   std::vector<StepState> steps;
   std::vector<size_t> order;
   std::map<std::string, size_t> index;
+  bool recovered = false;  // loaded from the store at start, not just submitted
   bool cancel_requested = false;
   std::string stop_reason;  // set when a failure stops new steps
   bool header_dirty = false;
@@ -130,7 +132,8 @@ Scheduler::Scheduler(JobStore& jobs, TrackingService& tracking, AssetService& as
       artifacts_(artifacts),
       executor_(executor),
       options_(std::move(options)),
-      clock_(clock) {
+      clock_(clock),
+      spares_(options_.jobs_root / ".spare", "std_log.txt") {
   if (options_.tools_dir.empty()) options_.tools_dir = SelfExecutableDir();
   executor_.SetExitCallback([this](const std::string& key, const StepExit& exit) {
     Post(Event{Event::Kind::kExit, nullptr, key, exit});
@@ -154,6 +157,13 @@ void Scheduler::SetServerUrl(std::string url) {
 
 fs::path Scheduler::LogPath(const std::string& job, const std::string& step) const {
   return options_.jobs_root / job / step / "std_log.txt";
+}
+
+ExitStatusFile Scheduler::ExitStatusOf(const JobState& job, const StepState& step,
+                                       int64_t attempt) const {
+  // "<step index>.<attempt>": step names may hold any character but '/'.
+  return {options_.jobs_root / job.rec.name / "exit_status",
+          std::to_string(step.index) + "." + std::to_string(attempt)};
 }
 
 void Scheduler::Post(Event event) {
@@ -202,6 +212,7 @@ void Scheduler::ReleaseWaiters() {
 
 Status Scheduler::Start() {
   CAIRN_RETURN_IF_ERROR(EnsureDirectory(options_.jobs_root));
+  CAIRN_RETURN_IF_ERROR(spares_.Open());
   CAIRN_ASSIGN_OR_RETURN(
       std::vector<JobRecord> unfinished,
       jobs_.ListJobs({kJobNotStarted, kJobQueued, kJobRunning}, 1000000, /*with_steps=*/true));
@@ -212,6 +223,7 @@ Status Scheduler::Start() {
     auto plan = PlanFromJson(plan_json);
     auto state = std::make_shared<JobState>();
     state->rec = std::move(job);
+    state->recovered = true;
     if (!plan.ok()) {
       // Cannot happen for plans this server stored; fail the job rather than loop on it.
       state->rec.error = "stored plan unreadable: " + plan.status().message();
@@ -394,11 +406,16 @@ void Scheduler::Resume(JobState& job, JobTransition& tx) {
   }
   auto order = ValidatePlan(job.plan);
   if (order.ok()) job.order = *order;
+  // The job's folder holds its steps' folders and their exit status file.
+  if (Status st = EnsureDirectory(options_.jobs_root / job.rec.name); !st.ok()) {
+    std::fprintf(stderr, "cairn: job %s: %s\n", job.rec.name.c_str(), st.message().c_str());
+  }
   job.steps.resize(job.plan.steps.size());
   for (size_t i = 0; i < job.plan.steps.size(); ++i) {
     const StepPlan& p = job.plan.steps[i];
     StepState& s = job.steps[i];
     s.plan = &p;
+    s.index = i;
     s.rec = stored[p.name];
     s.compute = !p.compute.empty()
                     ? p.compute
@@ -419,10 +436,11 @@ void Scheduler::Resume(JobState& job, JobTransition& tx) {
     job.steps[i].deps.assign(deps.begin(), deps.end());
   }
   // Steps that were running when the server stopped (see docs/pipelines-runtime.md).
+  if (!job.recovered) return;
   for (StepState& s : job.steps) {
     if (s.rec.status != kJobRunning) {
       if (!IsTerminalJobStatus(s.rec.status) &&
-          fs::exists(s.dir / ("exit_status." + std::to_string(s.rec.attempt + 1)))) {
+          ReadExitStatus(ExitStatusOf(job, s, s.rec.attempt + 1))) {
         // Launched, but the server stopped before recording it: say so.
         s.rec.notes = Append(s.rec.notes, "attempt " + std::to_string(s.rec.attempt + 1) +
                                               " had started before the server restarted without "
@@ -432,7 +450,7 @@ void Scheduler::Resume(JobState& job, JobTransition& tx) {
       continue;
     }
     std::string key = job.rec.name + "/" + s.rec.step_name;
-    fs::path exit_path = s.dir / ("exit_status." + std::to_string(s.rec.attempt));
+    ExitStatusFile exit_path = ExitStatusOf(job, s, s.rec.attempt);
     ProcessHandle handle{s.rec.pid.value_or(0), s.rec.process_start.value_or(0)};
     if (executor_.Reattach(key, handle, exit_path).ok()) {
       s.launched = true;
@@ -448,7 +466,7 @@ void Scheduler::Resume(JobState& job, JobTransition& tx) {
       continue;
     }
     StepExit exit;
-    if (auto code = ReadExitStatus(exit_path)) {
+    if (auto code = ReadExitStatus(exit_path, s.rec.pid)) {
       exit.exit_code = *code;
       s.rec.notes =
           Append(s.rec.notes, "server restarted; attempt " + std::to_string(s.rec.attempt) +
@@ -619,7 +637,9 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   // of a no-op step's cost.
   fs::path code_dir = p.code.empty() ? s.dir : s.dir / "code";
   std::error_code ec;
-  if (Status st = EnsureDirectory(s.dir); !st.ok()) return fail(st.message());
+  if (!fs::exists(s.dir, ec)) {
+    if (Status st = spares_.Take(s.dir); !st.ok()) return fail(st.message());
+  }
   if (!p.outputs.empty() || fs::exists(s.dir / "outputs", ec)) {
     fs::remove_all(s.dir / "outputs", ec);
   }
@@ -839,7 +859,7 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   launch.workdir = code_dir;
   launch.env = std::move(envmap);
   launch.stdout_path = launch.stderr_path = LogPath(job.rec.name, s.rec.step_name);
-  launch.exit_status_path = s.dir / ("exit_status." + std::to_string(attempt));
+  launch.exit_status = ExitStatusOf(job, s, attempt);
   if (attempt > 1) {
     std::ofstream(launch.stdout_path, std::ios::app)
         << "cairn: --- attempt " << attempt << " ---\n";
@@ -932,6 +952,8 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
   if (!s.artifact_root.empty() && fs::file_size(log, ec) > 0) {
     (void)artifacts_.PutFile(s.artifact_root + "/user_logs/std_log.txt", log);
   }
+  // A step that left nothing behind (a no-op) gives its folder to the next step.
+  if (s.plan->outputs.empty()) spares_.Recycle(s.dir);
   // Lineage commits with the step's completion (the ids were built canonical).
   for (LineageEdge& e : s.lineage) {
     e.creation_time = now;

@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "pipeline/executor.h"
 #include "pipeline/plan.h"
+#include "pipeline/spare_folders.h"
 #include "store/job_store.h"
 
 namespace cairn {
@@ -92,6 +93,8 @@ class Scheduler {
                   const std::string& error, JobTransition& tx);
   void CancelJob(JobState& job, JobTransition& tx);
   void Flush(JobState& job, JobTransition& tx);
+  // Where attempt `attempt` of a step records its exit status: one file per job.
+  ExitStatusFile ExitStatusOf(const JobState& job, const StepState& step, int64_t attempt) const;
 
   JobStore& jobs_;
   TrackingService& tracking_;
@@ -101,6 +104,7 @@ class Scheduler {
   SchedulerOptions options_;
   const Clock& clock_;
   std::string server_url_;
+  SpareFolders spares_;  // empty step folders, reused instead of created
 
   std::mutex mu_;
   std::condition_variable cv_;       // events for the loop
