@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <string_view>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "core/fs.h"
@@ -67,17 +69,34 @@ std::optional<int> ReadExitStatus(const ExitStatusFile& where, std::optional<int
 }
 
 std::optional<int64_t> ProcessStartTime(int64_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(stat.substr(close + 1));
-  std::string field;
+  // Read with plain syscalls: this runs once per launched step.
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%lld/stat", static_cast<long long>(pid));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return std::nullopt;
+  std::string_view stat(buf, static_cast<size_t>(n));
+  size_t close_paren = stat.rfind(')');
+  if (close_paren == std::string_view::npos) return std::nullopt;
   // Field 3 (state) is the first after the command name; starttime is field 22.
-  for (int i = 3; i <= 22; ++i) {
-    if (!(fields >> field)) return std::nullopt;
+  size_t pos = close_paren + 1;
+  for (int field = 3; field <= 22; ++field) {
+    while (pos < stat.size() && stat[pos] == ' ') ++pos;
+    size_t end = stat.find(' ', pos);
+    if (end == std::string_view::npos) end = stat.size();
+    if (pos >= end) return std::nullopt;
+    if (field == 22) {
+      int64_t value = 0;
+      auto [ptr, ec] = std::from_chars(stat.data() + pos, stat.data() + end, value);
+      if (ec != std::errc() || ptr != stat.data() + end) return std::nullopt;
+      return value;
+    }
+    pos = end;
   }
-  return std::stoll(field);
+  return std::nullopt;
 }
 
 LocalExecutor::LocalExecutor() {

@@ -95,7 +95,9 @@ struct Scheduler::StepState {
   std::vector<size_t> deps;  // indices of steps this one waits for
   std::string compute;
   fs::path dir;
-  std::string artifact_root;  // the step run's artifact-store directory
+  // The step run's artifact-store directory: looked up when first needed (a
+  // no-op step stores no artifact and never needs it).
+  std::optional<std::string> artifact_root;
   bool launched = false;      // a process of the current attempt is running
   bool timed_out = false;
   bool cancel_sent = false;
@@ -159,6 +161,16 @@ fs::path Scheduler::LogPath(const std::string& job, const std::string& step) con
   return options_.jobs_root / job / step / "std_log.txt";
 }
 
+const std::string& Scheduler::ArtifactRoot(StepState& s) {
+  if (!s.artifact_root) {
+    s.artifact_root.emplace();
+    if (auto run = tracking_.GetRun(s.rec.run_id); run.ok()) {
+      if (auto root = ArtifactUriToPath(run->info.artifact_uri); root.ok()) *s.artifact_root = *root;
+    }
+  }
+  return *s.artifact_root;
+}
+
 ExitStatusFile Scheduler::ExitStatusOf(const JobState& job, const StepState& step,
                                        int64_t attempt) const {
   // "<step index>.<attempt>": step names may hold any character but '/'.
@@ -213,6 +225,12 @@ void Scheduler::ReleaseWaiters() {
 Status Scheduler::Start() {
   CAIRN_RETURN_IF_ERROR(EnsureDirectory(options_.jobs_root));
   CAIRN_RETURN_IF_ERROR(spares_.Open());
+  // Steps inherit the server's environment as it is now (read once, not per step).
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) base_env_[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   CAIRN_ASSIGN_OR_RETURN(
       std::vector<JobRecord> unfinished,
       jobs_.ListJobs({kJobNotStarted, kJobQueued, kJobRunning}, 1000000, /*with_steps=*/true));
@@ -422,9 +440,6 @@ void Scheduler::Resume(JobState& job, JobTransition& tx) {
                     : (!job.plan.default_compute.empty() ? job.plan.default_compute : "local");
     s.dir = options_.jobs_root / job.rec.name / p.name;
     job.index[p.name] = i;
-    if (auto run = tracking_.GetRun(s.rec.run_id); run.ok()) {
-      if (auto root = ArtifactUriToPath(run->info.artifact_uri); root.ok()) s.artifact_root = *root;
-    }
   }
   for (size_t i = 0; i < job.steps.size(); ++i) {
     const StepPlan& p = *job.steps[i].plan;
@@ -787,13 +802,14 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
       auto prior_run = tracking_.GetRun(prior.run_id);
       auto prior_root = prior_run.ok() ? ArtifactUriToPath(prior_run->info.artifact_uri)
                                        : Result<std::string>(prior_run.status());
-      bool linked = prior_root.ok() && !s.artifact_root.empty();
+      const std::string& artifact_root = ArtifactRoot(s);
+      bool linked = prior_root.ok() && !artifact_root.empty();
       json outs = json::object();
       json prior_outs = json::parse(prior.outputs, nullptr, false);
       for (const auto& [name, spec] : p.outputs) {
         if (!linked) break;
         std::string from = *prior_root + "/outputs/" + name;
-        std::string to = s.artifact_root + "/outputs/" + name;
+        std::string to = artifact_root + "/outputs/" + name;
         auto files = ListRecursive(artifacts_, from);
         if (!files.ok()) {
           linked = false;
@@ -830,12 +846,7 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   }
 
   // Launch.
-  std::map<std::string, std::string> envmap;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv(*e);
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) envmap[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  std::map<std::string, std::string> envmap = base_env_;
   for (const auto& [k, v] : p.environment_variables) envmap[k] = v;
   if (env) envmap["VIRTUAL_ENV"] = env->root.string();
   envmap["PATH"] = StepSearchPath(env ? env->root / "bin" : std::filesystem::path(),
@@ -921,7 +932,8 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
   std::string problem = error;
   std::error_code ec;
   fs::path log = LogPath(job.rec.name, s.rec.step_name);
-  if (status == kJobCompleted && s.rec.reused_from.empty() && !s.artifact_root.empty()) {
+  if (status == kJobCompleted && s.rec.reused_from.empty() && !s.plan->outputs.empty() &&
+      !ArtifactRoot(s).empty()) {
     // Outputs become the step run's artifacts; their content hash feeds consumers' cache keys.
     json outs = json::object();
     for (const auto& [name, spec] : s.plan->outputs) {
@@ -932,7 +944,7 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
            it.increment(ec)) {
         if (!it->is_regular_file(ec)) continue;
         std::string rel = fs::relative(it->path(), dir).generic_string();
-        auto put = artifacts_.PutFile(s.artifact_root + "/outputs/" + name + "/" + rel, it->path());
+        auto put = artifacts_.PutFile(ArtifactRoot(s) + "/outputs/" + name + "/" + rel, it->path());
         if (!put.ok()) {
           problem = "cannot store output '" + name + "': " + put.status().message();
           break;
@@ -942,15 +954,15 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
       if (spec.type == "uri_file" && files.empty() && problem.empty()) {
         problem = "output '" + name + "' (uri_file) was not written to " + (dir / name).string();
       }
-      outs[name] = {{"uri", "mlflow-artifacts:/" + s.artifact_root + "/outputs/" + name},
+      outs[name] = {{"uri", "mlflow-artifacts:/" + ArtifactRoot(s) + "/outputs/" + name},
                     {"hash", HashFileList(std::move(files))}};
     }
     s.rec.outputs = outs.dump();
   }
   std::string final_status = problem.empty() || status != kJobCompleted ? status : kJobFailed;
   // An empty log has nothing to keep (a no-op step then stores no artifact at all).
-  if (!s.artifact_root.empty() && fs::file_size(log, ec) > 0) {
-    (void)artifacts_.PutFile(s.artifact_root + "/user_logs/std_log.txt", log);
+  if (fs::file_size(log, ec) > 0 && !ArtifactRoot(s).empty()) {
+    (void)artifacts_.PutFile(ArtifactRoot(s) + "/user_logs/std_log.txt", log);
   }
   // A step that left nothing behind (a no-op) gives its folder to the next step.
   if (s.plan->outputs.empty()) spares_.Recycle(s.dir);

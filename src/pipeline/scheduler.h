@@ -93,6 +93,8 @@ class Scheduler {
                   const std::string& error, JobTransition& tx);
   void CancelJob(JobState& job, JobTransition& tx);
   void Flush(JobState& job, JobTransition& tx);
+  // The step run's artifact-store directory ("" when unknown).
+  const std::string& ArtifactRoot(StepState& step);
   // Where attempt `attempt` of a step records its exit status: one file per job.
   ExitStatusFile ExitStatusOf(const JobState& job, const StepState& step, int64_t attempt) const;
 
@@ -104,7 +106,8 @@ class Scheduler {
   SchedulerOptions options_;
   const Clock& clock_;
   std::string server_url_;
-  SpareFolders spares_;  // empty step folders, reused instead of created
+  SpareFolders spares_;
+  std::map<std::string, std::string> base_env_;  // the server's environment, read at Start  // empty step folders, reused instead of created
 
   std::mutex mu_;
   std::condition_variable cv_;       // events for the loop

@@ -594,59 +594,72 @@ Status SqliteStore::SetExperimentTag(const std::string& experiment_id, const Tag
 
 // ---- runs -------------------------------------------------------------------------------------
 
+Run SqliteStore::InsertRun(Db& db, const NewRun& in) {
+  Run run;
+  Experiment e = MustLoadExperiment(db, in.experiment_id);
+  if (e.lifecycle_stage != kActive) {
+    Fail(InvalidParameter("The experiment " + in.experiment_id +
+                          " must be in the 'active' state. Current state is " +
+                          e.lifecycle_stage + "."));
+  }
+  std::vector<Tag> tags = in.tags;
+  auto find_tag = [&](const char* key) -> std::string* {
+    for (auto& t : tags) {
+      if (t.key == key) return &t.value;
+    }
+    return nullptr;
+  };
+  std::string name = in.run_name;
+  if (std::string* tag_name = find_tag(kRunNameTag); tag_name && !tag_name->empty()) {
+    if (!name.empty() && name != *tag_name) {
+      Fail(InvalidParameter("Both 'run_name' ('" + name + "') and tag '" + kRunNameTag + "' ('" +
+                            *tag_name + "') were given and differ; send one of them."));
+    }
+    name = *tag_name;
+  }
+  if (name.empty()) name = NewRunName();
+  if (std::string* t = find_tag(kRunNameTag)) {
+    *t = name;
+  } else {
+    tags.push_back({kRunNameTag, name});
+  }
+  std::string user = in.user_id;
+  if (user.empty()) {
+    if (std::string* t = find_tag(kUserTag)) user = *t;
+  }
+  RunInfo info;
+  info.run_id = NewRunId();
+  info.experiment_id = e.experiment_id;
+  info.run_name = name;
+  info.user_id = user;
+  info.start_time = in.start_time ? *in.start_time : clock_.NowMillis();
+  info.artifact_uri = e.artifact_location + "/" + info.run_id + "/artifacts";
+  db.Prepare(
+        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+        "end_time, lifecycle_stage, artifact_uri) VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, "
+        "'active', ?6)")
+      .BindAll(info.run_id, std::stoll(info.experiment_id), name, user, info.start_time,
+               info.artifact_uri)
+      .Exec();
+  for (const auto& t : tags) UpsertRunTag(db, info.run_id, t);
+  run = LoadRun(db, info);
+  return run;
+}
+
 Result<Run> SqliteStore::CreateRun(const NewRun& in) {
   Run run;
-  Status st = Write([&](Db& db) {
-    Experiment e = MustLoadExperiment(db, in.experiment_id);
-    if (e.lifecycle_stage != kActive) {
-      Fail(InvalidParameter("The experiment " + in.experiment_id +
-                            " must be in the 'active' state. Current state is " +
-                            e.lifecycle_stage + "."));
-    }
-    std::vector<Tag> tags = in.tags;
-    auto find_tag = [&](const char* key) -> std::string* {
-      for (auto& t : tags) {
-        if (t.key == key) return &t.value;
-      }
-      return nullptr;
-    };
-    std::string name = in.run_name;
-    if (std::string* tag_name = find_tag(kRunNameTag); tag_name && !tag_name->empty()) {
-      if (!name.empty() && name != *tag_name) {
-        Fail(InvalidParameter("Both 'run_name' ('" + name + "') and tag '" + kRunNameTag + "' ('" +
-                              *tag_name + "') were given and differ; send one of them."));
-      }
-      name = *tag_name;
-    }
-    if (name.empty()) name = NewRunName();
-    if (std::string* t = find_tag(kRunNameTag)) {
-      *t = name;
-    } else {
-      tags.push_back({kRunNameTag, name});
-    }
-    std::string user = in.user_id;
-    if (user.empty()) {
-      if (std::string* t = find_tag(kUserTag)) user = *t;
-    }
-    RunInfo info;
-    info.run_id = NewRunId();
-    info.experiment_id = e.experiment_id;
-    info.run_name = name;
-    info.user_id = user;
-    info.start_time = in.start_time ? *in.start_time : clock_.NowMillis();
-    info.artifact_uri = e.artifact_location + "/" + info.run_id + "/artifacts";
-    db.Prepare(
-          "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
-          "end_time, lifecycle_stage, artifact_uri) VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, "
-          "'active', ?6)")
-        .BindAll(info.run_id, std::stoll(info.experiment_id), name, user, info.start_time,
-                 info.artifact_uri)
-        .Exec();
-    for (const auto& t : tags) UpsertRunTag(db, info.run_id, t);
-    run = LoadRun(db, info);
-  });
-  if (!st.ok()) return st;
+  CAIRN_RETURN_IF_ERROR(Write([&](Db& db) { run = InsertRun(db, in); }));
   return run;
+}
+
+Result<std::vector<Run>> SqliteStore::CreateRuns(const std::vector<NewRun>& runs) {
+  std::vector<Run> out;
+  CAIRN_RETURN_IF_ERROR(Write([&](Db& db) {
+    out.clear();
+    out.reserve(runs.size());
+    for (const NewRun& in : runs) out.push_back(InsertRun(db, in));
+  }));
+  return out;
 }
 
 Result<Run> SqliteStore::GetRun(const std::string& run_id) {

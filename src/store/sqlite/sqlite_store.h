@@ -45,6 +45,7 @@ class SqliteStore final : public MetadataStore {
   Status SetExperimentTag(const std::string& experiment_id, const Tag& tag) override;
 
   Result<Run> CreateRun(const NewRun& run) override;
+  Result<std::vector<Run>> CreateRuns(const std::vector<NewRun>& runs) override;
   Result<Run> GetRun(const std::string& run_id) override;
   Result<RunInfo> UpdateRun(const std::string& run_id, const std::optional<std::string>& status,
                             const std::optional<int64_t>& end_time,
@@ -75,6 +76,7 @@ class SqliteStore final : public MetadataStore {
   const Clock& clock() const { return clock_; }
 
  private:
+  Run InsertRun(Db& db, const NewRun& run);  // inside a write transaction
   struct WriteOp;
   SqliteStore(std::string path, StoreOptions options, const Clock& clock);
   Status Init();
