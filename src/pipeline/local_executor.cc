@@ -12,9 +12,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <string_view>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 #include <vector>
 
 #include "core/fs.h"

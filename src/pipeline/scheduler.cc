@@ -98,7 +98,7 @@ struct Scheduler::StepState {
   // The step run's artifact-store directory: looked up when first needed (a
   // no-op step stores no artifact and never needs it).
   std::optional<std::string> artifact_root;
-  bool launched = false;      // a process of the current attempt is running
+  bool launched = false;  // a process of the current attempt is running
   bool timed_out = false;
   bool cancel_sent = false;
   std::optional<SteadyTime> ready_at;  // a retry's backoff
@@ -113,6 +113,19 @@ struct Scheduler::JobState {
   std::vector<size_t> order;
   std::map<std::string, size_t> index;
   bool recovered = false;  // loaded from the store at start, not just submitted
+  // order[0, first_open) have all ended (a step never leaves a terminal
+  // status), so a pass looks at the rest only; whether one of those failed.
+  size_t first_open = 0;
+  bool failed_before_open = false;
+
+  // Calls f on every step from first_open on (every step when the plan had no valid order).
+  template <class F>
+  void ForEachOpen(F&& f) {
+    bool complete = order.size() == steps.size();
+    for (size_t pos = complete ? first_open : 0; pos < steps.size(); ++pos) {
+      f(steps[complete ? order[pos] : pos]);
+    }
+  }
   bool cancel_requested = false;
   std::string stop_reason;  // set when a failure stops new steps
   bool header_dirty = false;
@@ -150,6 +163,13 @@ Scheduler::~Scheduler() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Everything the loop decided is written before the store goes away.
+  {
+    std::lock_guard lock(commit_mu_);
+    commit_stop_ = true;
+  }
+  commit_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
 }
 
 void Scheduler::SetServerUrl(std::string url) {
@@ -165,7 +185,8 @@ const std::string& Scheduler::ArtifactRoot(StepState& s) {
   if (!s.artifact_root) {
     s.artifact_root.emplace();
     if (auto run = tracking_.GetRun(s.rec.run_id); run.ok()) {
-      if (auto root = ArtifactUriToPath(run->info.artifact_uri); root.ok()) *s.artifact_root = *root;
+      if (auto root = ArtifactUriToPath(run->info.artifact_uri); root.ok())
+        *s.artifact_root = *root;
     }
   }
   return *s.artifact_root;
@@ -254,6 +275,7 @@ Status Scheduler::Start() {
     }
     Post(Event{Event::Kind::kJob, std::move(state), "recover", {}});
   }
+  committer_ = std::thread([this] { CommitLoop(); });
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
 }
@@ -266,11 +288,11 @@ void Scheduler::Loop() {
       // The next timer: a retry's backoff ending or a step's timeout.
       std::optional<SteadyTime> wake;
       for (auto& [name, job] : active_) {
-        for (StepState& s : job->steps) {
+        job->ForEachOpen([&](StepState& s) {
           for (auto t : {s.ready_at, s.launched && !s.cancel_sent ? s.deadline : std::nullopt}) {
             if (t && (!wake || *t < *wake)) wake = t;
           }
-        }
+        });
       }
       auto ready = [&] { return stopping_ || !events_.empty(); };
       if (wake) {
@@ -313,7 +335,7 @@ void Scheduler::Loop() {
     // Timers that are due.
     auto now = std::chrono::steady_clock::now();
     for (auto& [name, job] : active_) {
-      for (StepState& s : job->steps) {
+      job->ForEachOpen([&, &name = name](StepState& s) {
         if (s.ready_at && *s.ready_at <= now) {
           s.ready_at.reset();
           touched.insert(name);
@@ -323,52 +345,124 @@ void Scheduler::Loop() {
           s.cancel_sent = true;
           (void)executor_.Cancel(name + "/" + s.rec.step_name, options_.kill_grace);
         }
-      }
+      });
     }
     // A step ending frees a slot other jobs may be waiting for.
     if (!touched.empty()) {
       for (auto& [name, _] : active_) touched.insert(name);
     }
+    std::vector<JobTransition> out;
     for (const std::string& name : touched) {
       auto it = active_.find(name);
       if (it == active_.end()) continue;
       Pump(*it->second, txs[name]);
-      Flush(*it->second, txs[name]);
+      Flush(*it->second, txs[name], out);
     }
-    // Forget finished jobs.
+    // Forget finished jobs; their waiters are released once the committer has
+    // written their last transition.
     std::vector<std::string> finished;
     for (auto& [name, job] : active_) {
       if (IsTerminalJobStatus(job->rec.status)) finished.push_back(name);
     }
-    if (!finished.empty()) {
+    for (const std::string& name : finished) active_.erase(name);
+    if (!out.empty() || !finished.empty()) {
+      {
+        std::lock_guard lock(commit_mu_);
+        for (JobTransition& t : out) commit_queue_.push_back(std::move(t));
+        queued_seq_ += out.size();
+        for (std::string& name : finished) finishing_.emplace_back(queued_seq_, std::move(name));
+      }
+      commit_cv_.notify_one();
+    }
+  }
+}
+
+void Scheduler::CommitLoop() {
+  for (;;) {
+    std::vector<JobTransition> batch;
+    uint64_t upto = 0;
+    {
+      std::unique_lock lock(commit_mu_);
+      commit_cv_.wait(
+          lock, [&] { return commit_stop_ || !commit_queue_.empty() || !finishing_.empty(); });
+      if (commit_stop_ && commit_queue_.empty() && finishing_.empty()) return;
+      batch.swap(commit_queue_);
+      upto = queued_seq_;
+    }
+    // Transitions queued while the previous batch was being written commit
+    // together: one transaction per job however many passes they came from.
+    std::vector<JobTransition> merged = MergeTransitions(std::move(batch));
+    for (const JobTransition& t : merged) {
+      if (Status st = jobs_.Apply(t); !st.ok()) {
+        // The in-memory state runs ahead; the next transition rewrites these rows.
+        std::fprintf(stderr, "cairn: job %s: cannot record a transition: %s\n", t.job_name.c_str(),
+                     st.message().c_str());
+      }
+    }
+    std::vector<std::string> done;
+    {
+      std::lock_guard lock(commit_mu_);
+      auto it = finishing_.begin();
+      while (it != finishing_.end()) {
+        if (it->first <= upto) {
+          done.push_back(std::move(it->second));
+          it = finishing_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (!done.empty()) {
       {
         std::lock_guard lock(mu_);
-        for (const std::string& name : finished) active_names_.erase(name);
+        for (const std::string& name : done) active_names_.erase(name);
       }
-      for (const std::string& name : finished) active_.erase(name);
       done_cv_.notify_all();
     }
   }
 }
 
-void Scheduler::Flush(JobState& job, JobTransition& tx) {
+std::vector<JobTransition> MergeTransitions(std::vector<JobTransition> batch) {
+  std::vector<JobTransition> merged;
+  std::map<std::string, size_t> by_job;
+  for (JobTransition& t : batch) {
+    auto [it, added] = by_job.emplace(t.job_name, merged.size());
+    if (added) {
+      merged.push_back(std::move(t));
+      continue;
+    }
+    JobTransition& m = merged[it->second];
+    if (t.job) m.job = std::move(t.job);
+    auto append = [](auto& to, auto& from) {
+      to.insert(to.end(), std::make_move_iterator(from.begin()),
+                std::make_move_iterator(from.end()));
+    };
+    append(m.steps, t.steps);
+    append(m.runs, t.runs);
+    append(m.events, t.events);
+    append(m.run_tags, t.run_tags);
+    append(m.lineage, t.lineage);
+  }
+  // A step written several times keeps its last row.
+  for (JobTransition& m : merged) {
+    std::map<std::string, size_t> last;
+    for (size_t i = 0; i < m.steps.size(); ++i) last[m.steps[i].step_name] = i;
+    if (last.size() == m.steps.size()) continue;
+    std::vector<JobStepRecord> steps;
+    for (auto& [_, i] : last) steps.push_back(std::move(m.steps[i]));
+    m.steps = std::move(steps);
+  }
+  return merged;
+}
+
+void Scheduler::Flush(JobState& job, JobTransition& tx, std::vector<JobTransition>& out) {
   if (job.header_dirty) {
     tx.job = job.rec;
     job.header_dirty = false;
   }
   if (!tx.job && tx.steps.empty() && tx.runs.empty() && tx.events.empty()) return;
   tx.job_name = job.rec.name;
-  // Collapse repeated writes of one step to its last state.
-  std::map<std::string, size_t> last;
-  for (size_t i = 0; i < tx.steps.size(); ++i) last[tx.steps[i].step_name] = i;
-  std::vector<JobStepRecord> steps;
-  for (auto& [_, i] : last) steps.push_back(std::move(tx.steps[i]));
-  tx.steps = std::move(steps);
-  if (Status st = jobs_.Apply(tx); !st.ok()) {
-    // The in-memory state runs ahead; the next transition rewrites these rows.
-    std::fprintf(stderr, "cairn: job %s: cannot record a transition: %s\n", job.rec.name.c_str(),
-                 st.message().c_str());
-  }
+  out.push_back(std::move(tx));
   tx = JobTransition{};
 }
 
@@ -530,8 +624,15 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     tx.steps.push_back(s.rec);
   };
   bool any_running = false;
-  for (size_t idx : job.order) {
-    StepState& s = job.steps[idx];
+  while (job.first_open < job.order.size() &&
+         IsTerminalJobStatus(job.steps[job.order[job.first_open]].rec.status)) {
+    if (job.steps[job.order[job.first_open]].rec.status == kJobFailed) {
+      job.failed_before_open = true;
+    }
+    ++job.first_open;
+  }
+  for (size_t pos = job.first_open; pos < job.order.size(); ++pos) {
+    StepState& s = job.steps[job.order[pos]];
     if (IsTerminalJobStatus(s.rec.status)) continue;
     if (s.launched) {
       any_running = true;
@@ -580,8 +681,11 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     }
   }
   // Job status.
-  bool all_done = true, any_failed = false, any_started = false;
-  for (StepState& s : job.steps) {
+  // The steps before first_open have ended: they count as started.
+  bool all_done = true, any_failed = job.failed_before_open, any_started = job.first_open > 0;
+  bool complete_order = job.order.size() == job.steps.size();
+  for (size_t pos = complete_order ? job.first_open : 0; pos < job.steps.size(); ++pos) {
+    const StepState& s = job.steps[complete_order ? job.order[pos] : pos];
     if (!IsTerminalJobStatus(s.rec.status)) all_done = false;
     if (s.rec.status == kJobFailed) any_failed = true;
     if (s.rec.status != kJobNotStarted && s.rec.status != kJobQueued) any_started = true;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -25,7 +26,11 @@ inline constexpr const char* kJobRunning = "Running";
 inline constexpr const char* kJobCompleted = "Completed";
 inline constexpr const char* kJobFailed = "Failed";
 inline constexpr const char* kJobCanceled = "Canceled";
-bool IsTerminalJobStatus(const std::string& status);
+// Called for every step on every scheduler pass: compares lengths first.
+inline bool IsTerminalJobStatus(std::string_view status) {
+  return status == std::string_view(kJobCompleted) || status == std::string_view(kJobFailed) ||
+         status == std::string_view(kJobCanceled);
+}
 
 struct ComputeInfo {
   std::string name;

@@ -6,10 +6,6 @@
 
 namespace cairn {
 
-bool IsTerminalJobStatus(const std::string& status) {
-  return status == kJobCompleted || status == kJobFailed || status == kJobCanceled;
-}
-
 namespace sqlite {
 namespace {
 

@@ -599,8 +599,8 @@ Run SqliteStore::InsertRun(Db& db, const NewRun& in) {
   Experiment e = MustLoadExperiment(db, in.experiment_id);
   if (e.lifecycle_stage != kActive) {
     Fail(InvalidParameter("The experiment " + in.experiment_id +
-                          " must be in the 'active' state. Current state is " +
-                          e.lifecycle_stage + "."));
+                          " must be in the 'active' state. Current state is " + e.lifecycle_stage +
+                          "."));
   }
   std::vector<Tag> tags = in.tags;
   auto find_tag = [&](const char* key) -> std::string* {
