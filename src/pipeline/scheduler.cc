@@ -1063,6 +1063,45 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
     }
     s.rec.outputs = outs.dump();
   }
+  // Outputs with a name (Azure ML's `name`/`version`) become data asset
+  // versions, from the files just stored (or linked, for a reused step).
+  if (status == kJobCompleted && problem.empty()) {
+    for (const auto& [name, spec] : s.plan->outputs) {
+      if (spec.register_as.empty()) continue;
+      std::string asset =
+          spec.register_as + (spec.register_version.empty() ? "" : ":") + spec.register_version;
+      const std::string& root = ArtifactRoot(s);
+      std::string stored = root + "/outputs/" + name;
+      auto files = root.empty() ? Result<std::vector<FileInfo>>(Status(
+                                      ErrorCode::kInternalError, "the step's run has no artifacts"))
+                                : ListRecursive(artifacts_, stored);
+      if (!files.ok()) {
+        problem = "cannot register output '" + name + "' as data " + asset + ": " +
+                  files.status().message();
+        break;
+      }
+      NewDataVersion data;
+      data.name = spec.register_as;
+      data.version = spec.register_version;
+      data.type = spec.type;
+      data.description =
+          "output '" + name + "' of step '" + s.rec.step_name + "' of job '" + job.rec.name + "'";
+      data.source = "mlflow-artifacts:/" + stored;
+      data.created_by = "job " + job.rec.name;
+      for (const FileInfo& f : *files) {
+        if (!f.is_dir) data.files.push_back({f.path, f.sha256, f.file_size});
+      }
+      auto created = assets_.CreateData(std::move(data));
+      if (!created.ok()) {
+        problem = "cannot register output '" + name + "' as data " + asset + ": " +
+                  created.status().message();
+        break;
+      }
+      std::string entity = "data:" + created->asset.name + ":" + created->asset.version;
+      s.lineage.push_back({"run:" + s.rec.run_id, entity, "output", 0});
+      s.rec.notes = Append(s.rec.notes, "output '" + name + "' registered as " + entity);
+    }
+  }
   std::string final_status = problem.empty() || status != kJobCompleted ? status : kJobFailed;
   // An empty log has nothing to keep (a no-op step then stores no artifact at all).
   if (fs::file_size(log, ec) > 0 && !ArtifactRoot(s).empty()) {
