@@ -107,6 +107,7 @@ Result<JobRecord> JobService::Submit(JobPlan plan, const std::string& user) {
   job.experiment_id = experiment_id;
   job.run_id = parent_run.info.run_id;
   job.plan = PlanToJson(plan).dump();
+  if (auto it = plan.tags.find("cairn.schedule"); it != plan.tags.end()) job.schedule = it->second;
   job.created = now;
   JobTransition initial;
   initial.job_name = job.name;
@@ -161,6 +162,11 @@ Result<std::vector<JobRecord>> JobService::List(const std::string& status, int64
     statuses.push_back(status);
   }
   return jobs_.ListJobs(statuses, max_results, /*with_steps=*/true);
+}
+
+Result<std::vector<JobRecord>> JobService::ListBySchedule(const std::string& schedule,
+                                                          int64_t max_results) {
+  return jobs_.ListJobsBySchedule(schedule, std::clamp<int64_t>(max_results, 1, 10000));
 }
 
 Result<JobRecord> JobService::Cancel(const std::string& name, std::chrono::milliseconds wait) {
