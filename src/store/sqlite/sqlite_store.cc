@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "core/ids.h"
 #include "store/asset_ref.h"
@@ -328,6 +329,38 @@ int SqliteStore::SchemaVersion() {
 
 // ---- the write path: group commit -------------------------------------------------------------
 
+void SqliteStore::OnRowChange(void* self, int op, const char*, const char* table, int64_t) {
+  if (op != SQLITE_INSERT) return;
+  auto* store = static_cast<SqliteStore*>(self);
+  for (size_t i = 0; i < store->watched_tables_.size(); ++i) {
+    if (store->watched_tables_[i] == table) store->inserted_mask_ |= 1u << i;
+  }
+}
+
+void SqliteStore::SetInsertListener(std::vector<std::string> tables, InsertListener listener) {
+  if (tables.size() > 32) tables.resize(32);
+  if (!listener) tables.clear();
+  {
+    std::lock_guard listening(listener_mu_);
+    listener_ = tables.empty() ? nullptr : std::move(listener);
+  }
+  // The hook and its table list belong to the writer connection: change them
+  // as a write of its own, between write groups.
+  (void)Write([&](Db& db) {
+    watched_tables_ = std::move(tables);
+    if (watched_tables_.empty()) {
+      sqlite3_update_hook(db.raw(), nullptr, nullptr);
+      return;
+    }
+    sqlite3_update_hook(
+        db.raw(),
+        [](void* self, int op, const char* name, const char* table, sqlite3_int64 rowid) {
+          OnRowChange(self, op, name, table, rowid);
+        },
+        this);
+  });
+}
+
 Status SqliteStore::Write(const std::function<void(Db&)>& fn) {
   WriteOp op{&fn};
   std::unique_lock lk(queue_mu_);
@@ -340,12 +373,27 @@ Status SqliteStore::Write(const std::function<void(Db&)>& fn) {
   constexpr size_t kMaxGroup = 512;
   std::vector<WriteOp*> batch(queue_.begin(), queue_.begin() + std::min(queue_.size(), kMaxGroup));
   lk.unlock();
+  inserted_mask_ = 0;
   try {
     CommitBatch(batch);
   } catch (const std::exception& e) {
     // Whatever went wrong, every queued caller must be answered and dequeued.
     sqlite3_exec(writer_db_->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
     for (WriteOp* w : batch) w->status = InternalError(std::string("write failed: ") + e.what());
+  }
+  if (uint32_t mask = std::exchange(inserted_mask_, 0)) {
+    // Something committed (an op failing alone only rolled back its own rows;
+    // a spurious report merely wakes a watcher for nothing).
+    bool any_ok = false;
+    for (WriteOp* w : batch) any_ok = any_ok || w->status.ok();
+    std::lock_guard listening(listener_mu_);
+    if (any_ok && listener_) {
+      std::vector<std::string> tables;
+      for (size_t i = 0; i < watched_tables_.size(); ++i) {
+        if (mask & (1u << i)) tables.push_back(watched_tables_[i]);
+      }
+      listener_(tables);
+    }
   }
   lk.lock();
   for (WriteOp* w : batch) {
