@@ -415,3 +415,25 @@ TEST(ScheduleSpecTest, Errors) {
 
 }  // namespace
 }  // namespace cairn::pipeline
+
+namespace cairn::pipeline {
+namespace {
+
+TEST(WindowsTimeZoneTest, WindowsNamesMapToIanaZones) {
+  EXPECT_EQ(IanaZoneForWindowsName("Pacific Standard Time"), "America/Los_Angeles");
+  EXPECT_EQ(IanaZoneForWindowsName("W. Europe Standard Time"), "Europe/Berlin");
+  EXPECT_EQ(IanaZoneForWindowsName("Europe/Berlin"), std::nullopt);
+  EXPECT_EQ(IanaZoneForWindowsName("No Such Standard Time"), std::nullopt);
+  auto zone = TimeZone::Load("Pacific Standard Time");
+  ASSERT_TRUE(zone.ok()) << zone.status().message();
+  auto iana = TimeZone::Load("America/Los_Angeles");
+  ASSERT_TRUE(iana.ok());
+  // The same zone: the same offsets in winter and in summer.
+  for (int64_t t : {int64_t{1704067200}, int64_t{1719792000}}) {  // 2024-01-01, 2024-07-01 UTC
+    EXPECT_EQ((*zone)->OffsetAt(t), (*iana)->OffsetAt(t)) << t;
+  }
+  EXPECT_FALSE(TimeZone::Load("Mars Standard Time").ok());
+}
+
+}  // namespace
+}  // namespace cairn::pipeline
