@@ -642,7 +642,7 @@ Status SqliteStore::SetExperimentTag(const std::string& experiment_id, const Tag
 
 // ---- runs -------------------------------------------------------------------------------------
 
-Run SqliteStore::InsertRun(Db& db, const NewRun& in) {
+Run SqliteStore::InsertRun(Db& db, const NewRun& in, bool reload) {
   Run run;
   Experiment e = MustLoadExperiment(db, in.experiment_id);
   if (e.lifecycle_stage != kActive) {
@@ -690,13 +690,18 @@ Run SqliteStore::InsertRun(Db& db, const NewRun& in) {
                info.artifact_uri)
       .Exec();
   for (const auto& t : tags) UpsertRunTag(db, info.run_id, t);
-  run = LoadRun(db, info);
+  if (reload) return LoadRun(db, info);
+  // A new run holds exactly its tags (the last value of a repeated key, by key).
+  std::map<std::string, std::string> by_key;
+  for (const Tag& t : tags) by_key[t.key] = t.value;
+  run.info = std::move(info);
+  for (auto& [key, value] : by_key) run.tags.push_back({key, value});
   return run;
 }
 
 Result<Run> SqliteStore::CreateRun(const NewRun& in) {
   Run run;
-  CAIRN_RETURN_IF_ERROR(Write([&](Db& db) { run = InsertRun(db, in); }));
+  CAIRN_RETURN_IF_ERROR(Write([&](Db& db) { run = InsertRun(db, in, /*reload=*/true); }));
   return run;
 }
 
@@ -705,7 +710,7 @@ Result<std::vector<Run>> SqliteStore::CreateRuns(const std::vector<NewRun>& runs
   CAIRN_RETURN_IF_ERROR(Write([&](Db& db) {
     out.clear();
     out.reserve(runs.size());
-    for (const NewRun& in : runs) out.push_back(InsertRun(db, in));
+    for (const NewRun& in : runs) out.push_back(InsertRun(db, in, /*reload=*/false));
   }));
   return out;
 }

@@ -83,7 +83,9 @@ class SqliteStore final : public MetadataStore {
   void SetInsertListener(std::vector<std::string> tables, InsertListener listener);
 
  private:
-  Run InsertRun(Db& db, const NewRun& run);  // inside a write transaction
+  // Inside a write transaction. `reload`: read the run back (else built from
+  // what was inserted, which for a new run is the same).
+  Run InsertRun(Db& db, const NewRun& run, bool reload);
   struct WriteOp;
   SqliteStore(std::string path, StoreOptions options, const Clock& clock);
   Status Init();
