@@ -624,6 +624,7 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     tx.steps.push_back(s.rec);
   };
   bool any_running = false;
+  const std::string* full_compute = nullptr;
   while (job.first_open < job.order.size() &&
          IsTerminalJobStatus(job.steps[job.order[job.first_open]].rec.status)) {
     if (job.steps[job.order[job.first_open]].rec.status == kJobFailed) {
@@ -663,6 +664,9 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
       set_status(s, kJobQueued);
       continue;
     }
+    // A compute found full stays full for the rest of this pass (starting only
+    // adds): its waiting steps need no lookups.
+    if (full_compute && s.compute == *full_compute && s.rec.status == kJobQueued) continue;
     int64_t limit = limit_of(s.compute);
     if (limit <= 0) {
       s.rec.error = "compute '" + s.compute + "' does not exist; `cairn compute list` shows them";
@@ -672,6 +676,7 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     }
     if (running_per_compute_[s.compute] >= limit) {
       set_status(s, kJobQueued);
+      full_compute = &s.compute;
       continue;
     }
     StartStep(job, s, tx);
