@@ -103,7 +103,8 @@ TEST(TimeZoneTest, OffsetsFromTzifAndItsFooterRule) {
 TEST(TimeZoneTest, BadNames) {
   EXPECT_NE(TimeZone::Load("Mars/Olympus").status().message().find("unknown time zone"),
             std::string::npos);
-  EXPECT_NE(TimeZone::Load("Pacific Standard Time").status().message().find("not a time zone name"),
+  // Windows names are mapped (WindowsTimeZoneTest); an unknown one is refused.
+  EXPECT_NE(TimeZone::Load("Mars Standard Time").status().message().find("not a time zone name"),
             std::string::npos);
   EXPECT_FALSE(TimeZone::Load("../../etc/passwd").ok());
   EXPECT_FALSE(TimeZone::Load("/etc/localtime").ok());
