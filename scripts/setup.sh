@@ -6,7 +6,7 @@ profile="${1:-build}"
 pkgs=(cmake ninja-build ccache g++ pkg-config libsqlite3-dev libcpp-httplib-dev
       nlohmann-json3-dev libcli11-dev libssl-dev libboost-dev libgtest-dev libgmock-dev
       libyaml-cpp-dev libgit2-dev zlib1g-dev libxgboost-dev git python3 python3-venv tzdata
-      python3-numpy python3-sklearn)
+      python3-numpy python3-sklearn libicu-dev)
 case "$profile" in
   # npm fetches the flights data (vega-datasets); a NodeSource nodejs already ships npm.
   demo) command -v npm >/dev/null || pkgs+=(nodejs npm) ;;

@@ -78,18 +78,17 @@ Result<std::map<std::string, std::string>> InputOverrides(const Json* inputs) {
   return out;
 }
 
-// The schedule's most recent jobs (tag cairn.schedule), newest first.
+// The schedule's most recent jobs (indexed by the job's schedule), newest first.
 Json RecentRuns(pipeline::JobService& jobs, const std::string& schedule, size_t count) {
   Json out = Json::array();
-  auto all = jobs.List("", 500);
-  if (!all.ok()) return out;
-  for (const JobRecord& j : *all) {
+  auto recent = jobs.ListBySchedule(schedule, static_cast<int64_t>(count));
+  if (!recent.ok()) return out;
+  for (const JobRecord& j : *recent) {
     Json plan = Json::parse(j.plan, nullptr, false);
-    if (!plan.is_object() || !plan.contains("tags") || !plan["tags"].is_object()) continue;
-    if (plan["tags"].value("cairn.schedule", "") != schedule) continue;
-    out.push_back(
-        {{"name", j.name}, {"status", j.status}, {"created", j.created}, {"tags", plan["tags"]}});
-    if (out.size() >= count) break;
+    Json tags = plan.is_object() && plan.contains("tags") && plan["tags"].is_object()
+                    ? plan["tags"]
+                    : Json::object();
+    out.push_back({{"name", j.name}, {"status", j.status}, {"created", j.created}, {"tags", tags}});
   }
   return out;
 }

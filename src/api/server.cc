@@ -207,6 +207,10 @@ int RunServer(const ServerOptions& options) {
     std::cerr << "cairn: cannot resume jobs: " << st.message() << "\n";
     return 1;
   }
+  // Data-asset and event triggers wake when such rows commit (the poll stays as a safety net).
+  (*store)->SetInsertListener(
+      {"asset_versions", "outbox"},
+      [&schedule_runner](const std::vector<std::string>&) { schedule_runner.NotifyChange(); });
   (void)schedule_runner.Start();  // after the scheduler: firings submit jobs
   std::thread signal_thread([&server, &scheduler, signals] {
     int sig = 0;
@@ -219,6 +223,7 @@ int RunServer(const ServerOptions& options) {
             << "listening on http://" << options.host << ":" << port << std::endl;
   server.Run();  // returns after Stop(), once requests in flight are answered
   schedule_runner.Stop();
+  (*store)->SetInsertListener({}, nullptr);  // the runner goes before the store
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   std::cout << "cairn: stopped cleanly" << std::endl;

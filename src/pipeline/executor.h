@@ -19,9 +19,20 @@
 
 namespace cairn::pipeline {
 
+// Where a step's exit status is recorded when its process ends: one line
+// "<tag> <pid> <code>" appended to `path` with one small O_APPEND write, so
+// the steps of a job share one file (no file is created per step: on ext4
+// creating an inode costs about as much as spawning the step) and concurrent
+// steps' lines never interleave. The pid tells a relaunch of the same attempt
+// from an earlier one.
+struct ExitStatusFile {
+  std::filesystem::path path;
+  std::string tag;  // identifies the step and attempt; no newline
+};
+
 struct StepLaunch {
   // The command to run (argv[0] looked up in the PATH of `env`). The local
-  // executor wraps it so its exit status is also written to exit_status_path.
+  // executor wraps it so its exit status is also recorded in `exit_status`.
   std::vector<std::string> argv;
   std::filesystem::path workdir;
   // The whole environment of the process (nothing is inherited).
@@ -29,10 +40,9 @@ struct StepLaunch {
   // Appended to; the same path for both merges them into one log.
   std::filesystem::path stdout_path;
   std::filesystem::path stderr_path;
-  // Where the exit status is recorded (decimal text, written atomically) when
-  // the process ends, so a restarted server learns the result of a step whose
-  // parent died.
-  std::filesystem::path exit_status_path;
+  // Where the exit status is recorded when the process ends, so a restarted
+  // server learns the result of a step whose parent died.
+  ExitStatusFile exit_status;
 };
 
 // Identifies a launched process across server restarts: a pid alone can be
@@ -58,16 +68,18 @@ class Executor {
   virtual Result<ProcessHandle> Launch(const std::string& key, const StepLaunch& launch) = 0;
   // Watches a process launched earlier (maybe by another server process).
   // NOT_FOUND when it is no longer running (or the pid now names another
-  // process); the caller then reads `exit_status_path` itself.
+  // process); the caller then reads `exit_status` itself.
   virtual Status Reattach(const std::string& key, const ProcessHandle& handle,
-                          const std::filesystem::path& exit_status_path) = 0;
+                          const ExitStatusFile& exit_status) = 0;
   // Ends the step's processes: SIGTERM to its process group, SIGKILL after
   // `grace`. The exit still arrives through the callback. NOT_FOUND when the
   // key is not running.
   virtual Status Cancel(const std::string& key, std::chrono::milliseconds grace) = 0;
 };
 
-// The exit status recorded at `path`, if the step wrote one.
-std::optional<int> ReadExitStatus(const std::filesystem::path& path);
+// The exit status last recorded under `where.tag` (by process `pid` when
+// given), if the step wrote one.
+std::optional<int> ReadExitStatus(const ExitStatusFile& where,
+                                  std::optional<int64_t> pid = std::nullopt);
 
 }  // namespace cairn::pipeline

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <thread>
 
 #include "core/fs.h"
@@ -57,10 +58,12 @@ Result<JobRecord> JobService::Submit(JobPlan plan, const std::string& user) {
     plan.name = name;
   }
   CAIRN_RETURN_IF_ERROR(ValidateJobName(plan.name, "job name"));
+  std::set<std::string> computes_found;  // each compute is looked up once
   for (const StepPlan& s : plan.steps) {
     std::string compute = !s.compute.empty()              ? s.compute
                           : !plan.default_compute.empty() ? plan.default_compute
                                                           : "local";
+    if (computes_found.count(compute)) continue;
     if (compute.rfind("azureml:", 0) == 0) {
       return InvalidParameter("step '" + s.name + "': compute '" + compute +
                               "': drop the azureml: prefix (Cairn's computes are local names)");
@@ -70,6 +73,7 @@ Result<JobRecord> JobService::Submit(JobPlan plan, const std::string& user) {
       return InvalidParameter("step '" + s.name + "' runs on compute '" + compute +
                               "', which does not exist; create it with `cairn compute create`");
     }
+    computes_found.insert(compute);
   }
   if (jobs_.GetJob(plan.name).ok()) {
     return AlreadyExists("a job named '" + plan.name + "' already exists; job names are unique");
@@ -103,12 +107,15 @@ Result<JobRecord> JobService::Submit(JobPlan plan, const std::string& user) {
   job.experiment_id = experiment_id;
   job.run_id = parent_run.info.run_id;
   job.plan = PlanToJson(plan).dump();
+  if (auto it = plan.tags.find("cairn.schedule"); it != plan.tags.end()) job.schedule = it->second;
   job.created = now;
   JobTransition initial;
   initial.job_name = job.name;
   initial.runs.push_back({job.run_id, "SCHEDULED", std::nullopt});
-  for (size_t i = 0; i < plan.steps.size(); ++i) {
-    const StepPlan& s = plan.steps[i];
+  // The steps' runs in one transaction (a pipeline may have thousands of steps).
+  std::vector<NewRun> children;
+  children.reserve(plan.steps.size());
+  for (const StepPlan& s : plan.steps) {
     NewRun child;
     child.experiment_id = experiment_id;
     child.user_id = user;
@@ -119,12 +126,15 @@ Result<JobRecord> JobService::Submit(JobPlan plan, const std::string& user) {
     if (!s.component_name.empty()) {
       child.tags.push_back({"cairn.component", s.component_name + ":" + s.component_version});
     }
-    CAIRN_ASSIGN_OR_RETURN(Run run, tracking_.CreateRun(child));
+    children.push_back(std::move(child));
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<Run> runs, tracking_.CreateRuns(children));
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
     JobStepRecord r;
     r.job_name = job.name;
-    r.step_name = s.name;
+    r.step_name = plan.steps[i].name;
     r.position = static_cast<int64_t>(i);
-    r.run_id = run.info.run_id;
+    r.run_id = runs[i].info.run_id;
     r.outputs = "{}";
     job.steps.push_back(r);
     initial.runs.push_back({r.run_id, "SCHEDULED", std::nullopt});
@@ -152,6 +162,11 @@ Result<std::vector<JobRecord>> JobService::List(const std::string& status, int64
     statuses.push_back(status);
   }
   return jobs_.ListJobs(statuses, max_results, /*with_steps=*/true);
+}
+
+Result<std::vector<JobRecord>> JobService::ListBySchedule(const std::string& schedule,
+                                                          int64_t max_results) {
+  return jobs_.ListJobsBySchedule(schedule, std::clamp<int64_t>(max_results, 1, 10000));
 }
 
 Result<JobRecord> JobService::Cancel(const std::string& name, std::chrono::milliseconds wait) {

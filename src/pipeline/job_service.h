@@ -41,6 +41,8 @@ class JobService {
   Result<JobRecord> Get(const std::string& name) { return jobs_.GetJob(name); }
   // Newest first; `status` empty = any.
   Result<std::vector<JobRecord>> List(const std::string& status, int64_t max_results);
+  // The newest `max_results` jobs a schedule submitted, newest first (without steps).
+  Result<std::vector<JobRecord>> ListBySchedule(const std::string& schedule, int64_t max_results);
   // Stops a job that has not ended; waits up to `wait` for its processes to
   // die and returns the job as stored then. INVALID_STATE when it had ended.
   Result<JobRecord> Cancel(const std::string& name, std::chrono::milliseconds wait);

@@ -355,7 +355,7 @@ Result<OutputSpec> ParseOutput(const Doc& d, const YAML::Node& n, const std::str
                    std::string(allow_parent_binding ? " or ${{parent.outputs.<name>}}" : "") +
                    ", got '" + s + "'");
   }
-  CAIRN_RETURN_IF_ERROR(CheckMap(d, n, {"type", "mode", "name", "description"}, what));
+  CAIRN_RETURN_IF_ERROR(CheckMap(d, n, {"type", "mode", "name", "version", "description"}, what));
   if (n["type"]) {
     CAIRN_ASSIGN_OR_RETURN(out.type, Scalar(d, n["type"], what + ".type"));
     out.type = FolderTypeOf(out.type);
@@ -378,6 +378,20 @@ Result<OutputSpec> ParseOutput(const Doc& d, const YAML::Node& n, const std::str
       return Err(d, n["name"],
                  what + ".name: '" + out.register_as + "' is not a valid asset name (" +
                      std::string(kAssetNamePattern) + ")");
+    }
+  }
+  if (n["version"]) {
+    CAIRN_ASSIGN_OR_RETURN(out.register_version, Scalar(d, n["version"], what + ".version"));
+    if (!IsValidAssetVersion(out.register_version)) {
+      return Err(d, n["version"],
+                 what + ".version: '" + out.register_version +
+                     "' is not a valid version (letters, digits, '_', '-', '.'; at most 64)");
+    }
+    if (out.register_as.empty()) {
+      return Err(d, n["version"],
+                 what +
+                     ".version needs a name: the output is registered as data asset "
+                     "name:version");
     }
   }
   return out;
@@ -1160,7 +1174,10 @@ Result<JobPlan> ParsePipelineJob(const Doc& d, const YAML::Node& root) {
       p->second.from_output = oname;
       OutputSpec& so = step.outputs[oname];
       so.type = p->second.type;
-      if (so.register_as.empty()) so.register_as = p->second.register_as;
+      if (so.register_as.empty()) {
+        so.register_as = p->second.register_as;
+        so.register_version = p->second.register_version;
+      }
     }
     for (const auto& [iname, v] : supplied) {
       if (v.first.kind == InputValue::Kind::kParentInput ||

@@ -132,6 +132,22 @@ TEST(JobSpecTest, PipelineBindingsMakeTheDag) {
   EXPECT_EQ(eval.inputs.at("model").from_step, "train");
 }
 
+TEST(JobSpecTest, OutputNameAndVersionRegisterADataVersion) {
+  auto r = Parse(
+      "command: echo 1 > ${{outputs.o}}/x\noutputs:\n  o: {type: uri_folder, name: scores, "
+      "version: '3'}\n  p: {type: uri_file, name: other}\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const StepPlan& s = r->steps[0];
+  EXPECT_EQ(s.outputs.at("o").register_as, "scores");
+  EXPECT_EQ(s.outputs.at("o").register_version, "3");
+  EXPECT_EQ(s.outputs.at("p").register_version, "");  // the next number
+  std::string msg = ErrorOf(Parse("command: x\noutputs:\n  o: {type: uri_folder, version: '3'}\n"));
+  EXPECT_NE(msg.find("outputs.o.version needs a name"), std::string::npos) << msg;
+  msg = ErrorOf(Parse("command: x\noutputs:\n  o: {name: a, version: 'a b'}\n"));
+  EXPECT_NE(msg.find("inline.yml:3:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("is not a valid version"), std::string::npos) << msg;
+}
+
 TEST(JobSpecTest, YamlSyntaxErrorPointsAtLine) {
   std::string msg = ErrorOf(LoadJobSpec(Fixture("bad_syntax.yml")));
   EXPECT_NE(msg.find("bad_syntax.yml:"), std::string::npos) << msg;

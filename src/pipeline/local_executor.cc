@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "core/fs.h"
@@ -22,17 +24,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Runs "$@" and records its exit status at $1 before exiting with it. One
-// small write: a reader sees the whole number, or nothing if the process died
-// first (which then counts as no recorded status).
+// Runs "$@" and appends "<tag> <pid> <status>" to $1 before exiting with its
+// status. One small O_APPEND write: a reader sees the whole line, or nothing
+// if the process died first (which then counts as no recorded status).
 constexpr const char* kWrapper =
-    "s=\"$1\"; shift; \"$@\"; rc=$?; printf '%s\\n' \"$rc\" > \"$s\"; exit $rc";
+    "s=\"$1\"; t=\"$2\"; shift 2; \"$@\"; rc=$?; printf '%s %s %s\\n' \"$t\" \"$$\" \"$rc\" >> "
+    "\"$s\"; "
+    "exit $rc";
 // The common case, `/bin/sh -c COMMAND`, without a second shell: the wrapper
 // evaluates COMMAND itself and an EXIT trap records the status (it also runs
 // when COMMAND calls `exit N`). Positional parameters are cleared, as in sh -c.
 constexpr const char* kShellWrapper =
-    "cairn_status_file=\"$1\"; cairn_command=\"$2\"; set --; "
-    "trap 'printf \"%s\\n\" \"$?\" > \"$cairn_status_file\"' EXIT; eval \"$cairn_command\"";
+    "cairn_status_file=\"$1\"; cairn_status_tag=\"$2\"; cairn_command=\"$3\"; set --; "
+    "trap 'printf \"%s %s %s\\n\" \"$cairn_status_tag\" \"$$\" \"$?\" >> \"$cairn_status_file\"' "
+    "EXIT; "
+    "eval \"$cairn_command\"";
 
 int PidfdOpen(int64_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
@@ -40,25 +46,57 @@ int PidfdOpen(int64_t pid) {
 
 }  // namespace
 
-std::optional<int> ReadExitStatus(const fs::path& path) {
-  std::ifstream in(path);
-  int code = 0;
-  if (in >> code) return code;
-  return std::nullopt;
+std::optional<int> ReadExitStatus(const ExitStatusFile& where, std::optional<int64_t> pid) {
+  std::ifstream in(where.path);
+  std::optional<int> found;
+  std::string line;
+  while (std::getline(in, line)) {
+    // "<tag> <pid> <code>", read from the right: the tag is everything before.
+    size_t code_at = line.rfind(' ');
+    if (code_at == std::string::npos || code_at == 0) continue;
+    size_t pid_at = line.rfind(' ', code_at - 1);
+    if (pid_at == std::string::npos) continue;
+    if (line.compare(0, pid_at, where.tag) != 0 || pid_at != where.tag.size()) continue;
+    char* end = nullptr;
+    long long line_pid = std::strtoll(line.c_str() + pid_at + 1, &end, 10);
+    if (end != line.c_str() + code_at) continue;
+    long code = std::strtol(line.c_str() + code_at + 1, &end, 10);
+    if (end == line.c_str() + code_at + 1 || *end != '\0') continue;  // torn or foreign
+    if (pid && line_pid != *pid) continue;
+    found = static_cast<int>(code);
+  }
+  return found;
 }
 
 std::optional<int64_t> ProcessStartTime(int64_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(stat.substr(close + 1));
-  std::string field;
+  // Read with plain syscalls: this runs once per launched step.
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%lld/stat", static_cast<long long>(pid));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return std::nullopt;
+  std::string_view stat(buf, static_cast<size_t>(n));
+  size_t close_paren = stat.rfind(')');
+  if (close_paren == std::string_view::npos) return std::nullopt;
   // Field 3 (state) is the first after the command name; starttime is field 22.
-  for (int i = 3; i <= 22; ++i) {
-    if (!(fields >> field)) return std::nullopt;
+  size_t pos = close_paren + 1;
+  for (int field = 3; field <= 22; ++field) {
+    while (pos < stat.size() && stat[pos] == ' ') ++pos;
+    size_t end = stat.find(' ', pos);
+    if (end == std::string_view::npos) end = stat.size();
+    if (pos >= end) return std::nullopt;
+    if (field == 22) {
+      int64_t value = 0;
+      auto [ptr, ec] = std::from_chars(stat.data() + pos, stat.data() + end, value);
+      if (ec != std::errc() || ptr != stat.data() + end) return std::nullopt;
+      return value;
+    }
+    pos = end;
   }
-  return std::stoll(field);
+  return std::nullopt;
 }
 
 LocalExecutor::LocalExecutor() {
@@ -94,10 +132,11 @@ Result<ProcessHandle> LocalExecutor::Launch(const std::string& key, const StepLa
   // Everything the child needs is built before spawning.
   std::vector<std::string> args;
   const auto& in = launch.argv;
+  const std::string status_path = launch.exit_status.path.string();
   if (in.size() == 3 && in[0] == "/bin/sh" && in[1] == "-c") {
-    args = {"/bin/sh", "-c", kShellWrapper, "sh", launch.exit_status_path.string(), in[2]};
+    args = {"/bin/sh", "-c", kShellWrapper, "sh", status_path, launch.exit_status.tag, in[2]};
   } else {
-    args = {"/bin/sh", "-c", kWrapper, "cairn-step", launch.exit_status_path.string()};
+    args = {"/bin/sh", "-c", kWrapper, "cairn-step", status_path, launch.exit_status.tag};
     args.insert(args.end(), in.begin(), in.end());
   }
   std::vector<char*> argv;
@@ -108,9 +147,6 @@ Result<ProcessHandle> LocalExecutor::Launch(const std::string& key, const StepLa
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
-
-  std::error_code ec;
-  fs::remove(launch.exit_status_path, ec);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -153,24 +189,24 @@ Result<ProcessHandle> LocalExecutor::Launch(const std::string& key, const StepLa
                   std::string("pidfd_open failed: ") + std::strerror(errno) + " (Linux >= 5.3)");
   }
   ProcessHandle handle{pid, ProcessStartTime(pid).value_or(0)};
-  procs_[key] = Proc{pid, pidfd, true, launch.exit_status_path, std::nullopt};
+  procs_[key] = Proc{pid, pidfd, true, launch.exit_status, std::nullopt};
   Wake();
   return handle;
 }
 
 Status LocalExecutor::Reattach(const std::string& key, const ProcessHandle& handle,
-                               const fs::path& exit_status_path) {
+                               const ExitStatusFile& exit_status) {
   if (handle.pid <= 0) return NotFound("no process recorded");
   int pidfd = PidfdOpen(handle.pid);
   if (pidfd < 0) return NotFound("process " + std::to_string(handle.pid) + " is gone");
   // Checked after opening the pidfd, so the pid cannot be reused in between.
   auto start = ProcessStartTime(handle.pid);
-  if (!start || *start != handle.start_time || ReadExitStatus(exit_status_path)) {
+  if (!start || *start != handle.start_time || ReadExitStatus(exit_status, handle.pid)) {
     close(pidfd);
     return NotFound("process " + std::to_string(handle.pid) + " is no longer the step's");
   }
   std::lock_guard lock(mu_);
-  procs_[key] = Proc{handle.pid, pidfd, false, exit_status_path, std::nullopt};
+  procs_[key] = Proc{handle.pid, pidfd, false, exit_status, std::nullopt};
   Wake();
   return Status::Ok();
 }
@@ -230,7 +266,7 @@ void LocalExecutor::ReaperLoop() {
           int status = 0;
           if (waitpid(static_cast<pid_t>(p.pid), &status, WNOHANG) == 0) continue;
           exit.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        } else if (auto code = ReadExitStatus(p.exit_status_path)) {
+        } else if (auto code = ReadExitStatus(p.exit_status, p.pid)) {
           exit.exit_code = *code;
         } else {
           exit.lost = true;  // killed before its wrapper could record anything

@@ -1,7 +1,7 @@
 // LocalExecutor: runs steps as processes on this machine. Each process starts
 // a new session (so it leads its own process group, and cancel kills the whole
 // group) in the step's work directory, with its output appended to the step's
-// log files. A small /bin/sh wrapper records the exit status to a file, so a
+// log files. A small /bin/sh wrapper appends the exit status to a file, so a
 // server restarted after kill -9 still learns how a step ended. One reaper
 // thread waits on pidfds with poll(2): exits are noticed as they happen, with
 // no polling loop. Thread-safe.
@@ -26,7 +26,7 @@ class LocalExecutor final : public Executor {
   void SetExitCallback(ExitCallback callback) override;
   Result<ProcessHandle> Launch(const std::string& key, const StepLaunch& launch) override;
   Status Reattach(const std::string& key, const ProcessHandle& handle,
-                  const std::filesystem::path& exit_status_path) override;
+                  const ExitStatusFile& exit_status) override;
   Status Cancel(const std::string& key, std::chrono::milliseconds grace) override;
 
  private:
@@ -34,7 +34,7 @@ class LocalExecutor final : public Executor {
     int64_t pid = 0;
     int pidfd = -1;
     bool child = false;  // ours to waitpid; else the exit status file tells
-    std::filesystem::path exit_status_path;
+    ExitStatusFile exit_status;
     std::optional<std::chrono::steady_clock::time_point> kill_at;
   };
   void ReaperLoop();

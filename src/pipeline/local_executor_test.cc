@@ -36,7 +36,7 @@ class LocalExecutorTest : public ::testing::Test {
     l.workdir = dir_;
     l.env = {{"PATH", "/usr/bin:/bin"}, {"GREETING", "hi"}};
     l.stdout_path = l.stderr_path = dir_ / (tag + ".log");
-    l.exit_status_path = dir_ / (tag + ".exit");
+    l.exit_status = {dir_ / "exit_status", tag};  // one file shared by every launch
     return l;
   }
   StepExit WaitExit(const std::string& key) {
@@ -65,18 +65,18 @@ TEST_F(LocalExecutorTest, RunsInWorkdirWithEnvAndRecordsExit) {
   EXPECT_EQ(e.exit_code, 3);
   EXPECT_FALSE(e.lost);
   EXPECT_EQ(Read(dir_ / "a.log"), "hi\n" + dir_.string() + "\nerr\n");
-  EXPECT_EQ(ReadExitStatus(dir_ / "a.exit"), 3);
+  EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "a"}), 3);
 }
 
 TEST_F(LocalExecutorTest, RecordsStatusOfLastCommandAndOfOtherArgv) {
   ASSERT_TRUE(executor_.Launch("t", Launch("false; true", "t")).ok());
   EXPECT_EQ(WaitExit("t").exit_code, 0);
-  EXPECT_EQ(ReadExitStatus(dir_ / "t.exit"), 0);
+  EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "t"}), 0);
   StepLaunch direct = Launch("", "u");
   direct.argv = {"sh", "-c", "exit 4"};  // not the /bin/sh -c form: the generic wrapper
   ASSERT_TRUE(executor_.Launch("u", direct).ok());
   EXPECT_EQ(WaitExit("u").exit_code, 4);
-  EXPECT_EQ(ReadExitStatus(dir_ / "u.exit"), 4);
+  EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "u"}), 4);
 }
 
 TEST_F(LocalExecutorTest, CancelKillsTheWholeGroup) {
@@ -121,13 +121,39 @@ TEST_F(LocalExecutorTest, ReattachesByPidAndStartTime) {
   ASSERT_TRUE(h.ok());
   ASSERT_GT(h->start_time, 0);
   // A wrong start time means the pid now names another process.
-  EXPECT_FALSE(executor_.Reattach("d", {h->pid, h->start_time + 1}, l.exit_status_path).ok());
-  ASSERT_TRUE(executor_.Reattach("d", *h, l.exit_status_path).ok());
+  EXPECT_FALSE(executor_.Reattach("d", {h->pid, h->start_time + 1}, l.exit_status).ok());
+  ASSERT_TRUE(executor_.Reattach("d", *h, l.exit_status).ok());
   std::ofstream(dir_ / "fifo") << "go\n";
   StepExit e = WaitExit("d");
   EXPECT_FALSE(e.lost);
   EXPECT_EQ(e.exit_code, 5);  // read from the exit status file
-  EXPECT_FALSE(executor_.Reattach("d", *h, l.exit_status_path).ok());
+  EXPECT_FALSE(executor_.Reattach("d", *h, l.exit_status).ok());
+}
+
+TEST_F(LocalExecutorTest, ExitStatusLinesAreFoundByTagAndPid) {
+  // Several steps (and two launches of one attempt) share one file.
+  StepLaunch first = Launch("exit 7", "step 1.1");
+  auto h1 = executor_.Launch("k1", first);
+  ASSERT_TRUE(h1.ok());
+  EXPECT_EQ(WaitExit("k1").exit_code, 7);
+  auto h2 = executor_.Launch("k2", Launch("exit 0", "step 1.1"));  // a relaunch
+  ASSERT_TRUE(h2.ok());
+  EXPECT_EQ(WaitExit("k2").exit_code, 0);
+  ASSERT_TRUE(executor_.Launch("k3", Launch("exit 2", "step 1.10")).ok());
+  EXPECT_EQ(WaitExit("k3").exit_code, 2);
+  ExitStatusFile where{dir_ / "exit_status", "step 1.1"};
+  EXPECT_EQ(ReadExitStatus(where), 0);  // the last line for the tag
+  EXPECT_EQ(ReadExitStatus(where, h1->pid), 7);
+  EXPECT_EQ(ReadExitStatus(where, h2->pid), 0);
+  EXPECT_EQ(ReadExitStatus(where, 1), std::nullopt);  // no line from that process
+  EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "step 1.10"}), 2);
+  EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "step 1"}), std::nullopt);  // not a prefix match
+  EXPECT_EQ(ReadExitStatus({dir_ / "missing", "step 1.1"}), std::nullopt);
+  // A torn last line (a writer killed mid-write) is no status.
+  std::ofstream(dir_ / "exit_status", std::ios::app) << "step 2.1 123";
+  EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "step 2.1"}), std::nullopt);
+  std::ofstream(dir_ / "exit_status", std::ios::app) << "\nstep 2.1 123 1x\n";
+  EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "step 2.1"}), std::nullopt);
 }
 
 }  // namespace

@@ -42,8 +42,10 @@ struct InputValue {
 
 struct OutputSpec {
   std::string type = "uri_folder";  // uri_folder | uri_file
-  // Optional: register the output as this data asset name when the step ends.
+  // Optional (Azure ML's output `name`/`version`): register the output as a
+  // version of this data asset when the step completes; no version = the next number.
   std::string register_as;
+  std::string register_version;
   // Pipeline-level outputs only (JobPlan::outputs): the step output that
   // produces it (a step wrote `o: ${{parent.outputs.<name>}}`). Empty when no
   // step binds it.

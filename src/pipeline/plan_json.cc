@@ -38,6 +38,7 @@ json OutputsToJson(const std::map<std::string, OutputSpec>& outputs) {
   for (const auto& [name, out] : outputs) {
     json o = {{"type", out.type}};
     if (!out.register_as.empty()) o["register_as"] = out.register_as;
+    if (!out.register_version.empty()) o["register_version"] = out.register_version;
     if (!out.from_step.empty()) o["from_step"] = out.from_step;
     if (!out.from_output.empty()) o["from_output"] = out.from_output;
     j[name] = std::move(o);
@@ -177,6 +178,7 @@ Status OutputsFromJson(const json* j, const std::string& where,
     OutputSpec spec;
     CAIRN_PLAN_TRY(r.String("type", spec.type));
     CAIRN_PLAN_TRY(r.String("register_as", spec.register_as));
+    CAIRN_PLAN_TRY(r.String("register_version", spec.register_version));
     CAIRN_PLAN_TRY(r.String("from_step", spec.from_step));
     CAIRN_PLAN_TRY(r.String("from_output", spec.from_output));
     if (spec.type != "uri_folder" && spec.type != "uri_file") {

@@ -122,6 +122,10 @@ Result<ScheduleRecord> ScheduleRunner::Create(NewSchedule n) {
     }
     CAIRN_RETURN_IF_ERROR(store_.CreateSchedule(r));
   }
+  // Notifications count from now (the loop confirms on its next pass).
+  if (r.enabled && (r.trigger_kind == "data_asset" || r.trigger_kind == "event")) {
+    watching_.store(true);
+  }
   Wake();
   return r;
 }
@@ -147,6 +151,9 @@ Result<ScheduleRecord> ScheduleRunner::SetEnabled(const std::string& name, bool 
       }
     }
     CAIRN_RETURN_IF_ERROR(store_.UpdateSchedule(r));
+  }
+  if (r.enabled && (r.trigger_kind == "data_asset" || r.trigger_kind == "event")) {
+    watching_.store(true);
   }
   Wake();
   return r;
@@ -319,6 +326,10 @@ void ScheduleRunner::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void ScheduleRunner::NotifyChange() {
+  if (watching_.load()) Wake();
+}
+
 void ScheduleRunner::Loop() {
   for (;;) {
     std::optional<int64_t> next = Tick();
@@ -330,6 +341,7 @@ void ScheduleRunner::Loop() {
         }
       }
     }
+    watching_.store(watching);
     int64_t now = clock_.NowMillis();
     // Sleep until the earliest due time; at most a minute so a clock jump is
     // noticed, and at most the watch interval while data/event triggers exist.

@@ -7,8 +7,10 @@
 //  - data_asset triggers fire when the watched asset's latest version differs
 //    from the last one handled; event triggers fire once per outbox event of
 //    their type (after the last event id handled) whose data matches the
-//    filter. Nothing notifies the runner of those writes, so while such
-//    schedules exist it also wakes every `watch_interval_ms` to look.
+//    filter. The server calls NotifyChange() when a data version or an
+//    outbox event is committed (a store insert listener), which wakes the
+//    runner at once while such schedules exist; it also wakes every
+//    `watch_interval_ms` to look, as a safety net.
 // Each firing submits the schedule's stored plan as job "<schedule>-<UTC
 // timestamp>[-<suffix>]" tagged cairn.schedule=<name>.
 //
@@ -24,6 +26,7 @@
 // the runner with a fake clock and no thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -58,7 +61,8 @@ struct NewSchedule {
 };
 
 struct ScheduleRunnerOptions {
-  int64_t watch_interval_ms = 1000;  // data_asset/event schedules: how often to look
+  // data_asset/event schedules: how often to look without a notification.
+  int64_t watch_interval_ms = 10'000;
   std::string zoneinfo_dir = "/usr/share/zoneinfo";
 };
 
@@ -89,6 +93,10 @@ class ScheduleRunner {
   std::optional<int64_t> Tick();
   // Wakes the thread to look now (an event was published, a schedule changed).
   void Wake();
+  // A data version or an outbox event was committed: wakes the thread when a
+  // data_asset or event schedule is enabled (cheap otherwise: the scheduler's
+  // own run events arrive here too).
+  void NotifyChange();
 
   Status Start();
   void Stop();
@@ -110,6 +118,7 @@ class ScheduleRunner {
   std::condition_variable wake_cv_;
   bool wake_ = false;
   bool stop_ = false;
+  std::atomic<bool> watching_{false};  // an enabled data_asset/event schedule exists
   std::thread thread_;
 };
 

@@ -5,6 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include <mutex>
+
+#include <condition_variable>
+
 #include <atomic>
 #include <filesystem>
 
@@ -218,6 +224,54 @@ TEST_F(ScheduleRunnerTest, EventsOfTheTypeAfterCreationFireWhenTheFilterMatches)
   ASSERT_EQ(submitted_.size(), 1u);
   EXPECT_EQ(submitted_[0].tags["cairn.schedule.event_id"], std::to_string(hit->event_id));
   EXPECT_EQ(runner_->Get("on-drift")->last_seen_event_id, hit->event_id);
+}
+
+TEST_F(ScheduleRunnerTest, ACommittedEventWakesTheRunnerThroughTheStoreListener) {
+  // A runner whose safety-net poll is an hour away: only the notification can fire it.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> fired;
+  ScheduleRunnerOptions options;
+  options.watch_interval_ms = 3'600'000;
+  ScheduleRunner runner(
+      *store_,
+      [&](JobPlan plan, const std::string&) -> Result<std::string> {
+        std::lock_guard lock(mu);
+        fired.push_back(plan.tags["cairn.schedule.event_id"]);
+        cv.notify_all();
+        return plan.name;
+      },
+      [](const std::string&) -> Result<std::string> { return std::string(); }, clock_, options);
+  std::vector<std::string> reported;
+  db_->SetInsertListener({"outbox", "asset_versions"}, [&](const std::vector<std::string>& tables) {
+    reported.insert(reported.end(), tables.begin(), tables.end());
+    runner.NotifyChange();
+  });
+  Trigger t;
+  t.type = Trigger::Type::kEvent;
+  t.event_type = "DatasetDriftDetected";
+  ASSERT_TRUE(runner.Create(Schedule("on-drift", t)).ok());
+  ASSERT_TRUE(runner.Start().ok());
+  // Written straight to the store (as another component would), not through PublishEvent.
+  OutboxEvent e;
+  e.type = "DatasetDriftDetected";
+  e.subject = "s";
+  e.data = "{}";
+  auto written = store_->AppendEvent(e);
+  ASSERT_TRUE(written.ok()) << written.status().message();
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return !fired.empty(); }))
+        << "the committed event did not wake the runner";
+    if (!fired.empty()) EXPECT_EQ(fired[0], std::to_string(written->event_id));
+  }
+  runner.Stop();
+  db_->SetInsertListener({}, nullptr);
+  EXPECT_NE(std::find(reported.begin(), reported.end(), "outbox"), reported.end());
+  // Once cleared, commits report nothing.
+  reported.clear();
+  ASSERT_TRUE(store_->AppendEvent(e).ok());
+  EXPECT_TRUE(reported.empty());
 }
 
 TEST_F(ScheduleRunnerTest, PublishEventValidatesTypeAndData) {

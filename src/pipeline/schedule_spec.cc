@@ -2,6 +2,7 @@
 // NextFireTime (see schedule_spec.h for the DST policy).
 #include "pipeline/schedule_spec.h"
 
+#include <unicode/ucal.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -543,9 +544,34 @@ Result<TimeZone::PosixRule> TimeZone::ParsePosixRule(std::string_view text) {
   return r;
 }
 
+std::optional<std::string> IanaZoneForWindowsName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return std::nullopt;
+  std::u16string windows;
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) >= 0x80) return std::nullopt;  // Windows ids are ASCII
+    windows.push_back(static_cast<char16_t>(c));
+  }
+  UChar iana[128];
+  UErrorCode status = U_ZERO_ERROR;
+  // No region: the CLDR "001" (territory-independent) mapping.
+  int32_t n = ucal_getTimeZoneIDForWindowsID(reinterpret_cast<const UChar*>(windows.data()),
+                                             static_cast<int32_t>(windows.size()), nullptr, iana,
+                                             128, &status);
+  if (U_FAILURE(status) || n <= 0 || n >= 128) return std::nullopt;
+  std::string out;
+  for (int32_t i = 0; i < n; ++i) out.push_back(static_cast<char>(iana[i]));
+  return out;
+}
+
 Result<std::shared_ptr<const TimeZone>> TimeZone::Load(const std::string& name,
                                                        const std::string& zoneinfo_dir) {
   if (name == "UTC" || name == "Etc/UTC" || name == "Z" || name == "GMT") return Utc();
+  // A Windows name (Azure ML's examples use "Pacific Standard Time"): its IANA zone.
+  if (name.find(' ') != std::string::npos || !fs::exists(fs::path(zoneinfo_dir) / name)) {
+    if (auto iana = IanaZoneForWindowsName(name); iana && *iana != name) {
+      return Load(*iana, zoneinfo_dir);
+    }
+  }
   // The name must stay inside zoneinfo_dir.
   bool ok_name = !name.empty() && name[0] != '/' && name.find("..") == std::string::npos;
   for (char c : name) {
@@ -556,12 +582,14 @@ Result<std::shared_ptr<const TimeZone>> TimeZone::Load(const std::string& name,
   }
   if (!ok_name)
     return InvalidParameter(
-        "'" + name + "' is not a time zone name; use UTC or an IANA name such as Europe/Berlin");
+        "'" + name +
+        "' is not a time zone name; use UTC, an IANA name such as Europe/Berlin or a Windows name "
+        "such as 'W. Europe Standard Time'");
   std::ifstream f(fs::path(zoneinfo_dir) / name, std::ios::binary);
   if (!f) {
     return InvalidParameter("unknown time zone '" + name +
-                            "'; use UTC or an IANA name such as America/New_York (Windows names "
-                            "like 'Pacific Standard Time' are not supported)");
+                            "'; use UTC, an IANA name such as America/New_York or a Windows "
+                            "name such as 'Pacific Standard Time'");
   }
   std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   auto bad = [&name](const std::string& why) {

@@ -44,6 +44,10 @@ Result<CronSpec> ParseCron(std::string_view expression);
 
 // A time zone: UTC or an IANA name read from `zoneinfo_dir` (TZif v1-v3,
 // including the POSIX TZ footer rule for times after the last transition).
+// The IANA zone ICU's CLDR table gives for a Windows time-zone name
+// ("Pacific Standard Time" -> "America/Los_Angeles"); nullopt when it is not one.
+std::optional<std::string> IanaZoneForWindowsName(const std::string& name);
+
 class TimeZone {
  public:
   static std::shared_ptr<const TimeZone> Utc();

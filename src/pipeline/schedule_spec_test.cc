@@ -103,7 +103,8 @@ TEST(TimeZoneTest, OffsetsFromTzifAndItsFooterRule) {
 TEST(TimeZoneTest, BadNames) {
   EXPECT_NE(TimeZone::Load("Mars/Olympus").status().message().find("unknown time zone"),
             std::string::npos);
-  EXPECT_NE(TimeZone::Load("Pacific Standard Time").status().message().find("not a time zone name"),
+  // Windows names are mapped (WindowsTimeZoneTest); an unknown one is refused.
+  EXPECT_NE(TimeZone::Load("Mars Standard Time").status().message().find("not a time zone name"),
             std::string::npos);
   EXPECT_FALSE(TimeZone::Load("../../etc/passwd").ok());
   EXPECT_FALSE(TimeZone::Load("/etc/localtime").ok());
@@ -411,6 +412,28 @@ TEST(ScheduleSpecTest, Errors) {
       "name: a\ntrigger: {type: cron, expression: '* * * * *'}\ncreate_job:\n"
       "  command: echo ${{inputs.nope}}\n");
   EXPECT_NE(msg.find("s.yml:4:12: command uses ${{inputs.nope}}"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace cairn::pipeline
+
+namespace cairn::pipeline {
+namespace {
+
+TEST(WindowsTimeZoneTest, WindowsNamesMapToIanaZones) {
+  EXPECT_EQ(IanaZoneForWindowsName("Pacific Standard Time"), "America/Los_Angeles");
+  EXPECT_EQ(IanaZoneForWindowsName("W. Europe Standard Time"), "Europe/Berlin");
+  EXPECT_EQ(IanaZoneForWindowsName("Europe/Berlin"), std::nullopt);
+  EXPECT_EQ(IanaZoneForWindowsName("No Such Standard Time"), std::nullopt);
+  auto zone = TimeZone::Load("Pacific Standard Time");
+  ASSERT_TRUE(zone.ok()) << zone.status().message();
+  auto iana = TimeZone::Load("America/Los_Angeles");
+  ASSERT_TRUE(iana.ok());
+  // The same zone: the same offsets in winter and in summer.
+  for (int64_t t : {int64_t{1704067200}, int64_t{1719792000}}) {  // 2024-01-01, 2024-07-01 UTC
+    EXPECT_EQ((*zone)->OffsetAt(t), (*iana)->OffsetAt(t)) << t;
+  }
+  EXPECT_FALSE(TimeZone::Load("Mars Standard Time").ok());
 }
 
 }  // namespace

@@ -91,12 +91,15 @@ std::string CodeHashOf(std::string ref) {
 
 struct Scheduler::StepState {
   const StepPlan* plan = nullptr;
+  size_t index = 0;  // in the plan
   JobStepRecord rec;
   std::vector<size_t> deps;  // indices of steps this one waits for
   std::string compute;
   fs::path dir;
-  std::string artifact_root;  // the step run's artifact-store directory
-  bool launched = false;      // a process of the current attempt is running
+  // The step run's artifact-store directory: looked up when first needed (a
+  // no-op step stores no artifact and never needs it).
+  std::optional<std::string> artifact_root;
+  bool launched = false;  // a process of the current attempt is running
   bool timed_out = false;
   bool cancel_sent = false;
   std::optional<SteadyTime> ready_at;  // a retry's backoff
@@ -110,6 +113,20 @@ struct Scheduler::JobState {
   std::vector<StepState> steps;
   std::vector<size_t> order;
   std::map<std::string, size_t> index;
+  bool recovered = false;  // loaded from the store at start, not just submitted
+  // order[0, first_open) have all ended (a step never leaves a terminal
+  // status), so a pass looks at the rest only; whether one of those failed.
+  size_t first_open = 0;
+  bool failed_before_open = false;
+
+  // Calls f on every step from first_open on (every step when the plan had no valid order).
+  template <class F>
+  void ForEachOpen(F&& f) {
+    bool complete = order.size() == steps.size();
+    for (size_t pos = complete ? first_open : 0; pos < steps.size(); ++pos) {
+      f(steps[complete ? order[pos] : pos]);
+    }
+  }
   bool cancel_requested = false;
   std::string stop_reason;  // set when a failure stops new steps
   bool header_dirty = false;
@@ -131,7 +148,8 @@ Scheduler::Scheduler(JobStore& jobs, TrackingService& tracking, AssetService& as
       artifacts_(artifacts),
       executor_(executor),
       options_(std::move(options)),
-      clock_(clock) {
+      clock_(clock),
+      spares_(options_.jobs_root / ".spare", "std_log.txt") {
   if (options_.tools_dir.empty()) options_.tools_dir = SelfExecutableDir();
   executor_.SetExitCallback([this](const std::string& key, const StepExit& exit) {
     Post(Event{Event::Kind::kExit, nullptr, key, exit});
@@ -146,6 +164,13 @@ Scheduler::~Scheduler() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Everything the loop decided is written before the store goes away.
+  {
+    std::lock_guard lock(commit_mu_);
+    commit_stop_ = true;
+  }
+  commit_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
 }
 
 void Scheduler::SetServerUrl(std::string url) {
@@ -155,6 +180,24 @@ void Scheduler::SetServerUrl(std::string url) {
 
 fs::path Scheduler::LogPath(const std::string& job, const std::string& step) const {
   return options_.jobs_root / job / step / "std_log.txt";
+}
+
+const std::string& Scheduler::ArtifactRoot(StepState& s) {
+  if (!s.artifact_root) {
+    s.artifact_root.emplace();
+    if (auto run = tracking_.GetRun(s.rec.run_id); run.ok()) {
+      if (auto root = ArtifactUriToPath(run->info.artifact_uri); root.ok())
+        *s.artifact_root = *root;
+    }
+  }
+  return *s.artifact_root;
+}
+
+ExitStatusFile Scheduler::ExitStatusOf(const JobState& job, const StepState& step,
+                                       int64_t attempt) const {
+  // "<step index>.<attempt>": step names may hold any character but '/'.
+  return {options_.jobs_root / job.rec.name / "exit_status",
+          std::to_string(step.index) + "." + std::to_string(attempt)};
 }
 
 void Scheduler::Post(Event event) {
@@ -206,6 +249,13 @@ Status Scheduler::Start() {
   if (!options_.python_helper_dir.empty()) {
     CAIRN_RETURN_IF_ERROR(InstallPythonHelper(options_.python_helper_dir));
   }
+  CAIRN_RETURN_IF_ERROR(spares_.Open());
+  // Steps inherit the server's environment as it is now (read once, not per step).
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) base_env_[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   CAIRN_ASSIGN_OR_RETURN(
       std::vector<JobRecord> unfinished,
       jobs_.ListJobs({kJobNotStarted, kJobQueued, kJobRunning}, 1000000, /*with_steps=*/true));
@@ -216,6 +266,7 @@ Status Scheduler::Start() {
     auto plan = PlanFromJson(plan_json);
     auto state = std::make_shared<JobState>();
     state->rec = std::move(job);
+    state->recovered = true;
     if (!plan.ok()) {
       // Cannot happen for plans this server stored; fail the job rather than loop on it.
       state->rec.error = "stored plan unreadable: " + plan.status().message();
@@ -228,6 +279,7 @@ Status Scheduler::Start() {
     }
     Post(Event{Event::Kind::kJob, std::move(state), "recover", {}});
   }
+  committer_ = std::thread([this] { CommitLoop(); });
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
 }
@@ -240,11 +292,11 @@ void Scheduler::Loop() {
       // The next timer: a retry's backoff ending or a step's timeout.
       std::optional<SteadyTime> wake;
       for (auto& [name, job] : active_) {
-        for (StepState& s : job->steps) {
+        job->ForEachOpen([&](StepState& s) {
           for (auto t : {s.ready_at, s.launched && !s.cancel_sent ? s.deadline : std::nullopt}) {
             if (t && (!wake || *t < *wake)) wake = t;
           }
-        }
+        });
       }
       auto ready = [&] { return stopping_ || !events_.empty(); };
       if (wake) {
@@ -287,7 +339,7 @@ void Scheduler::Loop() {
     // Timers that are due.
     auto now = std::chrono::steady_clock::now();
     for (auto& [name, job] : active_) {
-      for (StepState& s : job->steps) {
+      job->ForEachOpen([&, &name = name](StepState& s) {
         if (s.ready_at && *s.ready_at <= now) {
           s.ready_at.reset();
           touched.insert(name);
@@ -297,52 +349,124 @@ void Scheduler::Loop() {
           s.cancel_sent = true;
           (void)executor_.Cancel(name + "/" + s.rec.step_name, options_.kill_grace);
         }
-      }
+      });
     }
     // A step ending frees a slot other jobs may be waiting for.
     if (!touched.empty()) {
       for (auto& [name, _] : active_) touched.insert(name);
     }
+    std::vector<JobTransition> out;
     for (const std::string& name : touched) {
       auto it = active_.find(name);
       if (it == active_.end()) continue;
       Pump(*it->second, txs[name]);
-      Flush(*it->second, txs[name]);
+      Flush(*it->second, txs[name], out);
     }
-    // Forget finished jobs.
+    // Forget finished jobs; their waiters are released once the committer has
+    // written their last transition.
     std::vector<std::string> finished;
     for (auto& [name, job] : active_) {
       if (IsTerminalJobStatus(job->rec.status)) finished.push_back(name);
     }
-    if (!finished.empty()) {
+    for (const std::string& name : finished) active_.erase(name);
+    if (!out.empty() || !finished.empty()) {
+      {
+        std::lock_guard lock(commit_mu_);
+        for (JobTransition& t : out) commit_queue_.push_back(std::move(t));
+        queued_seq_ += out.size();
+        for (std::string& name : finished) finishing_.emplace_back(queued_seq_, std::move(name));
+      }
+      commit_cv_.notify_one();
+    }
+  }
+}
+
+void Scheduler::CommitLoop() {
+  for (;;) {
+    std::vector<JobTransition> batch;
+    uint64_t upto = 0;
+    {
+      std::unique_lock lock(commit_mu_);
+      commit_cv_.wait(
+          lock, [&] { return commit_stop_ || !commit_queue_.empty() || !finishing_.empty(); });
+      if (commit_stop_ && commit_queue_.empty() && finishing_.empty()) return;
+      batch.swap(commit_queue_);
+      upto = queued_seq_;
+    }
+    // Transitions queued while the previous batch was being written commit
+    // together: one transaction per job however many passes they came from.
+    std::vector<JobTransition> merged = MergeTransitions(std::move(batch));
+    for (const JobTransition& t : merged) {
+      if (Status st = jobs_.Apply(t); !st.ok()) {
+        // The in-memory state runs ahead; the next transition rewrites these rows.
+        std::fprintf(stderr, "cairn: job %s: cannot record a transition: %s\n", t.job_name.c_str(),
+                     st.message().c_str());
+      }
+    }
+    std::vector<std::string> done;
+    {
+      std::lock_guard lock(commit_mu_);
+      auto it = finishing_.begin();
+      while (it != finishing_.end()) {
+        if (it->first <= upto) {
+          done.push_back(std::move(it->second));
+          it = finishing_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (!done.empty()) {
       {
         std::lock_guard lock(mu_);
-        for (const std::string& name : finished) active_names_.erase(name);
+        for (const std::string& name : done) active_names_.erase(name);
       }
-      for (const std::string& name : finished) active_.erase(name);
       done_cv_.notify_all();
     }
   }
 }
 
-void Scheduler::Flush(JobState& job, JobTransition& tx) {
+std::vector<JobTransition> MergeTransitions(std::vector<JobTransition> batch) {
+  std::vector<JobTransition> merged;
+  std::map<std::string, size_t> by_job;
+  for (JobTransition& t : batch) {
+    auto [it, added] = by_job.emplace(t.job_name, merged.size());
+    if (added) {
+      merged.push_back(std::move(t));
+      continue;
+    }
+    JobTransition& m = merged[it->second];
+    if (t.job) m.job = std::move(t.job);
+    auto append = [](auto& to, auto& from) {
+      to.insert(to.end(), std::make_move_iterator(from.begin()),
+                std::make_move_iterator(from.end()));
+    };
+    append(m.steps, t.steps);
+    append(m.runs, t.runs);
+    append(m.events, t.events);
+    append(m.run_tags, t.run_tags);
+    append(m.lineage, t.lineage);
+  }
+  // A step written several times keeps its last row.
+  for (JobTransition& m : merged) {
+    std::map<std::string, size_t> last;
+    for (size_t i = 0; i < m.steps.size(); ++i) last[m.steps[i].step_name] = i;
+    if (last.size() == m.steps.size()) continue;
+    std::vector<JobStepRecord> steps;
+    for (auto& [_, i] : last) steps.push_back(std::move(m.steps[i]));
+    m.steps = std::move(steps);
+  }
+  return merged;
+}
+
+void Scheduler::Flush(JobState& job, JobTransition& tx, std::vector<JobTransition>& out) {
   if (job.header_dirty) {
     tx.job = job.rec;
     job.header_dirty = false;
   }
   if (!tx.job && tx.steps.empty() && tx.runs.empty() && tx.events.empty()) return;
   tx.job_name = job.rec.name;
-  // Collapse repeated writes of one step to its last state.
-  std::map<std::string, size_t> last;
-  for (size_t i = 0; i < tx.steps.size(); ++i) last[tx.steps[i].step_name] = i;
-  std::vector<JobStepRecord> steps;
-  for (auto& [_, i] : last) steps.push_back(std::move(tx.steps[i]));
-  tx.steps = std::move(steps);
-  if (Status st = jobs_.Apply(tx); !st.ok()) {
-    // The in-memory state runs ahead; the next transition rewrites these rows.
-    std::fprintf(stderr, "cairn: job %s: cannot record a transition: %s\n", job.rec.name.c_str(),
-                 st.message().c_str());
-  }
+  out.push_back(std::move(tx));
   tx = JobTransition{};
 }
 
@@ -398,20 +522,22 @@ void Scheduler::Resume(JobState& job, JobTransition& tx) {
   }
   auto order = ValidatePlan(job.plan);
   if (order.ok()) job.order = *order;
+  // The job's folder holds its steps' folders and their exit status file.
+  if (Status st = EnsureDirectory(options_.jobs_root / job.rec.name); !st.ok()) {
+    std::fprintf(stderr, "cairn: job %s: %s\n", job.rec.name.c_str(), st.message().c_str());
+  }
   job.steps.resize(job.plan.steps.size());
   for (size_t i = 0; i < job.plan.steps.size(); ++i) {
     const StepPlan& p = job.plan.steps[i];
     StepState& s = job.steps[i];
     s.plan = &p;
+    s.index = i;
     s.rec = stored[p.name];
     s.compute = !p.compute.empty()
                     ? p.compute
                     : (!job.plan.default_compute.empty() ? job.plan.default_compute : "local");
     s.dir = options_.jobs_root / job.rec.name / p.name;
     job.index[p.name] = i;
-    if (auto run = tracking_.GetRun(s.rec.run_id); run.ok()) {
-      if (auto root = ArtifactUriToPath(run->info.artifact_uri); root.ok()) s.artifact_root = *root;
-    }
   }
   for (size_t i = 0; i < job.steps.size(); ++i) {
     const StepPlan& p = *job.steps[i].plan;
@@ -423,10 +549,11 @@ void Scheduler::Resume(JobState& job, JobTransition& tx) {
     job.steps[i].deps.assign(deps.begin(), deps.end());
   }
   // Steps that were running when the server stopped (see docs/pipelines-runtime.md).
+  if (!job.recovered) return;
   for (StepState& s : job.steps) {
     if (s.rec.status != kJobRunning) {
       if (!IsTerminalJobStatus(s.rec.status) &&
-          fs::exists(s.dir / ("exit_status." + std::to_string(s.rec.attempt + 1)))) {
+          ReadExitStatus(ExitStatusOf(job, s, s.rec.attempt + 1))) {
         // Launched, but the server stopped before recording it: say so.
         s.rec.notes = Append(s.rec.notes, "attempt " + std::to_string(s.rec.attempt + 1) +
                                               " had started before the server restarted without "
@@ -436,7 +563,7 @@ void Scheduler::Resume(JobState& job, JobTransition& tx) {
       continue;
     }
     std::string key = job.rec.name + "/" + s.rec.step_name;
-    fs::path exit_path = s.dir / ("exit_status." + std::to_string(s.rec.attempt));
+    ExitStatusFile exit_path = ExitStatusOf(job, s, s.rec.attempt);
     ProcessHandle handle{s.rec.pid.value_or(0), s.rec.process_start.value_or(0)};
     if (executor_.Reattach(key, handle, exit_path).ok()) {
       s.launched = true;
@@ -452,7 +579,7 @@ void Scheduler::Resume(JobState& job, JobTransition& tx) {
       continue;
     }
     StepExit exit;
-    if (auto code = ReadExitStatus(exit_path)) {
+    if (auto code = ReadExitStatus(exit_path, s.rec.pid)) {
       exit.exit_code = *code;
       s.rec.notes =
           Append(s.rec.notes, "server restarted; attempt " + std::to_string(s.rec.attempt) +
@@ -501,8 +628,16 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     tx.steps.push_back(s.rec);
   };
   bool any_running = false;
-  for (size_t idx : job.order) {
-    StepState& s = job.steps[idx];
+  const std::string* full_compute = nullptr;
+  while (job.first_open < job.order.size() &&
+         IsTerminalJobStatus(job.steps[job.order[job.first_open]].rec.status)) {
+    if (job.steps[job.order[job.first_open]].rec.status == kJobFailed) {
+      job.failed_before_open = true;
+    }
+    ++job.first_open;
+  }
+  for (size_t pos = job.first_open; pos < job.order.size(); ++pos) {
+    StepState& s = job.steps[job.order[pos]];
     if (IsTerminalJobStatus(s.rec.status)) continue;
     if (s.launched) {
       any_running = true;
@@ -533,6 +668,9 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
       set_status(s, kJobQueued);
       continue;
     }
+    // A compute found full stays full for the rest of this pass (starting only
+    // adds): its waiting steps need no lookups.
+    if (full_compute && s.compute == *full_compute && s.rec.status == kJobQueued) continue;
     int64_t limit = limit_of(s.compute);
     if (limit <= 0) {
       s.rec.error = "compute '" + s.compute + "' does not exist; `cairn compute list` shows them";
@@ -542,6 +680,7 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     }
     if (running_per_compute_[s.compute] >= limit) {
       set_status(s, kJobQueued);
+      full_compute = &s.compute;
       continue;
     }
     StartStep(job, s, tx);
@@ -551,8 +690,11 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     }
   }
   // Job status.
-  bool all_done = true, any_failed = false, any_started = false;
-  for (StepState& s : job.steps) {
+  // The steps before first_open have ended: they count as started.
+  bool all_done = true, any_failed = job.failed_before_open, any_started = job.first_open > 0;
+  bool complete_order = job.order.size() == job.steps.size();
+  for (size_t pos = complete_order ? job.first_open : 0; pos < job.steps.size(); ++pos) {
+    const StepState& s = job.steps[complete_order ? job.order[pos] : pos];
     if (!IsTerminalJobStatus(s.rec.status)) all_done = false;
     if (s.rec.status == kJobFailed) any_failed = true;
     if (s.rec.status != kJobNotStarted && s.rec.status != kJobQueued) any_started = true;
@@ -623,7 +765,9 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   // of a no-op step's cost.
   fs::path code_dir = p.code.empty() ? s.dir : s.dir / "code";
   std::error_code ec;
-  if (Status st = EnsureDirectory(s.dir); !st.ok()) return fail(st.message());
+  if (!fs::exists(s.dir, ec)) {
+    if (Status st = spares_.Take(s.dir); !st.ok()) return fail(st.message());
+  }
   if (!p.outputs.empty() || fs::exists(s.dir / "outputs", ec)) {
     fs::remove_all(s.dir / "outputs", ec);
   }
@@ -771,13 +915,14 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
       auto prior_run = tracking_.GetRun(prior.run_id);
       auto prior_root = prior_run.ok() ? ArtifactUriToPath(prior_run->info.artifact_uri)
                                        : Result<std::string>(prior_run.status());
-      bool linked = prior_root.ok() && !s.artifact_root.empty();
+      const std::string& artifact_root = ArtifactRoot(s);
+      bool linked = prior_root.ok() && !artifact_root.empty();
       json outs = json::object();
       json prior_outs = json::parse(prior.outputs, nullptr, false);
       for (const auto& [name, spec] : p.outputs) {
         if (!linked) break;
         std::string from = *prior_root + "/outputs/" + name;
-        std::string to = s.artifact_root + "/outputs/" + name;
+        std::string to = artifact_root + "/outputs/" + name;
         auto files = ListRecursive(artifacts_, from);
         if (!files.ok()) {
           linked = false;
@@ -814,12 +959,7 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   }
 
   // Launch.
-  std::map<std::string, std::string> envmap;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv(*e);
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) envmap[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  std::map<std::string, std::string> envmap = base_env_;
   for (const auto& [k, v] : p.environment_variables) envmap[k] = v;
   if (env) envmap["VIRTUAL_ENV"] = env->root.string();
   envmap["PATH"] = StepSearchPath(env ? env->root / "bin" : std::filesystem::path(),
@@ -846,7 +986,7 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   launch.workdir = code_dir;
   launch.env = std::move(envmap);
   launch.stdout_path = launch.stderr_path = LogPath(job.rec.name, s.rec.step_name);
-  launch.exit_status_path = s.dir / ("exit_status." + std::to_string(attempt));
+  launch.exit_status = ExitStatusOf(job, s, attempt);
   if (attempt > 1) {
     std::ofstream(launch.stdout_path, std::ios::app)
         << "cairn: --- attempt " << attempt << " ---\n";
@@ -908,7 +1048,8 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
   std::string problem = error;
   std::error_code ec;
   fs::path log = LogPath(job.rec.name, s.rec.step_name);
-  if (status == kJobCompleted && s.rec.reused_from.empty() && !s.artifact_root.empty()) {
+  if (status == kJobCompleted && s.rec.reused_from.empty() && !s.plan->outputs.empty() &&
+      !ArtifactRoot(s).empty()) {
     // Outputs become the step run's artifacts; their content hash feeds consumers' cache keys.
     json outs = json::object();
     for (const auto& [name, spec] : s.plan->outputs) {
@@ -919,7 +1060,7 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
            it.increment(ec)) {
         if (!it->is_regular_file(ec)) continue;
         std::string rel = fs::relative(it->path(), dir).generic_string();
-        auto put = artifacts_.PutFile(s.artifact_root + "/outputs/" + name + "/" + rel, it->path());
+        auto put = artifacts_.PutFile(ArtifactRoot(s) + "/outputs/" + name + "/" + rel, it->path());
         if (!put.ok()) {
           problem = "cannot store output '" + name + "': " + put.status().message();
           break;
@@ -929,16 +1070,57 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
       if (spec.type == "uri_file" && files.empty() && problem.empty()) {
         problem = "output '" + name + "' (uri_file) was not written to " + (dir / name).string();
       }
-      outs[name] = {{"uri", "mlflow-artifacts:/" + s.artifact_root + "/outputs/" + name},
+      outs[name] = {{"uri", "mlflow-artifacts:/" + ArtifactRoot(s) + "/outputs/" + name},
                     {"hash", HashFileList(std::move(files))}};
     }
     s.rec.outputs = outs.dump();
   }
+  // Outputs with a name (Azure ML's `name`/`version`) become data asset
+  // versions, from the files just stored (or linked, for a reused step).
+  if (status == kJobCompleted && problem.empty()) {
+    for (const auto& [name, spec] : s.plan->outputs) {
+      if (spec.register_as.empty()) continue;
+      std::string asset =
+          spec.register_as + (spec.register_version.empty() ? "" : ":") + spec.register_version;
+      const std::string& root = ArtifactRoot(s);
+      std::string stored = root + "/outputs/" + name;
+      auto files = root.empty() ? Result<std::vector<FileInfo>>(Status(
+                                      ErrorCode::kInternalError, "the step's run has no artifacts"))
+                                : ListRecursive(artifacts_, stored);
+      if (!files.ok()) {
+        problem = "cannot register output '" + name + "' as data " + asset + ": " +
+                  files.status().message();
+        break;
+      }
+      NewDataVersion data;
+      data.name = spec.register_as;
+      data.version = spec.register_version;
+      data.type = spec.type;
+      data.description =
+          "output '" + name + "' of step '" + s.rec.step_name + "' of job '" + job.rec.name + "'";
+      data.source = "mlflow-artifacts:/" + stored;
+      data.created_by = "job " + job.rec.name;
+      for (const FileInfo& f : *files) {
+        if (!f.is_dir) data.files.push_back({f.path, f.sha256, f.file_size});
+      }
+      auto created = assets_.CreateData(std::move(data));
+      if (!created.ok()) {
+        problem = "cannot register output '" + name + "' as data " + asset + ": " +
+                  created.status().message();
+        break;
+      }
+      std::string entity = "data:" + created->asset.name + ":" + created->asset.version;
+      s.lineage.push_back({"run:" + s.rec.run_id, entity, "output", 0});
+      s.rec.notes = Append(s.rec.notes, "output '" + name + "' registered as " + entity);
+    }
+  }
   std::string final_status = problem.empty() || status != kJobCompleted ? status : kJobFailed;
   // An empty log has nothing to keep (a no-op step then stores no artifact at all).
-  if (!s.artifact_root.empty() && fs::file_size(log, ec) > 0) {
-    (void)artifacts_.PutFile(s.artifact_root + "/user_logs/std_log.txt", log);
+  if (fs::file_size(log, ec) > 0 && !ArtifactRoot(s).empty()) {
+    (void)artifacts_.PutFile(ArtifactRoot(s) + "/user_logs/std_log.txt", log);
   }
+  // A step that left nothing behind (a no-op) gives its folder to the next step.
+  if (s.plan->outputs.empty()) spares_.Recycle(s.dir);
   // Lineage commits with the step's completion (the ids were built canonical).
   for (LineageEdge& e : s.lineage) {
     e.creation_time = now;

@@ -3,10 +3,12 @@
 // the Executor), a cancel request, a retry's backoff or a timeout elapsing -
 // with no polling loop: it sleeps on a condition variable until the next
 // event or deadline. Every transition is written to the JobStore (with the
-// MLflow run statuses it mirrors and its outbox events) in one transaction
-// per pass, so the store always holds the state a restarted server resumes
-// from (Recover). Steps are prepared (inputs materialized, cache key
-// computed, reuse looked up) and finished (logs and outputs stored as run
+// MLflow run statuses it mirrors and its outbox events) by a committer
+// thread, in order, one transaction per job for all the passes queued since
+// its previous write, so the store always holds a state a restarted server
+// resumes from (Recover) and the loop never waits for the disk. A finished
+// job's waiters are released once its last transition is committed. Steps are prepared (inputs
+// materialized, cache key computed, reuse looked up) and finished (logs and outputs stored as run
 // artifacts, lineage recorded) on the scheduler thread. Thread-safe.
 #pragma once
 
@@ -26,6 +28,7 @@
 #include "core/clock.h"
 #include "pipeline/executor.h"
 #include "pipeline/plan.h"
+#include "pipeline/spare_folders.h"
 #include "store/job_store.h"
 
 namespace cairn {
@@ -50,6 +53,11 @@ struct SchedulerOptions {
   // every step's PYTHONPATH starts with it. Empty: no helper, PYTHONPATH as inherited.
   std::filesystem::path python_helper_dir;
 };
+
+// Merges transitions (in the order they were made) into one per job: the
+// last job header, each step's last row, and every run mirror, event, tag and
+// lineage edge in order. Applying the result equals applying each in turn.
+std::vector<JobTransition> MergeTransitions(std::vector<JobTransition> batch);
 
 class Scheduler {
  public:
@@ -94,7 +102,15 @@ class Scheduler {
   void FinishStep(JobState& job, StepState& step, const std::string& status,
                   const std::string& error, JobTransition& tx);
   void CancelJob(JobState& job, JobTransition& tx);
-  void Flush(JobState& job, JobTransition& tx);
+  // Hands the pass's transition of `job` to the committer (appended to `out`).
+  void Flush(JobState& job, JobTransition& tx, std::vector<JobTransition>& out);
+  // The committer thread: writes queued transitions in order, merging those
+  // that queued up meanwhile, then releases the waiters of finished jobs.
+  void CommitLoop();
+  // The step run's artifact-store directory ("" when unknown).
+  const std::string& ArtifactRoot(StepState& step);
+  // Where attempt `attempt` of a step records its exit status: one file per job.
+  ExitStatusFile ExitStatusOf(const JobState& job, const StepState& step, int64_t attempt) const;
 
   JobStore& jobs_;
   TrackingService& tracking_;
@@ -104,6 +120,9 @@ class Scheduler {
   SchedulerOptions options_;
   const Clock& clock_;
   std::string server_url_;
+  SpareFolders spares_;
+  std::map<std::string, std::string> base_env_;  // the server's environment, read at Start  //
+                                                 // empty step folders, reused instead of created
 
   std::mutex mu_;
   std::condition_variable cv_;       // events for the loop
@@ -116,6 +135,17 @@ class Scheduler {
   bool stopping_ = false;
   bool waiters_released_ = false;
   std::thread thread_;
+
+  // The committer's queue: the loop never waits for the store.
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::vector<JobTransition> commit_queue_;  // in the order the loop made them
+  uint64_t queued_seq_ = 0;                  // transitions queued so far
+  // Jobs that ended, with the queued_seq_ their last transition had: their
+  // waiters are released (active_names_) once that much is committed.
+  std::vector<std::pair<uint64_t, std::string>> finishing_;
+  bool commit_stop_ = false;
+  std::thread committer_;
 };
 
 }  // namespace cairn::pipeline

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -25,7 +26,11 @@ inline constexpr const char* kJobRunning = "Running";
 inline constexpr const char* kJobCompleted = "Completed";
 inline constexpr const char* kJobFailed = "Failed";
 inline constexpr const char* kJobCanceled = "Canceled";
-bool IsTerminalJobStatus(const std::string& status);
+// Called for every step on every scheduler pass: compares lengths first.
+inline bool IsTerminalJobStatus(std::string_view status) {
+  return status == std::string_view(kJobCompleted) || status == std::string_view(kJobFailed) ||
+         status == std::string_view(kJobCanceled);
+}
 
 struct ComputeInfo {
   std::string name;
@@ -67,6 +72,7 @@ struct JobRecord {
   std::optional<int64_t> started;
   std::optional<int64_t> ended;
   std::string error;
+  std::string schedule;  // the schedule that submitted the job ("" = none); set at creation
   std::vector<JobStepRecord> steps;  // by position
 };
 
@@ -109,6 +115,9 @@ class JobStore {
   // Newest first; `statuses` empty = any.
   virtual Result<std::vector<JobRecord>> ListJobs(const std::vector<std::string>& statuses,
                                                   int64_t max_results, bool with_steps) = 0;
+  // The newest `max_results` jobs submitted by `schedule`, newest first (no steps).
+  virtual Result<std::vector<JobRecord>> ListJobsBySchedule(const std::string& schedule,
+                                                            int64_t max_results) = 0;
   virtual Status Apply(const JobTransition& transition) = 0;
   // The most recent Completed step whose cache key is `key` (it may itself be a reuse).
   virtual Result<std::optional<JobStepRecord>> FindCompletedStep(const std::string& key) = 0;

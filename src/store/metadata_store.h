@@ -39,6 +39,16 @@ class MetadataStore {
 
   // Runs.
   virtual Result<Run> CreateRun(const NewRun& run) = 0;
+  // Several runs at once, all or nothing (one transaction where the backend
+  // can: a pipeline creates a run per step).
+  virtual Result<std::vector<Run>> CreateRuns(const std::vector<NewRun>& runs) {
+    std::vector<Run> out;
+    for (const NewRun& r : runs) {
+      CAIRN_ASSIGN_OR_RETURN(Run run, CreateRun(r));
+      out.push_back(std::move(run));
+    }
+    return out;
+  }
   virtual Result<Run> GetRun(const std::string& run_id) = 0;
   virtual Result<RunInfo> UpdateRun(const std::string& run_id,
                                     const std::optional<std::string>& status,

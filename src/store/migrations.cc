@@ -318,6 +318,13 @@ CREATE TABLE published_pipelines (
   creation_time BIGINT NOT NULL,
   PRIMARY KEY (name, version)){{WITHOUT_ROWID}};
 )SQL",
+      // 7: a job's schedule (the one that submitted it; '' otherwise),
+      // indexed so a schedule finds its recent jobs without scanning. Jobs
+      // submitted before this migration keep ''.
+      R"SQL(
+ALTER TABLE jobs ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_by_schedule ON jobs (schedule, seq);
+)SQL",
       // 8: what the serving data plane reported about a deployment's last load
       // (state, error, the model that failed, the generation that serves).
       R"SQL(

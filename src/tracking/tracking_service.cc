@@ -101,7 +101,8 @@ Status TrackingService::SetExperimentTag(const std::string& id, const Tag& tag) 
   return store_.SetExperimentTag(id, tag);
 }
 
-Result<Run> TrackingService::CreateRun(const NewRun& run) {
+namespace {
+Result<NewRun> CheckedNewRun(const NewRun& run) {
   for (const auto& t : run.tags) CAIRN_RETURN_IF_ERROR(ValidateTag(t));
   if (run.tags.size() > kMaxEntitiesPerBatch) {
     return InvalidParameter("A run can be created with at most 1000 tags");
@@ -111,7 +112,23 @@ Result<Run> TrackingService::CreateRun(const NewRun& run) {
   }
   NewRun r = run;
   if (r.experiment_id.empty()) r.experiment_id = "0";
+  return r;
+}
+}  // namespace
+
+Result<Run> TrackingService::CreateRun(const NewRun& run) {
+  CAIRN_ASSIGN_OR_RETURN(NewRun r, CheckedNewRun(run));
   return store_.CreateRun(r);
+}
+
+Result<std::vector<Run>> TrackingService::CreateRuns(const std::vector<NewRun>& runs) {
+  std::vector<NewRun> checked;
+  checked.reserve(runs.size());
+  for (const NewRun& run : runs) {
+    CAIRN_ASSIGN_OR_RETURN(NewRun r, CheckedNewRun(run));
+    checked.push_back(std::move(r));
+  }
+  return store_.CreateRuns(checked);
 }
 
 Result<RunInfo> TrackingService::UpdateRun(const std::string& run_id,

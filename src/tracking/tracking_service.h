@@ -56,6 +56,8 @@ class TrackingService {
   Status SetExperimentTag(const std::string& id, const Tag& tag);
 
   Result<Run> CreateRun(const NewRun& run);
+  // Several runs in one transaction: all are created, or none.
+  Result<std::vector<Run>> CreateRuns(const std::vector<NewRun>& runs);
   Result<Run> GetRun(const std::string& run_id) { return store_.GetRun(run_id); }
   Result<RunInfo> UpdateRun(const std::string& run_id, const std::optional<std::string>& status,
                             const std::optional<int64_t>& end_time,

@@ -229,6 +229,41 @@ class JobServerTest(ServerTestCase):
         fourth = self.steps(self.wait(self.submit(p)["name"]))
         self.assertEqual(fourth["make"]["reused_from"], "")
 
+    def test_named_outputs_are_registered_as_data_versions(self):
+        # Azure ML's outputs: {o: {type: uri_folder, name: N, version: V}}; without a version
+        # the next number is taken. Lineage: run -> data:N:V.
+        name = "scores-%d" % time.time_ns()
+        plan = pipeline([
+            step("make", "echo 42 > ${{outputs.o}}/score.txt",
+                 outputs={"o": {"type": "uri_folder", "register_as": name,
+                                "register_version": "7"}}),
+            step("more", "echo 43 > ${{outputs.f}}",
+                 outputs={"f": {"type": "uri_file", "register_as": name}}),
+        ], experiment_name="jobs-register")
+        job = self.wait(self.submit(plan)["name"])
+        self.assertEqual(job["status"], "Completed", job)
+        st = self.steps(job)
+        v7 = self.ok(self.server.call("GET", CAIRN + "data/files",
+                                      params={"ref": name + ":7"}), "data/files")
+        self.assertEqual(v7["asset"]["type"], "uri_folder")
+        self.assertEqual([f["path"] for f in v7["files"]], ["score.txt"])
+        self.assertIn("output 'o' registered as data:%s:7" % name, st["make"]["notes"])
+        latest = self.ok(self.server.call("GET", CAIRN + "data/get",
+                                          params={"ref": name + "@latest"}), "data/get")["asset"]
+        self.assertEqual(latest["type"], "uri_file")
+        self.assertIn("registered as data:%s:%s" % (name, latest["version"]), st["more"]["notes"])
+        lin = self.ok(self.server.call("GET", CAIRN + "lineage/show",
+                                       params={"entity": "data:%s:7" % name,
+                                               "direction": "upstream"}), "lineage")
+        self.assertIn("run:" + st["make"]["run_id"], [e["from"] for e in lin["upstream"]])
+        # A version is immutable: the same name:version with other content fails the step.
+        plan["steps"] = plan["steps"][:1]
+        plan["steps"][0]["command"] = "echo 99 > ${{outputs.o}}/score.txt"
+        again = self.wait(self.submit(plan)["name"])
+        self.assertEqual(again["status"], "Failed", again)
+        self.assertIn("cannot register output 'o' as data %s:7" % name,
+                      self.steps(again)["make"]["error"])
+
     def test_retry_with_backoff_then_success(self):
         d = os.path.join(self.server.root, "retry-%d" % time.time_ns())
         cmd = (f"mkdir -p {d}; n=$(ls {d} | wc -l); touch {d}/$n; echo try $n; "

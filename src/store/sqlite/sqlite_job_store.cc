@@ -6,16 +6,12 @@
 
 namespace cairn {
 
-bool IsTerminalJobStatus(const std::string& status) {
-  return status == kJobCompleted || status == kJobFailed || status == kJobCanceled;
-}
-
 namespace sqlite {
 namespace {
 
 constexpr const char* kJobColumns =
     "name, display_name, type, status, experiment_id, run_id, plan, created, started, ended, "
-    "error";
+    "error, schedule";
 constexpr const char* kStepColumns =
     "job_name, step_name, position, status, run_id, attempt, pid, process_start, exit_code, "
     "cache_key, reused_from, outputs, started, ended, error, notes";
@@ -33,6 +29,7 @@ JobRecord ReadJob(const Stmt& s) {
   j.started = s.OptInt(8);
   j.ended = s.OptInt(9);
   j.error = s.Text(10);
+  j.schedule = s.Text(11);
   return j;
 }
 
@@ -174,10 +171,10 @@ Status SqliteJobStore::CreateJob(const JobRecord& j, const JobTransition& initia
     }
     db.Prepare(
           "INSERT INTO jobs (name, seq, display_name, type, status, experiment_id, run_id, plan, "
-          "created, started, ended, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-          "?12)")
+          "created, started, ended, error, schedule) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+          "?10, ?11, ?12, ?13)")
         .BindAll(j.name, seq, j.display_name, j.type, j.status, j.experiment_id, j.run_id, j.plan,
-                 j.created, j.started, j.ended, j.error)
+                 j.created, j.started, j.ended, j.error, j.schedule)
         .Exec();
     for (const JobStepRecord& r : j.steps) UpsertStep(db, r);
     ApplyMirrorsAndEvents(db, initial);
@@ -234,6 +231,18 @@ Status SqliteJobStore::Apply(const JobTransition& t) {
     for (const JobStepRecord& r : t.steps) UpsertStep(db, r);
     ApplyMirrorsAndEvents(db, t);
   });
+}
+
+Result<std::vector<JobRecord>> SqliteJobStore::ListJobsBySchedule(const std::string& schedule,
+                                                                  int64_t max_results) {
+  std::vector<JobRecord> out;
+  CAIRN_RETURN_IF_ERROR(db_.Read([&](Db& db) {
+    auto s = db.Prepare(std::string("SELECT ") + kJobColumns +
+                        " FROM jobs WHERE schedule = ?1 ORDER BY seq DESC LIMIT ?2");
+    s.BindAll(schedule, max_results);
+    while (s.Step()) out.push_back(ReadJob(s));
+  }));
+  return out;
 }
 
 Result<std::optional<JobStepRecord>> SqliteJobStore::FindCompletedStep(const std::string& key) {

@@ -23,6 +23,8 @@ class SqliteJobStore final : public JobStore {
   Result<JobRecord> GetJob(const std::string& name) override;
   Result<std::vector<JobRecord>> ListJobs(const std::vector<std::string>& statuses,
                                           int64_t max_results, bool with_steps) override;
+  Result<std::vector<JobRecord>> ListJobsBySchedule(const std::string& schedule,
+                                                    int64_t max_results) override;
   Status Apply(const JobTransition& transition) override;
   Result<std::optional<JobStepRecord>> FindCompletedStep(const std::string& key) override;
 

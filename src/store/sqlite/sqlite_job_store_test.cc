@@ -82,6 +82,24 @@ TEST_F(SqliteJobStoreTest, CreateGetListAndUniqueNames) {
   EXPECT_TRUE(running->empty());
 }
 
+TEST_F(SqliteJobStoreTest, JobsAreListedByTheirSchedule) {
+  for (const char* name : {"s1", "other", "s2", "plain", "s3"}) {
+    JobRecord j = Job(name);
+    if (name[0] == 's') j.schedule = "nightly";
+    if (std::string(name) == "other") j.schedule = "hourly";
+    ASSERT_TRUE(jobs_->CreateJob(j, {}).ok());
+  }
+  auto nightly = jobs_->ListJobsBySchedule("nightly", 2);
+  ASSERT_TRUE(nightly.ok());
+  ASSERT_EQ(nightly->size(), 2u);
+  EXPECT_EQ((*nightly)[0].name, "s3");  // newest first
+  EXPECT_EQ((*nightly)[1].name, "s2");
+  EXPECT_EQ((*nightly)[0].schedule, "nightly");
+  EXPECT_EQ(jobs_->GetJob("other")->schedule, "hourly");
+  EXPECT_EQ(jobs_->GetJob("plain")->schedule, "");
+  EXPECT_TRUE(jobs_->ListJobsBySchedule("weekly", 5)->empty());
+}
+
 TEST_F(SqliteJobStoreTest, ApplyWritesStepRunStatusAndOutboxTogether) {
   JobRecord j = Job("tx");
   ASSERT_TRUE(jobs_->CreateJob(j, {}).ok());

@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "core/ids.h"
 #include "store/asset_ref.h"
@@ -328,6 +329,38 @@ int SqliteStore::SchemaVersion() {
 
 // ---- the write path: group commit -------------------------------------------------------------
 
+void SqliteStore::OnRowChange(void* self, int op, const char*, const char* table, int64_t) {
+  if (op != SQLITE_INSERT) return;
+  auto* store = static_cast<SqliteStore*>(self);
+  for (size_t i = 0; i < store->watched_tables_.size(); ++i) {
+    if (store->watched_tables_[i] == table) store->inserted_mask_ |= 1u << i;
+  }
+}
+
+void SqliteStore::SetInsertListener(std::vector<std::string> tables, InsertListener listener) {
+  if (tables.size() > 32) tables.resize(32);
+  if (!listener) tables.clear();
+  {
+    std::lock_guard listening(listener_mu_);
+    listener_ = tables.empty() ? nullptr : std::move(listener);
+  }
+  // The hook and its table list belong to the writer connection: change them
+  // as a write of its own, between write groups.
+  (void)Write([&](Db& db) {
+    watched_tables_ = std::move(tables);
+    if (watched_tables_.empty()) {
+      sqlite3_update_hook(db.raw(), nullptr, nullptr);
+      return;
+    }
+    sqlite3_update_hook(
+        db.raw(),
+        [](void* self, int op, const char* name, const char* table, sqlite3_int64 rowid) {
+          OnRowChange(self, op, name, table, rowid);
+        },
+        this);
+  });
+}
+
 Status SqliteStore::Write(const std::function<void(Db&)>& fn) {
   WriteOp op{&fn};
   std::unique_lock lk(queue_mu_);
@@ -340,12 +373,27 @@ Status SqliteStore::Write(const std::function<void(Db&)>& fn) {
   constexpr size_t kMaxGroup = 512;
   std::vector<WriteOp*> batch(queue_.begin(), queue_.begin() + std::min(queue_.size(), kMaxGroup));
   lk.unlock();
+  inserted_mask_ = 0;
   try {
     CommitBatch(batch);
   } catch (const std::exception& e) {
     // Whatever went wrong, every queued caller must be answered and dequeued.
     sqlite3_exec(writer_db_->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
     for (WriteOp* w : batch) w->status = InternalError(std::string("write failed: ") + e.what());
+  }
+  if (uint32_t mask = std::exchange(inserted_mask_, 0)) {
+    // Something committed (an op failing alone only rolled back its own rows;
+    // a spurious report merely wakes a watcher for nothing).
+    bool any_ok = false;
+    for (WriteOp* w : batch) any_ok = any_ok || w->status.ok();
+    std::lock_guard listening(listener_mu_);
+    if (any_ok && listener_) {
+      std::vector<std::string> tables;
+      for (size_t i = 0; i < watched_tables_.size(); ++i) {
+        if (mask & (1u << i)) tables.push_back(watched_tables_[i]);
+      }
+      listener_(tables);
+    }
   }
   lk.lock();
   for (WriteOp* w : batch) {
@@ -594,59 +642,77 @@ Status SqliteStore::SetExperimentTag(const std::string& experiment_id, const Tag
 
 // ---- runs -------------------------------------------------------------------------------------
 
+Run SqliteStore::InsertRun(Db& db, const NewRun& in, bool reload) {
+  Run run;
+  Experiment e = MustLoadExperiment(db, in.experiment_id);
+  if (e.lifecycle_stage != kActive) {
+    Fail(InvalidParameter("The experiment " + in.experiment_id +
+                          " must be in the 'active' state. Current state is " + e.lifecycle_stage +
+                          "."));
+  }
+  std::vector<Tag> tags = in.tags;
+  auto find_tag = [&](const char* key) -> std::string* {
+    for (auto& t : tags) {
+      if (t.key == key) return &t.value;
+    }
+    return nullptr;
+  };
+  std::string name = in.run_name;
+  if (std::string* tag_name = find_tag(kRunNameTag); tag_name && !tag_name->empty()) {
+    if (!name.empty() && name != *tag_name) {
+      Fail(InvalidParameter("Both 'run_name' ('" + name + "') and tag '" + kRunNameTag + "' ('" +
+                            *tag_name + "') were given and differ; send one of them."));
+    }
+    name = *tag_name;
+  }
+  if (name.empty()) name = NewRunName();
+  if (std::string* t = find_tag(kRunNameTag)) {
+    *t = name;
+  } else {
+    tags.push_back({kRunNameTag, name});
+  }
+  std::string user = in.user_id;
+  if (user.empty()) {
+    if (std::string* t = find_tag(kUserTag)) user = *t;
+  }
+  RunInfo info;
+  info.run_id = NewRunId();
+  info.experiment_id = e.experiment_id;
+  info.run_name = name;
+  info.user_id = user;
+  info.start_time = in.start_time ? *in.start_time : clock_.NowMillis();
+  info.artifact_uri = e.artifact_location + "/" + info.run_id + "/artifacts";
+  db.Prepare(
+        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+        "end_time, lifecycle_stage, artifact_uri) VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, "
+        "'active', ?6)")
+      .BindAll(info.run_id, std::stoll(info.experiment_id), name, user, info.start_time,
+               info.artifact_uri)
+      .Exec();
+  for (const auto& t : tags) UpsertRunTag(db, info.run_id, t);
+  if (reload) return LoadRun(db, info);
+  // A new run holds exactly its tags (the last value of a repeated key, by key).
+  std::map<std::string, std::string> by_key;
+  for (const Tag& t : tags) by_key[t.key] = t.value;
+  run.info = std::move(info);
+  for (auto& [key, value] : by_key) run.tags.push_back({key, value});
+  return run;
+}
+
 Result<Run> SqliteStore::CreateRun(const NewRun& in) {
   Run run;
-  Status st = Write([&](Db& db) {
-    Experiment e = MustLoadExperiment(db, in.experiment_id);
-    if (e.lifecycle_stage != kActive) {
-      Fail(InvalidParameter("The experiment " + in.experiment_id +
-                            " must be in the 'active' state. Current state is " +
-                            e.lifecycle_stage + "."));
-    }
-    std::vector<Tag> tags = in.tags;
-    auto find_tag = [&](const char* key) -> std::string* {
-      for (auto& t : tags) {
-        if (t.key == key) return &t.value;
-      }
-      return nullptr;
-    };
-    std::string name = in.run_name;
-    if (std::string* tag_name = find_tag(kRunNameTag); tag_name && !tag_name->empty()) {
-      if (!name.empty() && name != *tag_name) {
-        Fail(InvalidParameter("Both 'run_name' ('" + name + "') and tag '" + kRunNameTag + "' ('" +
-                              *tag_name + "') were given and differ; send one of them."));
-      }
-      name = *tag_name;
-    }
-    if (name.empty()) name = NewRunName();
-    if (std::string* t = find_tag(kRunNameTag)) {
-      *t = name;
-    } else {
-      tags.push_back({kRunNameTag, name});
-    }
-    std::string user = in.user_id;
-    if (user.empty()) {
-      if (std::string* t = find_tag(kUserTag)) user = *t;
-    }
-    RunInfo info;
-    info.run_id = NewRunId();
-    info.experiment_id = e.experiment_id;
-    info.run_name = name;
-    info.user_id = user;
-    info.start_time = in.start_time ? *in.start_time : clock_.NowMillis();
-    info.artifact_uri = e.artifact_location + "/" + info.run_id + "/artifacts";
-    db.Prepare(
-          "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
-          "end_time, lifecycle_stage, artifact_uri) VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, "
-          "'active', ?6)")
-        .BindAll(info.run_id, std::stoll(info.experiment_id), name, user, info.start_time,
-                 info.artifact_uri)
-        .Exec();
-    for (const auto& t : tags) UpsertRunTag(db, info.run_id, t);
-    run = LoadRun(db, info);
-  });
-  if (!st.ok()) return st;
+  CAIRN_RETURN_IF_ERROR(Write([&](Db& db) { run = InsertRun(db, in, /*reload=*/true); }));
   return run;
+}
+
+Result<std::vector<Run>> SqliteStore::CreateRuns(const std::vector<NewRun>& runs) {
+  std::vector<Run> out;
+  CAIRN_RETURN_IF_ERROR(Write([&](Db& db) {
+    out.clear();
+    out.reserve(runs.size());
+    for (const NewRun& in : runs) out.push_back(InsertRun(db, in, /*reload=*/false));
+  }));
+  return out;
 }
 
 Result<Run> SqliteStore::GetRun(const std::string& run_id) {

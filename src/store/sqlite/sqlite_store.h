@@ -45,6 +45,7 @@ class SqliteStore final : public MetadataStore {
   Status SetExperimentTag(const std::string& experiment_id, const Tag& tag) override;
 
   Result<Run> CreateRun(const NewRun& run) override;
+  Result<std::vector<Run>> CreateRuns(const std::vector<NewRun>& runs) override;
   Result<Run> GetRun(const std::string& run_id) override;
   Result<RunInfo> UpdateRun(const std::string& run_id, const std::optional<std::string>& status,
                             const std::optional<int64_t>& end_time,
@@ -74,7 +75,17 @@ class SqliteStore final : public MetadataStore {
   Status Read(const std::function<void(Db&)>& fn);
   const Clock& clock() const { return clock_; }
 
+  // A seam for watchers (the schedule runner's data and event triggers): after
+  // a write group commits rows into any of `tables`, `listener` is called
+  // (on the committing thread, so it must be quick) with those that got rows.
+  // Pass an empty list or a null listener to stop. Costs nothing while unset.
+  using InsertListener = std::function<void(const std::vector<std::string>& tables)>;
+  void SetInsertListener(std::vector<std::string> tables, InsertListener listener);
+
  private:
+  // Inside a write transaction. `reload`: read the run back (else built from
+  // what was inserted, which for a new run is the same).
+  Run InsertRun(Db& db, const NewRun& run, bool reload);
   struct WriteOp;
   SqliteStore(std::string path, StoreOptions options, const Clock& clock);
   Status Init();
@@ -86,6 +97,13 @@ class SqliteStore final : public MetadataStore {
   const Clock& clock_;
 
   std::unique_ptr<Db> writer_db_;  // used only by the leader of the write queue
+  // Insert watching (SetInsertListener): the update hook marks watched tables
+  // (bit i = watched_tables_[i]) during a commit; the leader reports them after it.
+  static void OnRowChange(void* self, int op, const char* db, const char* table, int64_t rowid);
+  std::mutex listener_mu_;
+  std::vector<std::string> watched_tables_;  // fixed while the hook is set
+  InsertListener listener_;
+  uint32_t inserted_mask_ = 0;  // leader only
   std::mutex queue_mu_;
   std::deque<WriteOp*> queue_;
 

@@ -282,6 +282,39 @@ TEST_F(SqliteStoreTest, CreateRunWithGeneratedName) {
   ASSERT_NE(FindTag(fetched.tags, "mlflow.runName"), nullptr);
 }
 
+TEST_F(SqliteStoreTest, CreateRunsAllOrNothingAndSameAsStored) {
+  std::vector<NewRun> runs(3);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    runs[i].experiment_id = "0";
+    runs[i].run_name = "step-" + std::to_string(i);
+    runs[i].tags = {{"z", "1"}, {"a", "2"}, {"a", "3"}};  // a repeated key: the last wins
+  }
+  auto made = store_->CreateRuns(runs);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ASSERT_EQ(made->size(), 3u);
+  for (const cairn::Run& r : *made) {
+    auto stored = store_->GetRun(r.info.run_id);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ(r.info.run_name, stored->info.run_name);
+    EXPECT_EQ(r.info.artifact_uri, stored->info.artifact_uri);
+    ASSERT_EQ(r.tags.size(), stored->tags.size());
+    for (size_t i = 0; i < r.tags.size(); ++i) {
+      EXPECT_EQ(r.tags[i].key, stored->tags[i].key);
+      EXPECT_EQ(r.tags[i].value, stored->tags[i].value);
+    }
+    EXPECT_EQ(FindTag(r.tags, "a")->value, "3");
+  }
+  // One bad run (no such experiment): none is created.
+  runs[1].experiment_id = "424242";
+  runs[0].run_name = "never";
+  EXPECT_FALSE(store_->CreateRuns(runs).ok());
+  RunQuery q;
+  q.experiment_ids = {"0"};
+  auto page = store_->SearchRuns(q);
+  ASSERT_TRUE(page.ok());
+  for (const cairn::Run& r : page->items) EXPECT_NE(r.info.run_name, "never");
+}
+
 TEST_F(SqliteStoreTest, CreateRunWithNameAndTags) {
   NewRun nr;
   nr.experiment_id = "0";

@@ -1,0 +1,84 @@
+// SpareFolders: take and recycle empty step folders by rename (see the header).
+#include "pipeline/spare_folders.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/fs.h"
+
+namespace cairn::pipeline {
+namespace fs = std::filesystem;
+
+SpareFolders::SpareFolders(fs::path pool, std::string log_name, size_t max_spares)
+    : pool_(std::move(pool)), log_name_(std::move(log_name)), max_spares_(max_spares) {}
+
+Status SpareFolders::Open() {
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(pool_));
+  std::lock_guard lock(mu_);
+  spares_.clear();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(pool_, ec)) {
+    std::string name = entry.path().filename().string();
+    char* end = nullptr;
+    uint64_t n = std::strtoull(name.c_str(), &end, 10);
+    if (name.empty() || *end != '\0' || !entry.is_directory(ec)) continue;
+    spares_.push_back(name);
+    next_ = std::max(next_, n + 1);
+  }
+  if (ec) return Status(ErrorCode::kIoError, "cannot list " + pool_.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+Status SpareFolders::Take(const fs::path& target) {
+  {
+    std::lock_guard lock(mu_);
+    while (!spares_.empty()) {
+      std::string name = std::move(spares_.back());
+      spares_.pop_back();
+      if (rename((pool_ / name).c_str(), target.c_str()) == 0) return Status::Ok();
+      // Gone (someone cleaned the pool) or the target appeared: a new folder then.
+      if (errno != ENOENT) break;
+    }
+  }
+  if (mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Status(ErrorCode::kIoError,
+                  "cannot create " + target.string() + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+bool SpareFolders::Recycle(const fs::path& folder) {
+  // Only a folder with nothing worth keeping: no entry but an empty log.
+  DIR* dir = opendir(folder.c_str());
+  if (!dir) return false;
+  bool empty = true;
+  while (dirent* e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st;
+    if (name != log_name_ || fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_size != 0) {
+      empty = false;
+      break;
+    }
+  }
+  closedir(dir);
+  if (!empty) return false;
+  std::lock_guard lock(mu_);
+  if (spares_.size() >= max_spares_) return false;
+  std::string name = std::to_string(next_++);
+  if (rename(folder.c_str(), (pool_ / name).c_str()) != 0) return false;
+  spares_.push_back(std::move(name));
+  return true;
+}
+
+size_t SpareFolders::size() {
+  std::lock_guard lock(mu_);
+  return spares_.size();
+}
+
+}  // namespace cairn::pipeline
