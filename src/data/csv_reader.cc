@@ -1,8 +1,14 @@
 #include "data/csv_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -123,7 +129,48 @@ struct Cursor {
   size_t line_start = 0;
 };
 
-enum class Parsed { kRecord, kNeedMore, kEnd };
+enum class Parsed { kRecord, kNeedMore, kEnd, kError };
+
+// A syntax error found by RecordParser, before it is given the file's name
+// (and, for a range parsed on another thread, the line its range starts on).
+struct SyntaxError {
+  int64_t line = 0;
+  int64_t column = 0;
+  std::string message;
+};
+
+// The CSV state machine over a buffer, shared by the sequential reader and
+// the range parser. `eof` says the buffer ends where the input ends; without
+// it a record cut by the buffer's end is kNeedMore.
+class RecordParser {
+ public:
+  explicit RecordParser(char delim) : delim_(delim) {}
+  // Parses one record at cur->pos, appending its fields; on kRecord advances
+  // `cur` past the record's line end. Blank lines before it are skipped.
+  // Field offsets are relative to `base` (the chunk's first byte). kError
+  // leaves the error in error().
+  Parsed ParseRecord(const char* d, size_t n, bool eof, size_t base, Cursor* cur,
+                     size_t* record_start, int64_t* record_line);
+  // A record of the wrong width; `d` is the chunk's first byte, offsets relative to it.
+  SyntaxError FieldCountError(const char* d, size_t record_start, int64_t record_line,
+                              size_t fields_begin, size_t want) const;
+  FieldList& fields() { return fields_; }
+  const SyntaxError& error() const { return error_; }
+
+ private:
+  void AddField(size_t base, size_t start, size_t size, bool escaped) {
+    fields_.push_back({static_cast<uint32_t>(start - base),
+                       static_cast<uint32_t>(size) | (escaped ? 0x80000000u : 0u)});
+  }
+  Parsed Fail(int64_t line, int64_t column, std::string message) {
+    error_ = {line, column, std::move(message)};
+    return Parsed::kError;
+  }
+  char delim_;
+  FieldList fields_;
+  SyntaxError error_;
+};
+
 
 class CsvReader : public TableReader {
  public:
@@ -135,27 +182,32 @@ class CsvReader : public TableReader {
   Status ReadHeader();
   Result<bool> Next(RowChunk* chunk) override;
 
+  // For CsvRanges: a plain file not read past its header yet can be split.
+  bool Splittable() const { return !started_ && !source_->compressed(); }
+  size_t data_start() const { return pos_; }  // the buffer starts at offset 0 until Next
+  int64_t data_line() const { return line_; }
+  char delim() const { return delim_; }
+  // The ranges read the rows: this reader has nothing left to give.
+  void MarkConsumed() {
+    started_ = true;
+    eof_ = true;
+    buf_.clear();
+    pos_ = 0;
+  }
+  bool IsNull(std::string_view text) const { return IsNullToken(text); }
+  Status Error(const SyntaxError& e) const { return ErrorAt(e.line, e.column, e.message); }
+
  private:
   Status FillMore(ByteBuffer* buf);
-  // Parses one record at cur->pos, appending its fields; on kRecord advances
-  // `cur` past the record's line end. Blank lines before it are skipped.
-  // Field offsets are relative to `base` (the chunk's first byte).
-  Result<Parsed> ParseRecord(const char* d, size_t n, size_t base, Cursor* cur,
-                             size_t* record_start, int64_t* record_line);
-  void AddField(size_t base, size_t start, size_t size, bool escaped) {
-    fields_.push_back({static_cast<uint32_t>(start - base),
-                       static_cast<uint32_t>(size) | (escaped ? 0x80000000u : 0u)});
-  }
-  Status FieldCountError(const char* d, size_t record_start, int64_t record_line,
-                         size_t fields_begin) const;
 
   std::unique_ptr<ByteSource> source_;
   ByteBuffer buf_;  // read blocks; buf_[pos_] starts the next record
   size_t pos_ = 0;
   bool eof_ = false;
-  int64_t line_ = 1;  // line of buf_[pos_]
+  bool started_ = false;  // Next was called
+  int64_t line_ = 1;      // line of buf_[pos_]
   char delim_ = ',';
-  FieldList fields_;
+  std::optional<RecordParser> parser_;
 };
 
 Status CsvReader::FillMore(ByteBuffer* buf) {
@@ -167,14 +219,14 @@ Status CsvReader::FillMore(ByteBuffer* buf) {
   return Status::Ok();
 }
 
-Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Cursor* cur,
-                                      size_t* record_start, int64_t* record_line) {
+Parsed RecordParser::ParseRecord(const char* d, size_t n, bool eof, size_t base, Cursor* cur,
+                                 size_t* record_start, int64_t* record_line) {
   Cursor c = *cur;
   // Blank lines carry no record (as in pandas); a one-column file loses nothing
   // it could express, since an empty line is not a quoted "" either.
   for (;;) {
     if (c.pos >= n) {
-      if (!eof_) return Parsed::kNeedMore;
+      if (!eof) return Parsed::kNeedMore;
       *cur = c;
       return Parsed::kEnd;
     }
@@ -185,7 +237,7 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Curs
       continue;
     }
     if (d[c.pos] == '\r') {
-      if (c.pos + 1 >= n && !eof_) return Parsed::kNeedMore;
+      if (c.pos + 1 >= n && !eof) return Parsed::kNeedMore;
       if (c.pos + 1 >= n) {
         ++c.pos;
         continue;
@@ -204,7 +256,7 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Curs
   const char delim = delim_;
   for (;;) {
     if (c.pos >= n) {
-      if (!eof_) return Parsed::kNeedMore;
+      if (!eof) return Parsed::kNeedMore;
       AddField(base, c.pos, 0, false);  // "a,b," at the end of the file
       break;
     }
@@ -225,12 +277,12 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Curs
           c.line_start = static_cast<size_t>(nl - d) + 1;
         }
         if (q == nullptr) {
-          if (!eof_) return Parsed::kNeedMore;
-          return ErrorAt(open_line, open_column,
+          if (!eof) return Parsed::kNeedMore;
+          return Fail(open_line, open_column,
                          "unterminated quoted field: the quote opened here is never closed "
                          "(quotes inside a quoted field must be doubled: \"\")");
         }
-        if (qpos + 1 >= n && !eof_) return Parsed::kNeedMore;  // "" or a closing quote?
+        if (qpos + 1 >= n && !eof) return Parsed::kNeedMore;  // "" or a closing quote?
         if (qpos + 1 < n && d[qpos + 1] == '"') {
           escaped = true;
           p = qpos + 2;
@@ -242,7 +294,7 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Curs
       }
       AddField(base, start, end - start, escaped);
       if (c.pos >= n) {
-        if (!eof_) return Parsed::kNeedMore;
+        if (!eof) return Parsed::kNeedMore;
         break;
       }
       const char after = d[c.pos];
@@ -257,7 +309,7 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Curs
         break;
       }
       if (after == '\r') {
-        if (c.pos + 1 >= n && !eof_) return Parsed::kNeedMore;
+        if (c.pos + 1 >= n && !eof) return Parsed::kNeedMore;
         if (c.pos + 1 >= n) {
           ++c.pos;
           break;
@@ -269,7 +321,7 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Curs
           break;
         }
       }
-      return ErrorAt(c.line, static_cast<int64_t>(c.pos - c.line_start) + 1,
+      return Fail(c.line, static_cast<int64_t>(c.pos - c.line_start) + 1,
                      "unexpected character after the closing quote of a field: quote the whole "
                      "field and double the quotes inside it (\"\")");
     }
@@ -278,7 +330,7 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Curs
     const size_t start = c.pos;
     const size_t p = FindFieldEnd(d, c.pos, n, delim);
     if (p >= n) {
-      if (!eof_) return Parsed::kNeedMore;
+      if (!eof) return Parsed::kNeedMore;
       size_t size = p - start;
       if (size > 0 && d[p - 1] == '\r') --size;
       AddField(base, start, size, false);
@@ -302,9 +354,9 @@ Result<Parsed> CsvReader::ParseRecord(const char* d, size_t n, size_t base, Curs
   return Parsed::kRecord;
 }
 
-Status CsvReader::FieldCountError(const char* d, size_t record_start, int64_t record_line,
-                                  size_t fields_begin) const {
-  const size_t want = columns_.size();
+SyntaxError RecordParser::FieldCountError(const char* d, size_t record_start,
+                                          int64_t record_line, size_t fields_begin,
+                                          size_t want) const {
   const size_t got = fields_.size() - fields_begin;
   // Point at the first extra field, or at the end of the last field present.
   const FieldSpan& at = got > want ? fields_[fields_begin + want] : fields_.back();
@@ -324,7 +376,34 @@ Status CsvReader::FieldCountError(const char* d, size_t record_start, int64_t re
   message += got > want
                  ? " (field " + std::to_string(want + 1) + " starts here)"
                  : " (the row ends here; missing the last " + std::to_string(want - got) + ")";
-  return ErrorAt(line, column, message);
+  return {line, column, std::move(message)};
+}
+
+// Fills `chunk`'s cells and null flags from the fields of its rows, whose
+// offsets are relative to `d` (the chunk's storage); collapses "" in place.
+template <typename IsNull>
+void FillCells(const FieldList& fields, char* d, RowChunk* chunk, IsNull&& is_null) {
+  chunk->cells.resize(fields.size());
+  chunk->nulls.resize(fields.size());
+  std::string_view* cells = chunk->cells.data();
+  uint8_t* nulls = chunk->nulls.data();
+  for (const FieldSpan& f : fields) {
+    size_t size = f.size();
+    if (f.escaped()) [[unlikely]] {  // the record is complete, nothing re-reads it
+      char* out = d + f.offset;
+      const char* in = d + f.offset;
+      const char* end = in + size;
+      while (in < end) {
+        char ch = *in++;
+        *out++ = ch;
+        if (ch == '"') ++in;
+      }
+      size = static_cast<size_t>(out - (d + f.offset));
+    }
+    const std::string_view text(d + f.offset, size);
+    *cells++ = text;
+    *nulls++ = is_null(text) ? 1 : 0;
+  }
 }
 
 Status CsvReader::ReadHeader() {
@@ -339,15 +418,18 @@ Status CsvReader::ReadHeader() {
     return InvalidParameter("the CSV delimiter cannot be a quote or a line break");
   }
   delimiter_ = delim_;
+  parser_.emplace(delim_);
+  FieldList& fields = parser_->fields();
 
   Cursor cur;
   cur.pos = skip;
   size_t record_start = 0;
   int64_t record_line = 1;
   for (;;) {
-    fields_.clear();
-    CAIRN_ASSIGN_OR_RETURN(
-        Parsed parsed, ParseRecord(buf_.data(), buf_.size(), 0, &cur, &record_start, &record_line));
+    fields.clear();
+    Parsed parsed = parser_->ParseRecord(buf_.data(), buf_.size(), eof_, 0, &cur, &record_start,
+                                         &record_line);
+    if (parsed == Parsed::kError) return Error(parser_->error());
     if (parsed == Parsed::kNeedMore) {
       CAIRN_RETURN_IF_ERROR(FillMore(&buf_));
       continue;
@@ -360,8 +442,8 @@ Status CsvReader::ReadHeader() {
   }
   if (options_.header) {
     std::unordered_map<std::string_view, size_t> seen;
-    for (size_t i = 0; i < fields_.size(); ++i) {
-      FieldSpan f = fields_[i];
+    for (size_t i = 0; i < fields.size(); ++i) {
+      FieldSpan f = fields[i];
       std::string name(buf_.data() + f.offset, f.size());
       if (f.escaped()) {
         std::string unescaped;
@@ -384,21 +466,23 @@ Status CsvReader::ReadHeader() {
       }
     }
   } else {
-    for (size_t i = 0; i < fields_.size(); ++i) {
+    for (size_t i = 0; i < fields.size(); ++i) {
       columns_.push_back("column_" + std::to_string(i + 1));
     }
     cur.pos = record_start;  // the first record is data
     cur.line = record_line;
   }
-  fields_.clear();
+  fields.clear();
   pos_ = cur.pos;
   line_ = cur.line;
   return Status::Ok();
 }
 
 Result<bool> CsvReader::Next(RowChunk* chunk) {
+  started_ = true;
   chunk->Clear();
-  fields_.clear();
+  FieldList& fields = parser_->fields();
+  fields.clear();
   const size_t ncols = columns_.size();
   size_t chunk_begin = pos_;
   Cursor cur;
@@ -407,14 +491,15 @@ Result<bool> CsvReader::Next(RowChunk* chunk) {
   cur.line_start = pos_;
   size_t rows = 0;
   while (rows < options_.chunk_rows && cur.pos - chunk_begin < options_.chunk_bytes) {
-    const size_t fields_begin = fields_.size();
+    const size_t fields_begin = fields.size();
     size_t record_start = 0;
     int64_t record_line = 0;
-    CAIRN_ASSIGN_OR_RETURN(Parsed parsed, ParseRecord(buf_.data(), buf_.size(), chunk_begin, &cur,
-                                                      &record_start, &record_line));
+    Parsed parsed = parser_->ParseRecord(buf_.data(), buf_.size(), eof_, chunk_begin, &cur,
+                                         &record_start, &record_line);
+    if (parsed == Parsed::kError) return Error(parser_->error());
     if (parsed == Parsed::kNeedMore) {
-      fields_.resize(fields_begin);  // parse the record again once more bytes are in
-      if (chunk_begin > 0) {         // keep only this chunk's bytes; offsets relative to it hold
+      fields.resize(fields_begin);  // parse the record again once more bytes are in
+      if (chunk_begin > 0) {        // keep only this chunk's bytes; offsets relative to it hold
         std::memmove(buf_.data(), buf_.data() + chunk_begin, buf_.size() - chunk_begin);
         buf_.resize(buf_.size() - chunk_begin);
         cur.pos -= chunk_begin;
@@ -428,9 +513,9 @@ Result<bool> CsvReader::Next(RowChunk* chunk) {
     if (cur.pos - chunk_begin > kMaxChunkSpan) {
       return ErrorAt(record_line, 1, "record too large: a chunk of rows must stay under 2 GiB");
     }
-    if (fields_.size() - fields_begin != ncols) {
-      return FieldCountError(buf_.data() + chunk_begin, record_start - chunk_begin, record_line,
-                             fields_begin);
+    if (fields.size() - fields_begin != ncols) {
+      return Error(parser_->FieldCountError(buf_.data() + chunk_begin, record_start - chunk_begin,
+                                            record_line, fields_begin, ncols));
     }
     chunk->lines.push_back(record_line);
     ++rows;
@@ -444,30 +529,181 @@ Result<bool> CsvReader::Next(RowChunk* chunk) {
 
   chunk->num_rows = rows;
   chunk->num_columns = ncols;
-  chunk->cells.reserve(fields_.size());
-  chunk->nulls.reserve(fields_.size());
-  char* d = storage.data();
-  for (const FieldSpan& f : fields_) {
-    size_t size = f.size();
-    if (f.escaped()) {  // collapse "" to " in place: the record is complete, nothing re-reads it
-      char* out = d + f.offset;
-      const char* in = d + f.offset;
-      const char* end = in + size;
-      while (in < end) {
-        char ch = *in++;
-        *out++ = ch;
-        if (ch == '"') ++in;
-      }
-      size = static_cast<size_t>(out - (d + f.offset));
-    }
-    std::string_view text(d + f.offset, size);
-    chunk->cells.push_back(text);
-    chunk->nulls.push_back(IsNullToken(text) ? 1 : 0);
-  }
+  FillCells(fields, storage.data(), chunk, [this](std::string_view t) { return IsNullToken(t); });
   return rows > 0;
 }
 
+// ---- Ranges --------------------------------------------------------------------------
+
+class CsvRangesImpl : public CsvRanges {
+ public:
+  CsvRangesImpl(CsvReader* reader, UniqueFd fd, size_t file_size, size_t range_bytes)
+      : reader_(reader),
+        fd_(std::move(fd)),
+        file_size_(file_size),
+        data_start_(reader->data_start()),
+        range_bytes_(range_bytes),
+        next_start_(reader->data_start()),
+        next_line_(reader->data_line()) {}
+
+  size_t size() const override {
+    if (file_size_ <= data_start_) return 0;
+    return (file_size_ - data_start_ + range_bytes_ - 1) / range_bytes_;
+  }
+
+  Status ParseSpeculative(size_t index, CsvRange* out) const override {
+    CAIRN_ASSIGN_OR_RETURN(size_t start, LineStartAtOrAfter(Nominal(index)));
+    return ParseFrom(index, start, out);
+  }
+
+  Result<bool> Commit(CsvRange* range) override {
+    bool reparsed = false;
+    if (range->start != next_start_) {  // the speculation was wrong (or never made)
+      CAIRN_RETURN_IF_ERROR(ParseFrom(range->index, next_start_, range));
+      reparsed = true;
+    }
+    if (range->failed) {
+      return reader_->Error({range->error_line + next_line_ - 1, range->error_column,
+                             range->error});
+    }
+    for (int64_t& line : range->chunk.lines) line += next_line_ - 1;
+    next_start_ = range->end;
+    next_line_ += range->newlines;
+    return reparsed;
+  }
+
+ private:
+  size_t Nominal(size_t index) const { return data_start_ + index * range_bytes_; }
+
+  Result<size_t> Read(char* dst, size_t n, size_t offset) const {
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::pread(fd_.get(), dst + got, n - got, static_cast<off_t>(offset + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        return Status(ErrorCode::kIoError,
+                      "cannot read " + reader_->path().string() + ": " + std::strerror(errno));
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    return got;
+  }
+
+  // The first offset >= `at` that starts a line (follows a '\n'), or the
+  // file size; the data start for the first range.
+  Result<size_t> LineStartAtOrAfter(size_t at) const {
+    if (at <= data_start_) return data_start_;
+    if (at >= file_size_) return file_size_;
+    char buf[4096];
+    size_t offset = at - 1;
+    for (;;) {
+      CAIRN_ASSIGN_OR_RETURN(size_t got, Read(buf, sizeof buf, offset));
+      if (got == 0) return file_size_;
+      const void* nl = std::memchr(buf, '\n', got);
+      if (nl != nullptr) return offset + static_cast<size_t>(static_cast<const char*>(nl) - buf) + 1;
+      offset += got;
+    }
+  }
+
+  // Parses the records of range `index` from `start`: those starting before
+  // the next range's first line start, wherever they end.
+  Status ParseFrom(size_t index, size_t start, CsvRange* out) const {
+    CAIRN_ASSIGN_OR_RETURN(size_t stop, LineStartAtOrAfter(Nominal(index + 1)));
+    out->index = index;
+    out->start = start;
+    out->end = start;
+    out->newlines = 0;
+    out->failed = false;
+    out->error.clear();
+    RowChunk* chunk = &out->chunk;
+    chunk->Clear();
+    const size_t ncols = reader_->columns().size();
+    chunk->num_columns = ncols;
+    if (start >= stop) return Status::Ok();
+
+    ByteBuffer& buf = chunk->storage;
+    size_t want = stop - start;
+    CAIRN_ASSIGN_OR_RETURN(size_t got, Read(buf.grow(want), want, start));
+    buf.resize(got);
+    bool eof = start + got >= file_size_;
+    RecordParser parser(reader_->delim());
+    FieldList& fields = parser.fields();
+    Cursor cur;  // relative to `start`, lines from 1
+    const size_t limit = stop - start;
+    size_t rows = 0;
+    auto fail = [&](const SyntaxError& e) {
+      out->failed = true;
+      out->error_line = e.line;
+      out->error_column = e.column;
+      out->error = e.message;
+      return Status::Ok();
+    };
+    while (cur.pos < limit) {
+      // Blank lines up to the range's end belong to this range.
+      const char* d = buf.data();
+      if (cur.pos < buf.size() && d[cur.pos] == '\n') {
+        ++cur.pos, ++cur.line, cur.line_start = cur.pos;
+        continue;
+      }
+      if (cur.pos + 1 < buf.size() && d[cur.pos] == '\r' && d[cur.pos + 1] == '\n') {
+        cur.pos += 2, ++cur.line, cur.line_start = cur.pos;
+        continue;
+      }
+      const size_t fields_begin = fields.size();
+      size_t record_start = 0;
+      int64_t record_line = 0;
+      Parsed parsed =
+          parser.ParseRecord(d, buf.size(), eof, 0, &cur, &record_start, &record_line);
+      if (parsed == Parsed::kError) return fail(parser.error());
+      if (parsed == Parsed::kNeedMore) {  // a record running past the range (or its bytes)
+        fields.resize(fields_begin);
+        const size_t more = std::max<size_t>(buf.size(), 64 * 1024);
+        CAIRN_ASSIGN_OR_RETURN(size_t extra, Read(buf.grow(more), more, start + buf.size()));
+        buf.resize(buf.size() + extra);
+        if (extra == 0 || start + buf.size() >= file_size_) eof = true;
+        continue;
+      }
+      if (parsed == Parsed::kEnd) break;
+      if (cur.pos > kMaxChunkSpan) {
+        return fail({record_line, 1, "record too large: a chunk of rows must stay under 2 GiB"});
+      }
+      if (fields.size() - fields_begin != ncols) {
+        return fail(parser.FieldCountError(d, record_start, record_line, fields_begin, ncols));
+      }
+      chunk->lines.push_back(record_line);
+      ++rows;
+    }
+    out->end = start + cur.pos;
+    out->newlines = cur.line - 1;
+    chunk->num_rows = rows;
+    FillCells(fields, buf.data(), chunk, [this](std::string_view t) { return reader_->IsNull(t); });
+    return Status::Ok();
+  }
+
+  CsvReader* reader_;
+  UniqueFd fd_;
+  size_t file_size_;
+  size_t data_start_;
+  size_t range_bytes_;
+  size_t next_start_;  // where the next range to commit must start
+  int64_t next_line_;  // and its line
+};
+
 }  // namespace
+
+std::unique_ptr<CsvRanges> CsvRanges::Split(TableReader& reader) {
+  auto* csv = dynamic_cast<CsvReader*>(&reader);
+  if (csv == nullptr || !csv->Splittable()) return nullptr;
+  UniqueFd fd(::open(reader.path().c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+  const size_t range_bytes = std::max<size_t>(reader.options().block_size, 1);
+  auto ranges = std::make_unique<CsvRangesImpl>(csv, std::move(fd), static_cast<size_t>(st.st_size),
+                                                range_bytes);
+  csv->MarkConsumed();
+  return ranges;
+}
 
 Result<std::unique_ptr<TableReader>> OpenCsvReader(const std::filesystem::path& path,
                                                    const ReaderOptions& options,

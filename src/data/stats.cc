@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "data/csv_reader.h"
 #include "data/sketches.h"
 #include "data/utf8.h"
 
@@ -169,9 +170,11 @@ struct ChunkColumn {
   int64_t string_cells = 0, string_bytes = 0;
 };
 
+// A chunk summarized in parts of at most chunk_rows rows (a CSV range holds
+// several), merged part by part as if each were a chunk of its own.
 struct ChunkSummary {
   RowChunk chunk;  // kept until merged: the string views point into it
-  std::vector<ChunkColumn> columns;
+  std::vector<std::vector<ChunkColumn>> parts;
 };
 
 // A column over all chunks merged so far, in chunk order.
@@ -196,12 +199,13 @@ Mode ModeOf(const std::vector<Mode>& modes, size_t column, Mode fallback) {
   return column < modes.size() ? modes[column] : fallback;
 }
 
-void SummarizeColumn(const RowChunk& chunk, size_t column, Mode mode, ChunkColumn* out) {
-  out->rows = static_cast<int64_t>(chunk.num_rows);
-  if (mode != Mode::kString) out->finite.reserve(chunk.num_rows);
+void SummarizeColumn(const RowChunk& chunk, size_t row_begin, size_t row_end, size_t column,
+                     Mode mode, ChunkColumn* out) {
+  out->rows = static_cast<int64_t>(row_end - row_begin);
+  if (mode != Mode::kString) out->finite.reserve(row_end - row_begin);
   // Integers parse much faster as integers; once a float shows up, floats come first.
   bool floats_first = false;
-  for (size_t row = 0; row < chunk.num_rows; ++row) {
+  for (size_t row = row_begin; row < row_end; ++row) {
     const size_t i = row * chunk.num_columns + column;
     const std::string_view text = chunk.cells[i];
     const bool is_null = chunk.nulls[i] != 0;
@@ -252,12 +256,17 @@ void SummarizeColumn(const RowChunk& chunk, size_t column, Mode mode, ChunkColum
   }
 }
 
-ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback) {
+ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback,
+                       size_t part_rows) {
   ChunkSummary s;
-  s.columns.resize(chunk.num_columns);
-  for (size_t c = 0; c < chunk.num_columns; ++c) {
-    Mode mode = ModeOf(modes, c, fallback);
-    if (mode != Mode::kSkip) SummarizeColumn(chunk, c, mode, &s.columns[c]);
+  part_rows = std::max<size_t>(part_rows, 1);
+  for (size_t begin = 0; begin < chunk.num_rows; begin += part_rows) {
+    const size_t end = std::min(chunk.num_rows, begin + part_rows);
+    std::vector<ChunkColumn>& columns = s.parts.emplace_back(chunk.num_columns);
+    for (size_t c = 0; c < chunk.num_columns; ++c) {
+      Mode mode = ModeOf(modes, c, fallback);
+      if (mode != Mode::kSkip) SummarizeColumn(chunk, begin, end, c, mode, &columns[c]);
+    }
   }
   s.chunk = std::move(chunk);
   return s;
@@ -355,14 +364,15 @@ size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c) {
 // Before merging a chunk: while the columns would keep more than the byte
 // budget, the column that would keep the most switches to sketches. Merges
 // happen in file order, so the choice is the same for any thread count.
-void EnforceByteBudget(const ChunkSummary& next, const std::vector<Mode>& modes, Mode fallback,
-                       const StatsOptions& options, std::vector<ColumnState>* states) {
+void EnforceByteBudget(const std::vector<ChunkColumn>& next, const std::vector<Mode>& modes,
+                       Mode fallback, const StatsOptions& options,
+                       std::vector<ColumnState>* states) {
   const size_t budget = static_cast<size_t>(options.exact_budget_bytes);
-  std::vector<size_t> projected(next.columns.size(), 0);
+  std::vector<size_t> projected(next.size(), 0);
   size_t total = 0;
-  for (size_t c = 0; c < next.columns.size(); ++c) {
+  for (size_t c = 0; c < next.size(); ++c) {
     if (ModeOf(modes, c, fallback) == Mode::kSkip) continue;
-    projected[c] = ProjectedBytes((*states)[c], next.columns[c]);
+    projected[c] = ProjectedBytes((*states)[c], next[c]);
     total += projected[c];
   }
   while (total > budget) {
@@ -372,9 +382,9 @@ void EnforceByteBudget(const ChunkSummary& next, const std::vector<Mode>& modes,
     }
     ColumnState& st = (*states)[largest];
     const bool has_numbers =
-        !st.sketch && (!st.values.empty() || !next.columns[largest].finite.empty());
+        !st.sketch && (!st.values.empty() || !next[largest].finite.empty());
     const bool has_strings =
-        !st.distinct && (st.strings.size() > 0 || next.columns[largest].strings.size() > 0);
+        !st.distinct && (st.strings.size() > 0 || next[largest].strings.size() > 0);
     if (projected[largest] == 0 || (!has_numbers && !has_strings)) break;
     if (has_numbers) SketchNumbers(&st, options);
     if (has_strings) SketchStrings(&st, options);
@@ -383,14 +393,141 @@ void EnforceByteBudget(const ChunkSummary& next, const std::vector<Mode>& modes,
   }
 }
 
+// Merges a summarized chunk into the column states (in file order).
+void MergeSummary(ChunkSummary& next, const std::vector<Mode>& modes, Mode fallback,
+                  const StatsOptions& options, std::vector<ColumnState>* states) {
+  for (std::vector<ChunkColumn>& part : next.parts) {
+    if (states->size() < part.size()) states->resize(part.size());
+    EnforceByteBudget(part, modes, fallback, options, states);
+    for (size_t c = 0; c < part.size(); ++c) {
+      if (ModeOf(modes, c, fallback) != Mode::kSkip) MergeColumn(part[c], options, &(*states)[c]);
+    }
+  }
+  next.parts.clear();
+}
+
+// A column with text that is not a number in the first `rows` rows will not be
+// numeric: its numbers go to the string summary from the start.
+void ChooseModes(const RowChunk& chunk, size_t rows, std::vector<Mode>* modes) {
+  modes->assign(chunk.num_columns, Mode::kNumeric);
+  rows = std::min(rows, chunk.num_rows);
+  for (size_t c = 0; c < chunk.num_columns; ++c) {
+    for (size_t r = 0; r < rows; ++r) {
+      double value;
+      if (!chunk.is_null(r, c) && !ParseFloat(chunk.cell(r, c), &value)) {
+        (*modes)[c] = Mode::kString;
+        break;
+      }
+    }
+  }
+}
+
+// RunPass over a plain CSV file: every thread parses and summarizes byte
+// ranges, and whichever finds the next range in file order ready commits it
+// (re-parsing it if its speculative start was wrong) and merges it.
+Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& options,
+                    std::vector<Mode>* modes, Mode fallback, std::vector<ColumnState>* states,
+                    int64_t* num_rows) {
+  const int threads = std::max(1, options.threads);
+  const size_t part_rows = reader.options().chunk_rows;
+  const size_t count = ranges.size();
+  const size_t max_in_flight = static_cast<size_t>(threads) * 2 + 1;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<size_t, std::pair<std::unique_ptr<CsvRange>, ChunkSummary>> ready;
+  size_t next_task = 0, next_merge = 0;
+  bool merging = false, stop = false;
+  Status status;
+  int64_t rows = 0;
+
+  // The first range is parsed here: its first rows choose the modes the
+  // workers need. Its start is known, so it is never parsed again.
+  std::unique_ptr<CsvRange> first;
+  if (count > 0 && modes->empty()) {
+    first = std::make_unique<CsvRange>();
+    CAIRN_RETURN_IF_ERROR(ranges.ParseSpeculative(0, first.get()));
+    if (!first->failed) ChooseModes(first->chunk, part_rows, modes);
+  }
+
+  auto fail = [&](Status s) {  // under `mu`
+    if (status.ok()) status = std::move(s);
+    stop = true;
+    cv.notify_all();
+  };
+  auto work = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] {
+        return stop || next_task >= count || next_task < next_merge + max_in_flight;
+      });
+      if (stop || next_task >= count) return;
+      const size_t index = next_task++;
+      std::unique_ptr<CsvRange> range = index == 0 && first ? std::move(first) : nullptr;
+      lock.unlock();
+      Status parsed = Status::Ok();
+      if (!range) {
+        range = std::make_unique<CsvRange>();
+        parsed = ranges.ParseSpeculative(index, range.get());
+      }
+      ChunkSummary summary;
+      // A failed range is either a real error or a wrong guess: Commit decides.
+      if (parsed.ok() && !range->failed) {
+        summary = Summarize(std::move(range->chunk), *modes, fallback, part_rows);
+      }
+      lock.lock();
+      if (!parsed.ok()) {
+        fail(parsed);
+        return;
+      }
+      ready.emplace(index, std::make_pair(std::move(range), std::move(summary)));
+      if (merging) continue;  // the merging thread picks it up in order
+      merging = true;
+      while (!stop && !ready.empty() && ready.begin()->first == next_merge) {
+        auto [next_range, next] = std::move(ready.begin()->second);
+        ready.erase(ready.begin());
+        lock.unlock();
+        if (next.parts.empty()) next_range->chunk = std::move(next.chunk);
+        Result<bool> reparsed = ranges.Commit(next_range.get());
+        if (reparsed.ok()) {
+          if (*reparsed || next.parts.empty()) {
+            next = Summarize(std::move(next_range->chunk), *modes, fallback, part_rows);
+          }
+          MergeSummary(next, *modes, fallback, options, states);
+        }
+        lock.lock();
+        if (!reparsed.ok()) {
+          fail(reparsed.status());
+          break;
+        }
+        rows += static_cast<int64_t>(next.chunk.num_rows);
+        ++next_merge;
+        cv.notify_all();
+      }
+      merging = false;
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < threads; ++t) workers.emplace_back(work);
+  work();
+  for (auto& w : workers) w.join();
+  CAIRN_RETURN_IF_ERROR(status);
+  *num_rows = rows;
+  if (states->size() < reader.columns().size()) states->resize(reader.columns().size());
+  return Status::Ok();
+}
+
 // Reads `reader` to the end; worker threads summarize chunks and whichever
 // worker finds the next chunk in order ready merges it, so states see chunks
 // in file order whatever the timing. `modes` (by column) is filled from the
 // first chunk when empty; columns past it use `fallback`.
 Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mode>* modes,
                Mode fallback, std::vector<ColumnState>* states, int64_t* num_rows) {
+  if (std::unique_ptr<CsvRanges> ranges = CsvRanges::Split(reader)) {
+    return RunRangePass(*ranges, reader, options, modes, fallback, states, num_rows);
+  }
   const int threads = std::max(1, options.threads);
   const size_t max_in_flight = static_cast<size_t>(threads) * 2 + 1;
+  const size_t part_rows = reader.options().chunk_rows;
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::pair<int64_t, RowChunk>> todo;
@@ -409,7 +546,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
       auto [index, chunk] = std::move(todo.front());
       todo.pop_front();
       lock.unlock();
-      ChunkSummary summary = Summarize(std::move(chunk), *modes, fallback);
+      ChunkSummary summary = Summarize(std::move(chunk), *modes, fallback, part_rows);
       lock.lock();
       ready.emplace(index, std::move(summary));
       if (merging) continue;  // the merging worker picks it up in order
@@ -418,14 +555,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
         ChunkSummary next = std::move(ready.begin()->second);
         ready.erase(ready.begin());
         lock.unlock();
-        if (states->size() < next.columns.size()) states->resize(next.columns.size());
-        EnforceByteBudget(next, *modes, fallback, options, states);
-        for (size_t c = 0; c < next.columns.size(); ++c) {
-          if (ModeOf(*modes, c, fallback) != Mode::kSkip) {
-            MergeColumn(next.columns[c], options, &(*states)[c]);
-          }
-        }
-        next.columns.clear();
+        MergeSummary(next, *modes, fallback, options, states);
         lock.lock();
         spare.push_back(std::move(next.chunk));
         --in_flight;
@@ -455,20 +585,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
     }
     if (!*more) break;
     rows += static_cast<int64_t>(chunk.num_rows);
-    if (index == 0 && choose_modes) {
-      // A column with text that is not a number in its first chunk will not be
-      // numeric: its numbers go to the string summary from the start.
-      modes->assign(chunk.num_columns, Mode::kNumeric);
-      for (size_t c = 0; c < chunk.num_columns; ++c) {
-        for (size_t r = 0; r < chunk.num_rows; ++r) {
-          double value;
-          if (!chunk.is_null(r, c) && !ParseFloat(chunk.cell(r, c), &value)) {
-            (*modes)[c] = Mode::kString;
-            break;
-          }
-        }
-      }
-    }
+    if (index == 0 && choose_modes) ChooseModes(chunk, chunk.num_rows, modes);
     if (workers.empty()) {
       for (int t = 0; t < threads; ++t) workers.emplace_back(work);
     }
