@@ -171,7 +171,6 @@ class RecordParser {
   SyntaxError error_;
 };
 
-
 class CsvReader : public TableReader {
  public:
   CsvReader(std::filesystem::path path, ReaderOptions options, std::unique_ptr<ByteSource> source)
@@ -279,8 +278,8 @@ Parsed RecordParser::ParseRecord(const char* d, size_t n, bool eof, size_t base,
         if (q == nullptr) {
           if (!eof) return Parsed::kNeedMore;
           return Fail(open_line, open_column,
-                         "unterminated quoted field: the quote opened here is never closed "
-                         "(quotes inside a quoted field must be doubled: \"\")");
+                      "unterminated quoted field: the quote opened here is never closed "
+                      "(quotes inside a quoted field must be doubled: \"\")");
         }
         if (qpos + 1 >= n && !eof) return Parsed::kNeedMore;  // "" or a closing quote?
         if (qpos + 1 < n && d[qpos + 1] == '"') {
@@ -322,8 +321,8 @@ Parsed RecordParser::ParseRecord(const char* d, size_t n, bool eof, size_t base,
         }
       }
       return Fail(c.line, static_cast<int64_t>(c.pos - c.line_start) + 1,
-                     "unexpected character after the closing quote of a field: quote the whole "
-                     "field and double the quotes inside it (\"\")");
+                  "unexpected character after the closing quote of a field: quote the whole "
+                  "field and double the quotes inside it (\"\")");
     }
     // Unquoted: up to the delimiter or the line end. A quote in here is kept
     // as a literal character (lenient, like Python's csv and pandas).
@@ -354,9 +353,8 @@ Parsed RecordParser::ParseRecord(const char* d, size_t n, bool eof, size_t base,
   return Parsed::kRecord;
 }
 
-SyntaxError RecordParser::FieldCountError(const char* d, size_t record_start,
-                                          int64_t record_line, size_t fields_begin,
-                                          size_t want) const {
+SyntaxError RecordParser::FieldCountError(const char* d, size_t record_start, int64_t record_line,
+                                          size_t fields_begin, size_t want) const {
   const size_t got = fields_.size() - fields_begin;
   // Point at the first extra field, or at the end of the last field present.
   const FieldSpan& at = got > want ? fields_[fields_begin + want] : fields_.back();
@@ -427,8 +425,8 @@ Status CsvReader::ReadHeader() {
   int64_t record_line = 1;
   for (;;) {
     fields.clear();
-    Parsed parsed = parser_->ParseRecord(buf_.data(), buf_.size(), eof_, 0, &cur, &record_start,
-                                         &record_line);
+    Parsed parsed =
+        parser_->ParseRecord(buf_.data(), buf_.size(), eof_, 0, &cur, &record_start, &record_line);
     if (parsed == Parsed::kError) return Error(parser_->error());
     if (parsed == Parsed::kNeedMore) {
       CAIRN_RETURN_IF_ERROR(FillMore(&buf_));
@@ -563,8 +561,8 @@ class CsvRangesImpl : public CsvRanges {
       reparsed = true;
     }
     if (range->failed) {
-      return reader_->Error({range->error_line + next_line_ - 1, range->error_column,
-                             range->error});
+      return reader_->Error(
+          {range->error_line + next_line_ - 1, range->error_column, range->error});
     }
     for (int64_t& line : range->chunk.lines) line += next_line_ - 1;
     next_start_ = range->end;
@@ -601,7 +599,8 @@ class CsvRangesImpl : public CsvRanges {
       CAIRN_ASSIGN_OR_RETURN(size_t got, Read(buf, sizeof buf, offset));
       if (got == 0) return file_size_;
       const void* nl = std::memchr(buf, '\n', got);
-      if (nl != nullptr) return offset + static_cast<size_t>(static_cast<const char*>(nl) - buf) + 1;
+      if (nl != nullptr)
+        return offset + static_cast<size_t>(static_cast<const char*>(nl) - buf) + 1;
       offset += got;
     }
   }
@@ -653,8 +652,7 @@ class CsvRangesImpl : public CsvRanges {
       const size_t fields_begin = fields.size();
       size_t record_start = 0;
       int64_t record_line = 0;
-      Parsed parsed =
-          parser.ParseRecord(d, buf.size(), eof, 0, &cur, &record_start, &record_line);
+      Parsed parsed = parser.ParseRecord(d, buf.size(), eof, 0, &cur, &record_start, &record_line);
       if (parsed == Parsed::kError) return fail(parser.error());
       if (parsed == Parsed::kNeedMore) {  // a record running past the range (or its bytes)
         fields.resize(fields_begin);

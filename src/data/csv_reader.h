@@ -4,8 +4,8 @@
 // see table_reader.h for the public interface. One thread per reader.
 #pragma once
 
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>

@@ -47,32 +47,36 @@ inline double FromOrderedKey(uint64_t key) {
   return std::bit_cast<double>((key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key);
 }
 
-// LSD radix sort by bytes: one pass counts all eight digits, then one
-// scatter per byte that is not the same in every key. For a few thousand
-// doubles this is several times faster than std::sort (no mispredictions).
+// LSD radix sort by 11-bit digits (six passes for 64 bits, two fewer than
+// bytes): one pass counts all six digits, then one scatter per digit that is
+// not the same in every key. For a few thousand doubles this is several times
+// faster than std::sort (no mispredictions); the order is the same.
 void RadixSort(std::vector<double>& items, std::vector<uint64_t>& keys,
                std::vector<uint64_t>& scratch) {
+  constexpr int kBits = 11, kDigits = 6, kRadix = 1 << kBits;
   const size_t n = items.size();
   keys.resize(n);
   scratch.resize(n);
-  uint32_t counts[8][256] = {};
+  static thread_local uint32_t counts[kDigits][kRadix];
+  std::fill(&counts[0][0], &counts[0][0] + kDigits * kRadix, 0u);
   for (size_t i = 0; i < n; ++i) {
     const uint64_t key = OrderedKey(items[i]);
     keys[i] = key;
-    for (int b = 0; b < 8; ++b) ++counts[b][(key >> (8 * b)) & 0xff];
+    for (int b = 0; b < kDigits; ++b) ++counts[b][(key >> (kBits * b)) & (kRadix - 1)];
   }
   uint64_t* from = keys.data();
   uint64_t* to = scratch.data();
-  for (int b = 0; b < 8; ++b) {
-    const int shift = 8 * b;
-    if (counts[b][(from[0] >> shift) & 0xff] == n) continue;  // one digit value: no reorder
+  for (int b = 0; b < kDigits; ++b) {
+    const int shift = kBits * b;
+    uint32_t* count = counts[b];
+    if (count[(from[0] >> shift) & (kRadix - 1)] == n) continue;  // one digit value: no reorder
     uint32_t sum = 0;
-    for (uint32_t& c : counts[b]) {
-      const uint32_t here = c;
-      c = sum;
+    for (int d = 0; d < kRadix; ++d) {
+      const uint32_t here = count[d];
+      count[d] = sum;
       sum += here;
     }
-    for (size_t i = 0; i < n; ++i) to[counts[b][(from[i] >> shift) & 0xff]++] = from[i];
+    for (size_t i = 0; i < n; ++i) to[count[(from[i] >> shift) & (kRadix - 1)]++] = from[i];
     std::swap(from, to);
   }
   for (size_t i = 0; i < n; ++i) items[i] = FromOrderedKey(from[i]);

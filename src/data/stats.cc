@@ -381,8 +381,7 @@ void EnforceByteBudget(const std::vector<ChunkColumn>& next, const std::vector<M
       if (projected[c] > projected[largest]) largest = c;
     }
     ColumnState& st = (*states)[largest];
-    const bool has_numbers =
-        !st.sketch && (!st.values.empty() || !next[largest].finite.empty());
+    const bool has_numbers = !st.sketch && (!st.values.empty() || !next[largest].finite.empty());
     const bool has_strings =
         !st.distinct && (st.strings.size() > 0 || next[largest].strings.size() > 0);
     if (projected[largest] == 0 || (!has_numbers && !has_strings)) break;
@@ -457,9 +456,8 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
   auto work = [&] {
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
-      cv.wait(lock, [&] {
-        return stop || next_task >= count || next_task < next_merge + max_in_flight;
-      });
+      cv.wait(lock,
+              [&] { return stop || next_task >= count || next_task < next_merge + max_in_flight; });
       if (stop || next_task >= count) return;
       const size_t index = next_task++;
       std::unique_ptr<CsvRange> range = index == 0 && first ? std::move(first) : nullptr;

@@ -62,8 +62,14 @@ Status TableReader::ErrorAt(int64_t line, int64_t column, const std::string& mes
 
 void TableReader::PrepareNullTokens() {
   null_token_lengths_ = 0;
+  short_tokens_.clear();
   for (const std::string& token : options_.null_tokens) {
     if (token.size() < 64) null_token_lengths_ |= uint64_t{1} << token.size();
+    if (token.size() <= 8) {
+      ShortToken t{0, token.size()};
+      if (!token.empty()) std::memcpy(&t.word, token.data(), token.size());
+      short_tokens_.push_back(t);
+    }
   }
 }
 

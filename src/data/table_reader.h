@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -123,6 +124,14 @@ class TableReader {
   bool IsNullToken(std::string_view text) const {
     // Most cells have a length no token has: rejected without a comparison.
     if (text.size() < 64 && !(null_token_lengths_ & (uint64_t{1} << text.size()))) return false;
+    if (text.size() <= 8) {  // one word compare per token of that length
+      uint64_t word = 0;
+      if (!text.empty()) std::memcpy(&word, text.data(), text.size());
+      for (const ShortToken& token : short_tokens_) {
+        if (token.word == word && token.size == text.size()) return true;
+      }
+      return false;
+    }
     return MatchesNullToken(text);
   }
   bool MatchesNullToken(std::string_view text) const;
@@ -136,6 +145,11 @@ class TableReader {
 
  private:
   uint64_t null_token_lengths_ = 0;  // bit i: some token has length i (< 64)
+  struct ShortToken {
+    uint64_t word;  // the token's bytes, zero-padded
+    size_t size;
+  };
+  std::vector<ShortToken> short_tokens_;  // the tokens of at most 8 bytes
 };
 
 }  // namespace cairn::data
