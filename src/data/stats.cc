@@ -39,15 +39,51 @@ inline uint64_t CellHash(std::string_view s) {
     p += 8;
     n -= 8;
   }
-  if (n > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
+  if (n >= 4) {  // two overlapping 4-byte loads cover 4..7 bytes
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    h = (h ^ ((uint64_t{a} << 32) | b)) * kMul;
+  } else if (n > 0) {
+    const uint64_t w = (uint64_t{static_cast<unsigned char>(p[0])} << 16) |
+                       (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+                       static_cast<unsigned char>(p[n - 1]);
     h = (h ^ w) * kMul;
   }
   h ^= h >> 32;
   h *= 0xD6E8FEB86659FD93ULL;
   h ^= h >> 32;
   return h;
+}
+
+// a == b for the bytes of two equally long strings; short ones (the usual
+// category) by a few loads instead of a call to memcmp.
+inline bool SameBytes(const char* a, std::string_view b) {
+  const char* p = b.data();
+  const size_t n = b.size();
+  if (n >= 8 && n <= 16) {
+    uint64_t x0, x1, y0, y1;
+    std::memcpy(&x0, a, 8);
+    std::memcpy(&y0, p, 8);
+    std::memcpy(&x1, a + n - 8, 8);
+    std::memcpy(&y1, p + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t x0, x1, y0, y1;
+    std::memcpy(&x0, a, 4);
+    std::memcpy(&y0, p, 4);
+    std::memcpy(&x1, a + n - 4, 4);
+    std::memcpy(&y1, p + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n < 4) {
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != p[i]) return false;
+    }
+    return true;
+  }
+  return std::memcmp(a, p, n) == 0;
 }
 
 // Bytes of strings kept by a column's exact counts: blocks that never move,
@@ -117,8 +153,7 @@ class StringCounts {
         ++size_;
         return;
       }
-      if (slot.hash == hash && slot.size == text.size() &&
-          std::memcmp(slot.data, text.data(), text.size()) == 0) {
+      if (slot.hash == hash && slot.size == text.size() && SameBytes(slot.data, text)) {
         slot.count += count;
         return;
       }
@@ -161,6 +196,7 @@ enum class Mode : uint8_t {
 struct ChunkColumn {
   ColumnTypeInferrer inferrer;
   int64_t rows = 0;
+  bool floats_first = false;  // a float was seen: try ParseFloat before ParseInt
   std::vector<double> finite;
   double mean = 0, m2 = 0;
   double min = std::numeric_limits<double>::infinity();
@@ -199,12 +235,13 @@ Mode ModeOf(const std::vector<Mode>& modes, size_t column, Mode fallback) {
   return column < modes.size() ? modes[column] : fallback;
 }
 
+// Adds rows [row_begin, row_end) of one column to `out`; called for
+// consecutive row blocks, then FinishChunkColumn.
 void SummarizeColumn(const RowChunk& chunk, size_t row_begin, size_t row_end, size_t column,
                      Mode mode, ChunkColumn* out) {
-  out->rows = static_cast<int64_t>(row_end - row_begin);
-  if (mode != Mode::kString) out->finite.reserve(row_end - row_begin);
+  out->rows += static_cast<int64_t>(row_end - row_begin);
   // Integers parse much faster as integers; once a float shows up, floats come first.
-  bool floats_first = false;
+  bool floats_first = out->floats_first;
   for (size_t row = row_begin; row < row_end; ++row) {
     const size_t i = row * chunk.num_columns + column;
     const std::string_view text = chunk.cells[i];
@@ -244,6 +281,11 @@ void SummarizeColumn(const RowChunk& chunk, size_t row_begin, size_t row_end, si
       out->string_bytes += static_cast<int64_t>(text.size());
     }
   }
+  out->floats_first = floats_first;
+}
+
+// The moments of the finite values summarized.
+void FinishChunkColumn(ChunkColumn* out) {
   if (!out->finite.empty()) {
     double sum = 0;
     for (double v : out->finite) {
@@ -264,9 +306,22 @@ ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fall
     const size_t end = std::min(chunk.num_rows, begin + part_rows);
     std::vector<ChunkColumn>& columns = s.parts.emplace_back(chunk.num_columns);
     for (size_t c = 0; c < chunk.num_columns; ++c) {
-      Mode mode = ModeOf(modes, c, fallback);
-      if (mode != Mode::kSkip) SummarizeColumn(chunk, begin, end, c, mode, &columns[c]);
+      const Mode mode = ModeOf(modes, c, fallback);
+      if (mode == Mode::kString || mode == Mode::kSkip) continue;
+      columns[c].finite.reserve(end - begin);
     }
+    // Row blocks small enough for their cells, flags and bytes to stay in
+    // cache while every column goes over them (column by column over the
+    // whole part would read them from memory once per column).
+    constexpr size_t kBlockRows = 512;
+    for (size_t block = begin; block < end; block += kBlockRows) {
+      const size_t block_end = std::min(end, block + kBlockRows);
+      for (size_t c = 0; c < chunk.num_columns; ++c) {
+        Mode mode = ModeOf(modes, c, fallback);
+        if (mode != Mode::kSkip) SummarizeColumn(chunk, block, block_end, c, mode, &columns[c]);
+      }
+    }
+    for (ChunkColumn& column : columns) FinishChunkColumn(&column);
   }
   s.chunk = std::move(chunk);
   return s;
