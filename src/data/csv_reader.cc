@@ -381,10 +381,9 @@ SyntaxError RecordParser::FieldCountError(const char* d, size_t record_start, in
 // offsets are relative to `d` (the chunk's storage); collapses "" in place.
 template <typename IsNull>
 void FillCells(const FieldList& fields, char* d, RowChunk* chunk, IsNull&& is_null) {
-  chunk->cells.resize(fields.size());
-  chunk->nulls.resize(fields.size());
-  std::string_view* cells = chunk->cells.data();
-  uint8_t* nulls = chunk->nulls.data();
+  // Appended rather than resized: resizing would write every cell twice.
+  chunk->cells.reserve(fields.size());
+  chunk->nulls.reserve(fields.size());
   for (const FieldSpan& f : fields) {
     size_t size = f.size();
     if (f.escaped()) [[unlikely]] {  // the record is complete, nothing re-reads it
@@ -399,8 +398,8 @@ void FillCells(const FieldList& fields, char* d, RowChunk* chunk, IsNull&& is_nu
       size = static_cast<size_t>(out - (d + f.offset));
     }
     const std::string_view text(d + f.offset, size);
-    *cells++ = text;
-    *nulls++ = is_null(text) ? 1 : 0;
+    chunk->cells.push_back(text);
+    chunk->nulls.push_back(is_null(text) ? 1 : 0);
   }
 }
 

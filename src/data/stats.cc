@@ -489,6 +489,7 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
   std::mutex mu;
   std::condition_variable cv;
   std::map<size_t, std::pair<std::unique_ptr<CsvRange>, ChunkSummary>> ready;
+  std::vector<std::unique_ptr<CsvRange>> spare;
   size_t next_task = 0, next_merge = 0;
   bool merging = false, stop = false;
   Status status;
@@ -516,10 +517,15 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
       if (stop || next_task >= count) return;
       const size_t index = next_task++;
       std::unique_ptr<CsvRange> range = index == 0 && first ? std::move(first) : nullptr;
+      const bool parse = range == nullptr;
+      if (parse && !spare.empty()) {  // a merged range's buffers, already faulted in
+        range = std::move(spare.back());
+        spare.pop_back();
+      }
       lock.unlock();
       Status parsed = Status::Ok();
-      if (!range) {
-        range = std::make_unique<CsvRange>();
+      if (parse) {
+        if (!range) range = std::make_unique<CsvRange>();
         parsed = ranges.ParseSpeculative(index, range.get());
       }
       ChunkSummary summary;
@@ -553,6 +559,8 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
           break;
         }
         rows += static_cast<int64_t>(next.chunk.num_rows);
+        next_range->chunk = std::move(next.chunk);
+        spare.push_back(std::move(next_range));
         ++next_merge;
         cv.notify_all();
       }
