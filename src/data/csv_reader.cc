@@ -6,14 +6,15 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 namespace cairn::data {
@@ -62,6 +63,61 @@ char DetectDelimiter(std::string_view sample, bool complete) {
 }
 
 namespace {
+
+// Bit i set where p[i] (i < 64) is the delimiter, '\n', '"' or '\r': the
+// bytes that end a simple field or make a record need the state machine.
+uint64_t SpecialMaskScalar(const char* p, char delim) {
+  uint64_t mask = 0;
+  for (int i = 0; i < 64; ++i) {
+    const char c = p[i];
+    if (c == delim || c == '\n' || c == '"' || c == '\r') mask |= uint64_t{1} << i;
+  }
+  return mask;
+}
+
+#if defined(__x86_64__)
+uint64_t SpecialMaskSse2(const char* p, char delim) {
+  const __m128i d = _mm_set1_epi8(delim), nl = _mm_set1_epi8('\n');
+  const __m128i q = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r');
+  uint64_t mask = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, nl)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, cr)));
+    mask |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(hit))} << (16 * i);
+  }
+  return mask;
+}
+
+__attribute__((target("avx2"))) uint64_t SpecialMaskAvx2(const char* p, char delim) {
+  const __m256i d = _mm256_set1_epi8(delim), nl = _mm256_set1_epi8('\n');
+  const __m256i q = _mm256_set1_epi8('"'), cr = _mm256_set1_epi8('\r');
+  uint64_t mask = 0;
+  for (int i = 0; i < 2; ++i) {  // (a lambda would not inherit the target)
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * i));
+    const __m256i hit =
+        _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, d), _mm256_cmpeq_epi8(v, nl)),
+                        _mm256_or_si256(_mm256_cmpeq_epi8(v, q), _mm256_cmpeq_epi8(v, cr)));
+    mask |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(hit))} << (32 * i);
+  }
+  return mask;
+}
+#endif
+
+using SpecialMaskFn = uint64_t (*)(const char*, char);
+
+std::atomic<int> mask_level_limit{2};  // lowered by tests: 0 scalar, 1 SSE2, 2 AVX2
+
+// The widest implementation this CPU runs (checked at run time).
+SpecialMaskFn BestSpecialMask() {
+  const int limit = mask_level_limit.load(std::memory_order_relaxed);
+#if defined(__x86_64__)
+  if (limit >= 2 && __builtin_cpu_supports("avx2")) return SpecialMaskAvx2;
+  if (limit >= 1) return SpecialMaskSse2;
+#endif
+  (void)limit;
+  return SpecialMaskScalar;
+}
 
 // The first position at or after `p` holding `delim` or '\n' (n if none):
 // sixteen bytes per step where SSE2 is there, the byte loop for the tail.
@@ -154,8 +210,17 @@ class RecordParser {
   // A record of the wrong width; `d` is the chunk's first byte, offsets relative to it.
   SyntaxError FieldCountError(const char* d, size_t record_start, int64_t record_line,
                               size_t fields_begin, size_t want) const;
+  // Parses consecutive simple records from cur->pos (no quote, no '\r', not
+  // blank, exactly `ncols` fields, ending in '\n' inside the buffer) that
+  // start before `limit`, from bitmasks of 64 bytes at a time, appending
+  // their fields and start lines. Stops before the first record that is not
+  // simple, which ParseRecord then reads (with its exact errors). Returns the
+  // number of records.
+  size_t ParseSimpleRecords(const char* d, size_t n, size_t limit, size_t base, size_t ncols,
+                            Cursor* cur, std::vector<int64_t>* lines);
   FieldList& fields() { return fields_; }
   const SyntaxError& error() const { return error_; }
+  void set_mask(SpecialMaskFn mask) { mask_ = mask; }
 
  private:
   void AddField(size_t base, size_t start, size_t size, bool escaped) {
@@ -169,7 +234,70 @@ class RecordParser {
   char delim_;
   FieldList fields_;
   SyntaxError error_;
+  SpecialMaskFn mask_ = BestSpecialMask();
 };
+
+size_t RecordParser::ParseSimpleRecords(const char* d, size_t n, size_t limit, size_t base,
+                                        size_t ncols, Cursor* cur, std::vector<int64_t>* lines) {
+  const char delim = delim_;
+  size_t record_start = cur->pos;
+  if (record_start >= limit || record_start >= n) return 0;
+  size_t records = 0;
+  int64_t line = cur->line;
+  size_t fields_begin = fields_.size();
+  size_t field_start = record_start;
+  size_t fields_in_record = 0;
+  char tail[64];
+  // Blocks of 64 bytes from the record start; the last partial one is copied
+  // into `tail` and padded with zeros (not special).
+  for (size_t block = record_start; block < n; block += 64) {
+    const char* p = d + block;
+    if (n - block < 64) {
+      std::memset(tail, 0, sizeof tail);
+      std::memcpy(tail, p, n - block);
+      p = tail;
+    }
+    for (uint64_t mask = mask_(p, delim); mask != 0; mask &= mask - 1) {
+      const size_t pos = block + static_cast<size_t>(__builtin_ctzll(mask));
+      const char c = d[pos];
+      if (c == delim) {
+        AddField(base, field_start, pos - field_start, false);
+        field_start = pos + 1;
+        ++fields_in_record;
+        continue;
+      }
+      // A quote or '\r' in the record, a blank line or a wrong width: the
+      // state machine takes this record from its start.
+      if (c != '\n' || pos == record_start || fields_in_record + 1 != ncols ||
+          pos - base > kMaxChunkSpan) {
+        fields_.resize(fields_begin);
+        cur->pos = record_start;
+        cur->line = line;
+        cur->line_start = record_start;
+        return records;
+      }
+      AddField(base, field_start, pos - field_start, false);
+      lines->push_back(line);
+      ++records;
+      ++line;
+      record_start = field_start = pos + 1;
+      fields_begin = fields_.size();
+      fields_in_record = 0;
+      if (record_start >= limit) {
+        cur->pos = record_start;
+        cur->line = line;
+        cur->line_start = record_start;
+        return records;
+      }
+    }
+  }
+  // The buffer ends inside a record: the caller reads more or the state machine ends it.
+  fields_.resize(fields_begin);
+  cur->pos = record_start;
+  cur->line = line;
+  cur->line_start = record_start;
+  return records;
+}
 
 class CsvReader : public TableReader {
  public:
@@ -637,9 +765,19 @@ class CsvRangesImpl : public CsvRanges {
       out->error = e.message;
       return Status::Ok();
     };
+    size_t slow_records = 0;  // after a record the fast path refused, a few go the slow way
     while (cur.pos < limit) {
-      // Blank lines up to the range's end belong to this range.
       const char* d = buf.data();
+      if (slow_records == 0) {
+        const size_t simple =
+            parser.ParseSimpleRecords(d, buf.size(), limit, 0, ncols, &cur, &chunk->lines);
+        rows += simple;
+        if (cur.pos >= limit) break;
+        if (simple == 0) slow_records = 8;
+      } else {
+        --slow_records;
+      }
+      // Blank lines up to the range's end belong to this range.
       if (cur.pos < buf.size() && d[cur.pos] == '\n') {
         ++cur.pos, ++cur.line, cur.line_start = cur.pos;
         continue;
@@ -688,6 +826,28 @@ class CsvRangesImpl : public CsvRanges {
 };
 
 }  // namespace
+
+namespace csv_internal {
+
+int SpecialMaskLevels() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx2") ? 3 : 2;
+#else
+  return 1;
+#endif
+}
+
+uint64_t SpecialMask(int level, const char* p, char delim) {
+#if defined(__x86_64__)
+  if (level == 2) return SpecialMaskAvx2(p, delim);
+  if (level == 1) return SpecialMaskSse2(p, delim);
+#endif
+  return SpecialMaskScalar(p, delim);
+}
+
+void LimitSpecialMaskLevel(int level) { mask_level_limit.store(level); }
+
+}  // namespace csv_internal
 
 std::unique_ptr<CsvRanges> CsvRanges::Split(TableReader& reader) {
   auto* csv = dynamic_cast<CsvReader*>(&reader);

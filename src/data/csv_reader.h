@@ -63,4 +63,13 @@ class CsvRanges {
   virtual Result<bool> Commit(CsvRange* range) = 0;
 };
 
+// The structural scan under the range parser's fast path, for tests: level 0
+// is the scalar loop, 1 SSE2, 2 AVX2 (levels below SpecialMaskLevels() run
+// on this CPU). LimitSpecialMaskLevel caps what parsers created afterwards use.
+namespace csv_internal {
+int SpecialMaskLevels();
+uint64_t SpecialMask(int level, const char* p64, char delim);
+void LimitSpecialMaskLevel(int level);
+}  // namespace csv_internal
+
 }  // namespace cairn::data

@@ -66,9 +66,7 @@ void TableReader::PrepareNullTokens() {
   for (const std::string& token : options_.null_tokens) {
     if (token.size() < 64) null_token_lengths_ |= uint64_t{1} << token.size();
     if (token.size() <= 8) {
-      ShortToken t{0, token.size()};
-      if (!token.empty()) std::memcpy(&t.word, token.data(), token.size());
-      short_tokens_.push_back(t);
+      short_tokens_.push_back({ShortWord(token), token.size()});
     }
   }
 }
