@@ -47,13 +47,15 @@ inline double FromOrderedKey(uint64_t key) {
   return std::bit_cast<double>((key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key);
 }
 
-// LSD radix sort by 11-bit digits (six passes for 64 bits, two fewer than
-// bytes): one pass counts all six digits, then one scatter per digit that is
-// not the same in every key. For a few thousand doubles this is several times
-// faster than std::sort (no mispredictions); the order is the same.
+// Sorts doubles by their order-preserving 64-bit keys: an LSD radix sort on
+// the high 32 bits only (three 11-bit digits; one pass counts them all, a
+// digit that is the same in every key is skipped), then the rare runs of
+// keys equal in their high half are finished by comparison. For a few
+// thousand doubles this is several times faster than std::sort (no
+// mispredictions) and half the passes of a full 64-bit radix sort.
 void RadixSort(std::vector<double>& items, std::vector<uint64_t>& keys,
                std::vector<uint64_t>& scratch) {
-  constexpr int kBits = 11, kDigits = 6, kRadix = 1 << kBits;
+  constexpr int kBits = 11, kDigits = 3, kRadix = 1 << kBits, kLow = 64 - kBits * kDigits;
   const size_t n = items.size();
   keys.resize(n);
   scratch.resize(n);
@@ -62,12 +64,12 @@ void RadixSort(std::vector<double>& items, std::vector<uint64_t>& keys,
   for (size_t i = 0; i < n; ++i) {
     const uint64_t key = OrderedKey(items[i]);
     keys[i] = key;
-    for (int b = 0; b < kDigits; ++b) ++counts[b][(key >> (kBits * b)) & (kRadix - 1)];
+    for (int b = 0; b < kDigits; ++b) ++counts[b][(key >> (kLow + kBits * b)) & (kRadix - 1)];
   }
   uint64_t* from = keys.data();
   uint64_t* to = scratch.data();
   for (int b = 0; b < kDigits; ++b) {
-    const int shift = kBits * b;
+    const int shift = kLow + kBits * b;
     uint32_t* count = counts[b];
     if (count[(from[0] >> shift) & (kRadix - 1)] == n) continue;  // one digit value: no reorder
     uint32_t sum = 0;
@@ -78,6 +80,18 @@ void RadixSort(std::vector<double>& items, std::vector<uint64_t>& keys,
     }
     for (size_t i = 0; i < n; ++i) to[count[(from[i] >> shift) & (kRadix - 1)]++] = from[i];
     std::swap(from, to);
+  }
+  // Keys with the same high bits are adjacent now, in input order: sort each
+  // such run that is not in order already (runs of equal values are).
+  for (size_t i = 0; i + 1 < n;) {
+    size_t j = i + 1;
+    bool sorted = true;
+    while (j < n && (from[j] >> kLow) == (from[i] >> kLow)) {
+      sorted = sorted && from[j - 1] <= from[j];
+      ++j;
+    }
+    if (!sorted) std::sort(from + i, from + j);
+    i = j;
   }
   for (size_t i = 0; i < n; ++i) items[i] = FromOrderedKey(from[i]);
 }
@@ -102,6 +116,13 @@ void SortRuns(std::vector<double>& items, std::vector<uint64_t>& keys,
 }
 
 }  // namespace
+
+namespace sketch_internal {
+void SortDoubles(std::vector<double>& items) {
+  std::vector<uint64_t> keys, scratch;
+  RadixSort(items, keys, scratch);
+}
+}  // namespace sketch_internal
 
 void QuantileSketch::Compact(size_t level) {
   if (level + 1 == levels_.size()) {
