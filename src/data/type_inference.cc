@@ -102,10 +102,9 @@ bool FastDecimal(std::string_view t, double* value) {
   if (negative) ++p;
   uint64_t mantissa = 0;
   int digits = 0;
+  // Integer parts are short in practice (the eight-digit step would mostly
+  // fail on the '.'): digit by digit. Long fractions take eight at a time.
   // (Past 19 digits the mantissa may wrap: such input is rejected below anyway.)
-  for (uint64_t eight; end - p >= 8 && EightDigits(p, &eight); p += 8, digits += 8) {
-    mantissa = mantissa * 100000000 + eight;
-  }
   while (p < end && static_cast<unsigned>(*p - '0') <= 9) {
     mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
     ++p, ++digits;
@@ -165,13 +164,18 @@ namespace {
 // ASCII (hence valid UTF-8) cells skip the validator; short cells in one or two loads.
 inline bool IsValidUtf8Fast(std::string_view t) {
   if (t.empty()) return true;
-  if (t.size() <= 16) {
+  if (t.size() <= 16) {  // fixed-size (overlapping) loads: a variable-length copy costs a call
     uint64_t a = 0, b = 0;
     if (t.size() >= 8) {
       std::memcpy(&a, t.data(), 8);
       std::memcpy(&b, t.data() + t.size() - 8, 8);
+    } else if (t.size() >= 4) {
+      uint32_t head, tail;
+      std::memcpy(&head, t.data(), 4);
+      std::memcpy(&tail, t.data() + t.size() - 4, 4);
+      a = head | tail;
     } else {
-      std::memcpy(&a, t.data(), t.size());
+      for (char c : t) a |= static_cast<unsigned char>(c);
     }
     if (((a | b) & 0x8080808080808080ULL) == 0) return true;
   }
