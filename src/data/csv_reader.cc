@@ -220,7 +220,12 @@ class RecordParser {
                             Cursor* cur, std::vector<int64_t>* lines);
   FieldList& fields() { return fields_; }
   const SyntaxError& error() const { return error_; }
-  void set_mask(SpecialMaskFn mask) { mask_ = mask; }
+  // Ready for another buffer: no fields, this delimiter, the scan to use now.
+  void Reset(char delim) {
+    delim_ = delim;
+    fields_.clear();
+    mask_ = BestSpecialMask();
+  }
 
  private:
   void AddField(size_t base, size_t start, size_t size, bool escaped) {
@@ -753,7 +758,11 @@ class CsvRangesImpl : public CsvRanges {
     CAIRN_ASSIGN_OR_RETURN(size_t got, Read(buf.grow(want), want, start));
     buf.resize(got);
     bool eof = start + got >= file_size_;
-    RecordParser parser(reader_->delim());
+    // One parser per thread, reused: its field table stays allocated (and warm).
+    static thread_local std::optional<RecordParser> tls_parser;
+    if (!tls_parser) tls_parser.emplace(reader_->delim());
+    RecordParser& parser = *tls_parser;
+    parser.Reset(reader_->delim());
     FieldList& fields = parser.fields();
     Cursor cur;  // relative to `start`, lines from 1
     const size_t limit = stop - start;
