@@ -39,8 +39,8 @@ struct CsvRange {
   std::string error;
 };
 
-// The rows of a plain CSV file after its header, as ranges of about
-// ReaderOptions::block_size bytes. Range i holds the records that start in
+// The rows of a plain CSV file after its header, as ranges of
+// min(ReaderOptions::block_size, 1 MiB) bytes. Range i holds the records that start in
 // [its first line start, the next range's first line start). Any thread can
 // parse any range speculatively, assuming its first line start is outside
 // quotes; Commit, called in range order on one thread, checks that against
