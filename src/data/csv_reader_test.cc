@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <random>
+
 #include "data/test_util.h"
 
 namespace cairn::data {
@@ -272,6 +274,238 @@ TEST(CsvReader, ExtensionlessFilesAreSniffed) {
   ASSERT_TRUE(lines.ok()) << lines.status().message();
   EXPECT_EQ((*lines)->format(), Format::kJsonLines);
   EXPECT_FALSE(TableReader::Open(dir.Write("empty", "")).ok());
+}
+
+}  // namespace
+}  // namespace cairn::data
+
+namespace cairn::data {
+namespace {
+
+using testing::ScratchDir;
+using testing::Table;
+
+// Reads `path` through CsvRanges as threads would: every range parsed
+// speculatively (last first), then committed in order. `reparsed` counts the
+// ranges whose speculative start was wrong.
+Result<Table> ReadByRanges(const std::filesystem::path& path, const ReaderOptions& options,
+                           size_t* reparsed) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, TableReader::Open(path, options));
+  std::unique_ptr<CsvRanges> ranges = CsvRanges::Split(*reader);
+  if (!ranges) return InternalError("not splittable");
+  std::vector<CsvRange> parsed(ranges->size());
+  for (size_t i = parsed.size(); i-- > 0;) {
+    CAIRN_RETURN_IF_ERROR(ranges->ParseSpeculative(i, &parsed[i]));
+  }
+  Table table;
+  table.columns = reader->columns();
+  for (CsvRange& range : parsed) {
+    CAIRN_ASSIGN_OR_RETURN(bool again, ranges->Commit(&range));
+    *reparsed += again ? 1 : 0;
+    const RowChunk& chunk = range.chunk;
+    for (size_t r = 0; r < chunk.num_rows; ++r) {
+      std::vector<std::optional<std::string>> row;
+      for (size_t c = 0; c < chunk.num_columns; ++c) {
+        if (chunk.is_null(r, c)) {
+          row.push_back(std::nullopt);
+        } else {
+          row.push_back(std::string(chunk.cell(r, c)));
+        }
+      }
+      table.rows.push_back(std::move(row));
+      table.lines.push_back(chunk.lines[r]);
+    }
+  }
+  // The reader handed its rows over.
+  RowChunk rest;
+  auto more = reader->Next(&rest);
+  if (!more.ok() || *more) return InternalError("the split reader still has rows");
+  return table;
+}
+
+// Every range size from 1 byte to the whole file puts a boundary at every
+// offset: inside quoted fields holding line breaks (also right after a
+// quoted "\n", so the speculation is wrong), on a quote, between \r and \n,
+// in blank lines, in "" escapes, and at a final record without a line break.
+TEST(CsvRanges, EveryBoundaryOffsetGivesTheSequentialRowsAndLines) {
+  const std::string text =
+      "id,text,note\r\n"
+      "1,\"x, y\",\"say \"\"hi\"\"\"\r\n"
+      "2,\"line1\r\nline2\",plain\r\n"
+      "\n"
+      "3,\"\n4,fake,row\n\",\"\"\"\"\n"
+      "\r\n"
+      "5,\"a\"\"\nb\",NA\n"
+      "6,O\"Brien,\"\"\n"
+      "7,,\"end\"";
+  ScratchDir dir;
+  auto path = dir.Write("t.csv", text);
+  Table expected = testing::MustRead(path);
+  ASSERT_EQ(expected.rows.size(), 6u);
+  EXPECT_EQ(expected.rows[2][1], "\n4,fake,row\n");
+  size_t reparsed_total = 0;
+  for (size_t block = 1; block <= text.size() + 1; ++block) {
+    ReaderOptions options;
+    options.block_size = block;
+    size_t reparsed = 0;
+    auto t = ReadByRanges(path, options, &reparsed);
+    ASSERT_TRUE(t.ok()) << "block " << block << ": " << t.status().ToString();
+    EXPECT_EQ(t->rows, expected.rows) << "block " << block;
+    EXPECT_EQ(t->lines, expected.lines) << "block " << block;
+    reparsed_total += reparsed;
+  }
+  EXPECT_GT(reparsed_total, 0u);  // some guesses were wrong and were corrected
+}
+
+TEST(CsvRanges, ErrorsNameTheSameLineAndColumnForEveryBoundary) {
+  ScratchDir dir;
+  const std::vector<std::string> bad = {
+      "a,b\n1,2\n\"q\nq\",2\n3,\"abc\n4,5\n6,7\n",  // unterminated quote on line 5
+      "a,b\n\"x\ny\",2\n1,2,3\n",                   // ragged row on line 4
+      "a,b\n1,2\n\"x\"y,2\n",                       // text after a closing quote
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    auto path = dir.Write("bad" + std::to_string(i) + ".csv", bad[i]);
+    const std::string expected = testing::ErrorOf(path);
+    ASSERT_NE(expected, "(no error)");
+    for (size_t block = 1; block <= bad[i].size() + 1; ++block) {
+      ReaderOptions options;
+      options.block_size = block;
+      size_t reparsed = 0;
+      auto t = ReadByRanges(path, options, &reparsed);
+      ASSERT_FALSE(t.ok()) << "file " << i << " block " << block;
+      EXPECT_EQ(t.status().message(), expected) << "file " << i << " block " << block;
+    }
+  }
+}
+
+TEST(CsvRanges, LargeRandomFilesMatchTheSequentialReader) {
+  ScratchDir dir;
+  std::mt19937_64 rng(11);
+  const char* pieces[] = {"a", "\"q,\"", "\"l\nm\"", "\"\"\"\"", "", "NA", "\"x\r\ny\""};
+  std::string text = "c1,c2,c3\n";
+  for (int r = 0; r < 3000; ++r) {
+    for (int c = 0; c < 3; ++c) {
+      if (c > 0) text += ',';
+      text += pieces[rng() % 7];
+    }
+    text += rng() % 5 == 0 ? "\r\n" : "\n";
+    if (rng() % 50 == 0) text += "\n";
+  }
+  auto path = dir.Write("r.csv", text);
+  Table expected = testing::MustRead(path);
+  for (size_t block : {7, 64, 1000, 4096}) {
+    ReaderOptions options;
+    options.block_size = block;
+    size_t reparsed = 0;
+    auto t = ReadByRanges(path, options, &reparsed);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_EQ(t->rows, expected.rows) << "block " << block;
+    EXPECT_EQ(t->lines, expected.lines) << "block " << block;
+  }
+}
+
+TEST(CsvRanges, OnlyUnreadPlainCsvFilesSplit) {
+  ScratchDir dir;
+  auto csv = dir.Write("t.csv", "a\n1\n2\n");
+  auto read = TableReader::Open(csv);
+  ASSERT_TRUE(read.ok());
+  RowChunk chunk;
+  ASSERT_TRUE(*(*read)->Next(&chunk));
+  EXPECT_EQ(CsvRanges::Split(**read), nullptr);  // already read from
+
+  auto path = dir.path("t.csv.gz");
+  gzFile gz = gzopen(path.c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  ASSERT_EQ(gzwrite(gz, "a\n1\n", 4), 4);
+  ASSERT_EQ(gzclose(gz), Z_OK);
+  auto gzipped = TableReader::Open(path);
+  ASSERT_TRUE(gzipped.ok());
+  EXPECT_EQ(CsvRanges::Split(**gzipped), nullptr);
+
+  auto json = TableReader::Open(dir.Write("t.jsonl", "{\"a\": 1}\n"));
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(CsvRanges::Split(**json), nullptr);
+
+  auto header_only = TableReader::Open(dir.Write("h.csv", "a,b\n"));
+  ASSERT_TRUE(header_only.ok());
+  auto ranges = CsvRanges::Split(**header_only);
+  ASSERT_NE(ranges, nullptr);
+  EXPECT_EQ(ranges->size(), 0u);
+}
+
+}  // namespace
+}  // namespace cairn::data
+
+namespace cairn::data {
+namespace {
+
+// Every implementation of the structural scan this CPU runs finds the same
+// bytes as the scalar loop, on random blocks rich in the special bytes.
+TEST(CsvRanges, SpecialMaskImplementationsAgree) {
+  std::mt19937_64 rng(17);
+  const char alphabet[] = {',', ';', '\n', '\r', '"', 'a', '0', '\0', '\x80', '\xff', '\t', ' '};
+  char block[64];
+  for (int trial = 0; trial < 20000; ++trial) {
+    for (char& c : block) {
+      c = trial % 2 == 0 ? alphabet[rng() % sizeof alphabet] : static_cast<char>(rng() % 256);
+    }
+    const char delim = trial % 3 == 0 ? ';' : (trial % 3 == 1 ? ',' : '\t');
+    const uint64_t scalar = csv_internal::SpecialMask(0, block, delim);
+    for (int level = 1; level < csv_internal::SpecialMaskLevels(); ++level) {
+      ASSERT_EQ(csv_internal::SpecialMask(level, block, delim), scalar)
+          << "level " << level << " trial " << trial;
+    }
+  }
+}
+
+// The range parser's 64-byte fast path (simple records) against the state
+// machine (the sequential reader), with every scan implementation, on files
+// mostly of simple records with the cases that make it step aside: quotes,
+// CRLF, blank lines, a record at the end without a line break.
+TEST(CsvRanges, FastPathMatchesTheStateMachine) {
+  std::mt19937_64 rng(23);
+  std::string text = "a,b,c\n";
+  for (int r = 0; r < 2000; ++r) {
+    const int kind = static_cast<int>(rng() % 40);
+    std::string row = std::to_string(rng() % 1000) + "," + std::string(rng() % 70, 'x') + "," +
+                      (rng() % 4 == 0 ? "NA" : std::to_string(r));
+    if (kind == 0) row = "\"q\n" + row + "\",1,2";
+    if (kind == 1) row += "\r";
+    if (kind == 2) row = "\n" + row;
+    if (kind == 3) row = "5'11\"," + std::to_string(r) + ",";
+    text += row + "\n";
+  }
+  text += "9,last,row";
+  ScratchDir dir;
+  auto path = dir.Write("f.csv", text);
+  Table expected = testing::MustRead(path);
+  ASSERT_EQ(expected.rows.size(), 2001u);
+  for (int level = 0; level < csv_internal::SpecialMaskLevels(); ++level) {
+    csv_internal::LimitSpecialMaskLevel(level);
+    for (size_t block : {1, 63, 64, 65, 4096, 1 << 20}) {
+      ReaderOptions options;
+      options.block_size = block;
+      size_t reparsed = 0;
+      auto t = ReadByRanges(path, options, &reparsed);
+      ASSERT_TRUE(t.ok()) << t.status().ToString();
+      EXPECT_EQ(t->rows, expected.rows) << "level " << level << " block " << block;
+      EXPECT_EQ(t->lines, expected.lines) << "level " << level << " block " << block;
+    }
+  }
+  csv_internal::LimitSpecialMaskLevel(2);
+
+  // A ragged simple row is the state machine's error, same place.
+  auto ragged = dir.Write("r.csv", "a,b\n1,2\n3,4\n5,6,7\n8,9\n");
+  const std::string error = testing::ErrorOf(ragged);
+  for (size_t block : {1, 5, 64}) {
+    ReaderOptions options;
+    options.block_size = block;
+    size_t reparsed = 0;
+    auto t = ReadByRanges(ragged, options, &reparsed);
+    ASSERT_FALSE(t.ok());
+    EXPECT_EQ(t.status().message(), error);
+  }
 }
 
 }  // namespace

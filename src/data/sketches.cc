@@ -47,33 +47,51 @@ inline double FromOrderedKey(uint64_t key) {
   return std::bit_cast<double>((key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key);
 }
 
-// LSD radix sort by bytes: one pass counts all eight digits, then one
-// scatter per byte that is not the same in every key. For a few thousand
-// doubles this is several times faster than std::sort (no mispredictions).
+// Sorts doubles by their order-preserving 64-bit keys: an LSD radix sort on
+// the high 32 bits only (three 11-bit digits; one pass counts them all, a
+// digit that is the same in every key is skipped), then the rare runs of
+// keys equal in their high half are finished by comparison. For a few
+// thousand doubles this is several times faster than std::sort (no
+// mispredictions) and half the passes of a full 64-bit radix sort.
 void RadixSort(std::vector<double>& items, std::vector<uint64_t>& keys,
                std::vector<uint64_t>& scratch) {
+  constexpr int kBits = 11, kDigits = 3, kRadix = 1 << kBits, kLow = 64 - kBits * kDigits;
   const size_t n = items.size();
   keys.resize(n);
   scratch.resize(n);
-  uint32_t counts[8][256] = {};
+  static thread_local uint32_t counts[kDigits][kRadix];
+  std::fill(&counts[0][0], &counts[0][0] + kDigits * kRadix, 0u);
   for (size_t i = 0; i < n; ++i) {
     const uint64_t key = OrderedKey(items[i]);
     keys[i] = key;
-    for (int b = 0; b < 8; ++b) ++counts[b][(key >> (8 * b)) & 0xff];
+    for (int b = 0; b < kDigits; ++b) ++counts[b][(key >> (kLow + kBits * b)) & (kRadix - 1)];
   }
   uint64_t* from = keys.data();
   uint64_t* to = scratch.data();
-  for (int b = 0; b < 8; ++b) {
-    const int shift = 8 * b;
-    if (counts[b][(from[0] >> shift) & 0xff] == n) continue;  // one digit value: no reorder
+  for (int b = 0; b < kDigits; ++b) {
+    const int shift = kLow + kBits * b;
+    uint32_t* count = counts[b];
+    if (count[(from[0] >> shift) & (kRadix - 1)] == n) continue;  // one digit value: no reorder
     uint32_t sum = 0;
-    for (uint32_t& c : counts[b]) {
-      const uint32_t here = c;
-      c = sum;
+    for (int d = 0; d < kRadix; ++d) {
+      const uint32_t here = count[d];
+      count[d] = sum;
       sum += here;
     }
-    for (size_t i = 0; i < n; ++i) to[counts[b][(from[i] >> shift) & 0xff]++] = from[i];
+    for (size_t i = 0; i < n; ++i) to[count[(from[i] >> shift) & (kRadix - 1)]++] = from[i];
     std::swap(from, to);
+  }
+  // Keys with the same high bits are adjacent now, in input order: sort each
+  // such run that is not in order already (runs of equal values are).
+  for (size_t i = 0; i + 1 < n;) {
+    size_t j = i + 1;
+    bool sorted = true;
+    while (j < n && (from[j] >> kLow) == (from[i] >> kLow)) {
+      sorted = sorted && from[j - 1] <= from[j];
+      ++j;
+    }
+    if (!sorted) std::sort(from + i, from + j);
+    i = j;
   }
   for (size_t i = 0; i < n; ++i) items[i] = FromOrderedKey(from[i]);
 }
@@ -98,6 +116,13 @@ void SortRuns(std::vector<double>& items, std::vector<uint64_t>& keys,
 }
 
 }  // namespace
+
+namespace sketch_internal {
+void SortDoubles(std::vector<double>& items) {
+  std::vector<uint64_t> keys, scratch;
+  RadixSort(items, keys, scratch);
+}
+}  // namespace sketch_internal
 
 void QuantileSketch::Compact(size_t level) {
   if (level + 1 == levels_.size()) {

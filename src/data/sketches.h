@@ -96,4 +96,9 @@ class SpaceSaving {
   std::set<std::pair<int64_t, uint32_t>> by_count_;  // (count, slot), smallest first
 };
 
+// The sort under QuantileSketch's compactions, for tests (no NaNs).
+namespace sketch_internal {
+void SortDoubles(std::vector<double>& items);
+}  // namespace sketch_internal
+
 }  // namespace cairn::data

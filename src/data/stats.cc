@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "data/csv_reader.h"
 #include "data/sketches.h"
 #include "data/utf8.h"
 
@@ -38,15 +39,51 @@ inline uint64_t CellHash(std::string_view s) {
     p += 8;
     n -= 8;
   }
-  if (n > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
+  if (n >= 4) {  // two overlapping 4-byte loads cover 4..7 bytes
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    h = (h ^ ((uint64_t{a} << 32) | b)) * kMul;
+  } else if (n > 0) {
+    const uint64_t w = (uint64_t{static_cast<unsigned char>(p[0])} << 16) |
+                       (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+                       static_cast<unsigned char>(p[n - 1]);
     h = (h ^ w) * kMul;
   }
   h ^= h >> 32;
   h *= 0xD6E8FEB86659FD93ULL;
   h ^= h >> 32;
   return h;
+}
+
+// a == b for the bytes of two equally long strings; short ones (the usual
+// category) by a few loads instead of a call to memcmp.
+inline bool SameBytes(const char* a, std::string_view b) {
+  const char* p = b.data();
+  const size_t n = b.size();
+  if (n >= 8 && n <= 16) {
+    uint64_t x0, x1, y0, y1;
+    std::memcpy(&x0, a, 8);
+    std::memcpy(&y0, p, 8);
+    std::memcpy(&x1, a + n - 8, 8);
+    std::memcpy(&y1, p + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t x0, x1, y0, y1;
+    std::memcpy(&x0, a, 4);
+    std::memcpy(&y0, p, 4);
+    std::memcpy(&x1, a + n - 4, 4);
+    std::memcpy(&y1, p + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n < 4) {
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != p[i]) return false;
+    }
+    return true;
+  }
+  return std::memcmp(a, p, n) == 0;
 }
 
 // Bytes of strings kept by a column's exact counts: blocks that never move,
@@ -116,8 +153,7 @@ class StringCounts {
         ++size_;
         return;
       }
-      if (slot.hash == hash && slot.size == text.size() &&
-          std::memcmp(slot.data, text.data(), text.size()) == 0) {
+      if (slot.hash == hash && slot.size == text.size() && SameBytes(slot.data, text)) {
         slot.count += count;
         return;
       }
@@ -160,6 +196,7 @@ enum class Mode : uint8_t {
 struct ChunkColumn {
   ColumnTypeInferrer inferrer;
   int64_t rows = 0;
+  bool floats_first = false;  // a float was seen: try ParseFloat before ParseInt
   std::vector<double> finite;
   double mean = 0, m2 = 0;
   double min = std::numeric_limits<double>::infinity();
@@ -169,9 +206,11 @@ struct ChunkColumn {
   int64_t string_cells = 0, string_bytes = 0;
 };
 
+// A chunk summarized in parts of at most chunk_rows rows (a CSV range holds
+// several), merged part by part as if each were a chunk of its own.
 struct ChunkSummary {
   RowChunk chunk;  // kept until merged: the string views point into it
-  std::vector<ChunkColumn> columns;
+  std::vector<std::vector<ChunkColumn>> parts;
 };
 
 // A column over all chunks merged so far, in chunk order.
@@ -196,12 +235,14 @@ Mode ModeOf(const std::vector<Mode>& modes, size_t column, Mode fallback) {
   return column < modes.size() ? modes[column] : fallback;
 }
 
-void SummarizeColumn(const RowChunk& chunk, size_t column, Mode mode, ChunkColumn* out) {
-  out->rows = static_cast<int64_t>(chunk.num_rows);
-  if (mode != Mode::kString) out->finite.reserve(chunk.num_rows);
+// Adds rows [row_begin, row_end) of one column to `out`; called for
+// consecutive row blocks, then FinishChunkColumn.
+void SummarizeColumn(const RowChunk& chunk, size_t row_begin, size_t row_end, size_t column,
+                     Mode mode, ChunkColumn* out) {
+  out->rows += static_cast<int64_t>(row_end - row_begin);
   // Integers parse much faster as integers; once a float shows up, floats come first.
-  bool floats_first = false;
-  for (size_t row = 0; row < chunk.num_rows; ++row) {
+  bool floats_first = out->floats_first;
+  for (size_t row = row_begin; row < row_end; ++row) {
     const size_t i = row * chunk.num_columns + column;
     const std::string_view text = chunk.cells[i];
     const bool is_null = chunk.nulls[i] != 0;
@@ -240,6 +281,11 @@ void SummarizeColumn(const RowChunk& chunk, size_t column, Mode mode, ChunkColum
       out->string_bytes += static_cast<int64_t>(text.size());
     }
   }
+  out->floats_first = floats_first;
+}
+
+// The moments of the finite values summarized.
+void FinishChunkColumn(ChunkColumn* out) {
   if (!out->finite.empty()) {
     double sum = 0;
     for (double v : out->finite) {
@@ -252,12 +298,30 @@ void SummarizeColumn(const RowChunk& chunk, size_t column, Mode mode, ChunkColum
   }
 }
 
-ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback) {
+ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback,
+                       size_t part_rows) {
   ChunkSummary s;
-  s.columns.resize(chunk.num_columns);
-  for (size_t c = 0; c < chunk.num_columns; ++c) {
-    Mode mode = ModeOf(modes, c, fallback);
-    if (mode != Mode::kSkip) SummarizeColumn(chunk, c, mode, &s.columns[c]);
+  part_rows = std::max<size_t>(part_rows, 1);
+  for (size_t begin = 0; begin < chunk.num_rows; begin += part_rows) {
+    const size_t end = std::min(chunk.num_rows, begin + part_rows);
+    std::vector<ChunkColumn>& columns = s.parts.emplace_back(chunk.num_columns);
+    for (size_t c = 0; c < chunk.num_columns; ++c) {
+      const Mode mode = ModeOf(modes, c, fallback);
+      if (mode == Mode::kString || mode == Mode::kSkip) continue;
+      columns[c].finite.reserve(end - begin);
+    }
+    // Row blocks small enough for their cells, flags and bytes to stay in
+    // cache while every column goes over them (column by column over the
+    // whole part would read them from memory once per column).
+    constexpr size_t kBlockRows = 512;
+    for (size_t block = begin; block < end; block += kBlockRows) {
+      const size_t block_end = std::min(end, block + kBlockRows);
+      for (size_t c = 0; c < chunk.num_columns; ++c) {
+        Mode mode = ModeOf(modes, c, fallback);
+        if (mode != Mode::kSkip) SummarizeColumn(chunk, block, block_end, c, mode, &columns[c]);
+      }
+    }
+    for (ChunkColumn& column : columns) FinishChunkColumn(&column);
   }
   s.chunk = std::move(chunk);
   return s;
@@ -355,14 +419,15 @@ size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c) {
 // Before merging a chunk: while the columns would keep more than the byte
 // budget, the column that would keep the most switches to sketches. Merges
 // happen in file order, so the choice is the same for any thread count.
-void EnforceByteBudget(const ChunkSummary& next, const std::vector<Mode>& modes, Mode fallback,
-                       const StatsOptions& options, std::vector<ColumnState>* states) {
+void EnforceByteBudget(const std::vector<ChunkColumn>& next, const std::vector<Mode>& modes,
+                       Mode fallback, const StatsOptions& options,
+                       std::vector<ColumnState>* states) {
   const size_t budget = static_cast<size_t>(options.exact_budget_bytes);
-  std::vector<size_t> projected(next.columns.size(), 0);
+  std::vector<size_t> projected(next.size(), 0);
   size_t total = 0;
-  for (size_t c = 0; c < next.columns.size(); ++c) {
+  for (size_t c = 0; c < next.size(); ++c) {
     if (ModeOf(modes, c, fallback) == Mode::kSkip) continue;
-    projected[c] = ProjectedBytes((*states)[c], next.columns[c]);
+    projected[c] = ProjectedBytes((*states)[c], next[c]);
     total += projected[c];
   }
   while (total > budget) {
@@ -371,10 +436,9 @@ void EnforceByteBudget(const ChunkSummary& next, const std::vector<Mode>& modes,
       if (projected[c] > projected[largest]) largest = c;
     }
     ColumnState& st = (*states)[largest];
-    const bool has_numbers =
-        !st.sketch && (!st.values.empty() || !next.columns[largest].finite.empty());
+    const bool has_numbers = !st.sketch && (!st.values.empty() || !next[largest].finite.empty());
     const bool has_strings =
-        !st.distinct && (st.strings.size() > 0 || next.columns[largest].strings.size() > 0);
+        !st.distinct && (st.strings.size() > 0 || next[largest].strings.size() > 0);
     if (projected[largest] == 0 || (!has_numbers && !has_strings)) break;
     if (has_numbers) SketchNumbers(&st, options);
     if (has_strings) SketchStrings(&st, options);
@@ -383,14 +447,157 @@ void EnforceByteBudget(const ChunkSummary& next, const std::vector<Mode>& modes,
   }
 }
 
+// Merges a summarized chunk into the column states (in file order).
+void MergeSummary(ChunkSummary& next, const std::vector<Mode>& modes, Mode fallback,
+                  const StatsOptions& options, std::vector<ColumnState>* states) {
+  for (std::vector<ChunkColumn>& part : next.parts) {
+    if (states->size() < part.size()) states->resize(part.size());
+    EnforceByteBudget(part, modes, fallback, options, states);
+    for (size_t c = 0; c < part.size(); ++c) {
+      if (ModeOf(modes, c, fallback) != Mode::kSkip) MergeColumn(part[c], options, &(*states)[c]);
+    }
+  }
+  next.parts.clear();
+}
+
+// A column with text that is not a number in the first `rows` rows will not be
+// numeric: its numbers go to the string summary from the start.
+void ChooseModes(const RowChunk& chunk, size_t rows, std::vector<Mode>* modes) {
+  modes->assign(chunk.num_columns, Mode::kNumeric);
+  rows = std::min(rows, chunk.num_rows);
+  for (size_t c = 0; c < chunk.num_columns; ++c) {
+    for (size_t r = 0; r < rows; ++r) {
+      double value;
+      if (!chunk.is_null(r, c) && !ParseFloat(chunk.cell(r, c), &value)) {
+        (*modes)[c] = Mode::kString;
+        break;
+      }
+    }
+  }
+}
+
+// RunPass over a plain CSV file: every thread parses and summarizes byte
+// ranges, and whichever finds the next range in file order ready commits it
+// (re-parsing it if its speculative start was wrong) and merges it.
+Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& options,
+                    std::vector<Mode>* modes, Mode fallback, std::vector<ColumnState>* states,
+                    int64_t* num_rows) {
+  const int threads = std::max(1, options.threads);
+  const size_t part_rows = reader.options().chunk_rows;
+  const size_t count = ranges.size();
+  const size_t max_in_flight = static_cast<size_t>(threads) * 2 + 1;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<size_t, std::pair<std::unique_ptr<CsvRange>, ChunkSummary>> ready;
+  std::vector<std::unique_ptr<CsvRange>> spare;
+  size_t next_task = 0, next_merge = 0;
+  bool stop = false;
+  Status status;
+  int64_t rows = 0;
+
+  // The first range is parsed here: its first rows choose the modes the
+  // workers need. Its start is known, so it is never parsed again.
+  std::unique_ptr<CsvRange> first;
+  if (count > 0 && modes->empty()) {
+    first = std::make_unique<CsvRange>();
+    CAIRN_RETURN_IF_ERROR(ranges.ParseSpeculative(0, first.get()));
+    if (!first->failed) ChooseModes(first->chunk, part_rows, modes);
+  }
+
+  auto fail = [&](Status s) {  // under `mu`
+    if (status.ok()) status = std::move(s);
+    stop = true;
+    cv.notify_all();
+  };
+  // Only the calling thread (`merger`) merges: the column states (sketch
+  // levels, string tables, kept values) then stay in one core's cache instead
+  // of moving between cores with every range, which made merging twice as slow.
+  auto work = [&](bool merger) {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      const auto mergeable = [&] {
+        return merger && !ready.empty() && ready.begin()->first == next_merge;
+      };
+      cv.wait(lock, [&] {
+        return stop || mergeable() || next_merge >= count ||
+               (next_task < count && next_task < next_merge + max_in_flight);
+      });
+      if (stop || next_merge >= count) return;
+      if (!merger && next_task >= count) return;
+      if (mergeable()) {
+        auto [next_range, next] = std::move(ready.begin()->second);
+        ready.erase(ready.begin());
+        lock.unlock();
+        if (next.parts.empty()) next_range->chunk = std::move(next.chunk);
+        Result<bool> reparsed = ranges.Commit(next_range.get());
+        if (reparsed.ok()) {
+          if (*reparsed || next.parts.empty()) {
+            next = Summarize(std::move(next_range->chunk), *modes, fallback, part_rows);
+          }
+          MergeSummary(next, *modes, fallback, options, states);
+        }
+        lock.lock();
+        if (!reparsed.ok()) {
+          fail(reparsed.status());
+          return;
+        }
+        rows += static_cast<int64_t>(next.chunk.num_rows);
+        next_range->chunk = std::move(next.chunk);
+        spare.push_back(std::move(next_range));
+        ++next_merge;
+        cv.notify_all();
+        continue;
+      }
+      if (next_task >= count || next_task >= next_merge + max_in_flight) continue;
+      const size_t index = next_task++;
+      std::unique_ptr<CsvRange> range = index == 0 && first ? std::move(first) : nullptr;
+      const bool parse = range == nullptr;
+      if (parse && !spare.empty()) {  // a merged range's buffers, already faulted in
+        range = std::move(spare.back());
+        spare.pop_back();
+      }
+      lock.unlock();
+      Status parsed = Status::Ok();
+      if (parse) {
+        if (!range) range = std::make_unique<CsvRange>();
+        parsed = ranges.ParseSpeculative(index, range.get());
+      }
+      ChunkSummary summary;
+      // A failed range is either a real error or a wrong guess: Commit decides.
+      if (parsed.ok() && !range->failed) {
+        summary = Summarize(std::move(range->chunk), *modes, fallback, part_rows);
+      }
+      lock.lock();
+      if (!parsed.ok()) {
+        fail(parsed);
+        return;
+      }
+      ready.emplace(index, std::make_pair(std::move(range), std::move(summary)));
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < threads; ++t) workers.emplace_back(work, false);
+  work(true);
+  for (auto& w : workers) w.join();
+  CAIRN_RETURN_IF_ERROR(status);
+  *num_rows = rows;
+  if (states->size() < reader.columns().size()) states->resize(reader.columns().size());
+  return Status::Ok();
+}
+
 // Reads `reader` to the end; worker threads summarize chunks and whichever
 // worker finds the next chunk in order ready merges it, so states see chunks
 // in file order whatever the timing. `modes` (by column) is filled from the
 // first chunk when empty; columns past it use `fallback`.
 Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mode>* modes,
                Mode fallback, std::vector<ColumnState>* states, int64_t* num_rows) {
+  if (std::unique_ptr<CsvRanges> ranges = CsvRanges::Split(reader)) {
+    return RunRangePass(*ranges, reader, options, modes, fallback, states, num_rows);
+  }
   const int threads = std::max(1, options.threads);
   const size_t max_in_flight = static_cast<size_t>(threads) * 2 + 1;
+  const size_t part_rows = reader.options().chunk_rows;
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::pair<int64_t, RowChunk>> todo;
@@ -409,7 +616,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
       auto [index, chunk] = std::move(todo.front());
       todo.pop_front();
       lock.unlock();
-      ChunkSummary summary = Summarize(std::move(chunk), *modes, fallback);
+      ChunkSummary summary = Summarize(std::move(chunk), *modes, fallback, part_rows);
       lock.lock();
       ready.emplace(index, std::move(summary));
       if (merging) continue;  // the merging worker picks it up in order
@@ -418,14 +625,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
         ChunkSummary next = std::move(ready.begin()->second);
         ready.erase(ready.begin());
         lock.unlock();
-        if (states->size() < next.columns.size()) states->resize(next.columns.size());
-        EnforceByteBudget(next, *modes, fallback, options, states);
-        for (size_t c = 0; c < next.columns.size(); ++c) {
-          if (ModeOf(*modes, c, fallback) != Mode::kSkip) {
-            MergeColumn(next.columns[c], options, &(*states)[c]);
-          }
-        }
-        next.columns.clear();
+        MergeSummary(next, *modes, fallback, options, states);
         lock.lock();
         spare.push_back(std::move(next.chunk));
         --in_flight;
@@ -455,20 +655,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
     }
     if (!*more) break;
     rows += static_cast<int64_t>(chunk.num_rows);
-    if (index == 0 && choose_modes) {
-      // A column with text that is not a number in its first chunk will not be
-      // numeric: its numbers go to the string summary from the start.
-      modes->assign(chunk.num_columns, Mode::kNumeric);
-      for (size_t c = 0; c < chunk.num_columns; ++c) {
-        for (size_t r = 0; r < chunk.num_rows; ++r) {
-          double value;
-          if (!chunk.is_null(r, c) && !ParseFloat(chunk.cell(r, c), &value)) {
-            (*modes)[c] = Mode::kString;
-            break;
-          }
-        }
-      }
-    }
+    if (index == 0 && choose_modes) ChooseModes(chunk, chunk.num_rows, modes);
     if (workers.empty()) {
       for (int t = 0; t < threads; ++t) workers.emplace_back(work);
     }

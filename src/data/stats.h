@@ -2,8 +2,9 @@
 // quantiles and histograms, string distinct counts and top values), exact up
 // to a memory budget (bytes over all columns, values per column) and from
 // mergeable deterministic sketches beyond it, so memory does not grow with rows.
-// ComputeStats reads on the calling thread and summarizes chunks on worker
-// threads; the result is the same for any thread count. Format: docs/data.md.
+// ComputeStats parses a plain CSV file by byte ranges on all its threads (other
+// inputs: reads on the calling thread, summarizes chunks on worker threads);
+// the result is the same for any thread count. Format: docs/data.md.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -21,7 +22,10 @@ namespace cairn::data {
 inline constexpr const char* kStatsFormat = "cairn.stats/1";
 
 struct StatsOptions {
-  int threads = 2;  // worker threads summarizing chunks (the reader is one more)
+  // Threads parsing and summarizing byte ranges of a plain CSV file (the
+  // calling thread is one of them); for gzip and JSON, workers summarizing
+  // chunks that the calling thread reads.
+  int threads = 2;
   // Per column: finite numbers kept for exact quantiles, or distinct strings
   // kept for exact counts; past it the column switches to sketches.
   int64_t exact_budget_values = 10'000'000;

@@ -62,8 +62,12 @@ Status TableReader::ErrorAt(int64_t line, int64_t column, const std::string& mes
 
 void TableReader::PrepareNullTokens() {
   null_token_lengths_ = 0;
+  short_tokens_.clear();
   for (const std::string& token : options_.null_tokens) {
     if (token.size() < 64) null_token_lengths_ |= uint64_t{1} << token.size();
+    if (token.size() <= 8) {
+      short_tokens_.push_back({ShortWord(token), token.size()});
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -123,9 +124,32 @@ class TableReader {
   bool IsNullToken(std::string_view text) const {
     // Most cells have a length no token has: rejected without a comparison.
     if (text.size() < 64 && !(null_token_lengths_ & (uint64_t{1} << text.size()))) return false;
+    if (text.size() <= 8) {  // one word compare per token of that length
+      const uint64_t word = ShortWord(text);
+      for (const ShortToken& token : short_tokens_) {
+        if (token.word == word && token.size == text.size()) return true;
+      }
+      return false;
+    }
     return MatchesNullToken(text);
   }
   bool MatchesNullToken(std::string_view text) const;
+  // The bytes of a text of at most 8 bytes as one word (equal words and sizes:
+  // equal texts), from fixed-size loads: a variable-length copy costs a call.
+  static uint64_t ShortWord(std::string_view text) {
+    const char* p = text.data();
+    const size_t n = text.size();
+    if (n >= 4) {
+      uint32_t head, tail;
+      std::memcpy(&head, p, 4);
+      std::memcpy(&tail, p + n - 4, 4);
+      return (uint64_t{head} << 32) | tail;
+    }
+    if (n == 0) return 0;
+    return uint64_t{static_cast<unsigned char>(p[0])} |
+           (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+           (uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);
+  }
   void PrepareNullTokens();
 
   std::filesystem::path path_;
@@ -136,6 +160,11 @@ class TableReader {
 
  private:
   uint64_t null_token_lengths_ = 0;  // bit i: some token has length i (< 64)
+  struct ShortToken {
+    uint64_t word;  // the token's bytes, zero-padded
+    size_t size;
+  };
+  std::vector<ShortToken> short_tokens_;  // the tokens of at most 8 bytes
 };
 
 }  // namespace cairn::data

@@ -39,6 +39,27 @@ bool ParseBool(std::string_view t, bool* value) {
   return false;
 }
 
+namespace {
+
+// The value of the eight ASCII digits at p (p[0] the most significant), or
+// false when one of the bytes is not a digit: one load and three multiplies
+// (SWAR) instead of eight dependent steps.
+inline bool EightDigits(const char* p, uint64_t* out) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  const uint64_t digits = w - 0x3030303030303030ULL;
+  // A byte below '0' sets its top bit in `digits`, one above '9' in w + 0x46...
+  if (((digits | (w + 0x4646464646464646ULL)) & 0x8080808080808080ULL) != 0) return false;
+  uint64_t v = digits * 10 + (digits >> 8);  // pairs of digits
+  v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+      32;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
 bool ParseInt(std::string_view t, int64_t* value) {
   const bool plus = !t.empty() && t[0] == '+';  // from_chars takes '-' only
   if (plus) t.remove_prefix(1);
@@ -48,7 +69,11 @@ bool ParseInt(std::string_view t, int64_t* value) {
   const size_t first = minus ? 1 : 0;
   if (t.size() - first >= 1 && t.size() - first <= 18) {
     int64_t v = 0;
-    for (size_t i = first; i < t.size(); ++i) {
+    size_t i = first;
+    for (uint64_t eight; i + 8 <= t.size() && EightDigits(t.data() + i, &eight); i += 8) {
+      v = v * 100000000 + static_cast<int64_t>(eight);
+    }
+    for (; i < t.size(); ++i) {
       unsigned digit = static_cast<unsigned>(t[i] - '0');
       if (digit > 9) return false;
       v = v * 10 + static_cast<int64_t>(digit);
@@ -77,6 +102,9 @@ bool FastDecimal(std::string_view t, double* value) {
   if (negative) ++p;
   uint64_t mantissa = 0;
   int digits = 0;
+  // Integer parts are short in practice (the eight-digit step would mostly
+  // fail on the '.'): digit by digit. Long fractions take eight at a time.
+  // (Past 19 digits the mantissa may wrap: such input is rejected below anyway.)
   while (p < end && static_cast<unsigned>(*p - '0') <= 9) {
     mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
     ++p, ++digits;
@@ -85,6 +113,9 @@ bool FastDecimal(std::string_view t, double* value) {
   if (p < end && *p == '.') {
     ++p;
     const char* fraction = p;
+    for (uint64_t eight; end - p >= 8 && EightDigits(p, &eight); p += 8, digits += 8) {
+      mantissa = mantissa * 100000000 + eight;
+    }
     while (p < end && static_cast<unsigned>(*p - '0') <= 9) {
       mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
       ++p, ++digits;
@@ -133,13 +164,18 @@ namespace {
 // ASCII (hence valid UTF-8) cells skip the validator; short cells in one or two loads.
 inline bool IsValidUtf8Fast(std::string_view t) {
   if (t.empty()) return true;
-  if (t.size() <= 16) {
+  if (t.size() <= 16) {  // fixed-size (overlapping) loads: a variable-length copy costs a call
     uint64_t a = 0, b = 0;
     if (t.size() >= 8) {
       std::memcpy(&a, t.data(), 8);
       std::memcpy(&b, t.data() + t.size() - 8, 8);
+    } else if (t.size() >= 4) {
+      uint32_t head, tail;
+      std::memcpy(&head, t.data(), 4);
+      std::memcpy(&tail, t.data() + t.size() - 4, 4);
+      a = head | tail;
     } else {
-      std::memcpy(&a, t.data(), t.size());
+      for (char c : t) a |= static_cast<unsigned char>(c);
     }
     if (((a | b) & 0x8080808080808080ULL) == 0) return true;
   }
