@@ -17,6 +17,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Venvs are used from other working directories (a step runs in its own
+// folder, with the venv's bin on PATH), so their paths must not be relative.
+fs::path AbsoluteOrSame(const fs::path& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(p, ec);
+  return ec ? p : abs;
+}
+
 constexpr char kReadyMarker[] = ".cairn-ready";
 
 std::string ShortHash(const std::string& hash) { return hash.substr(0, 12); }
@@ -62,7 +70,7 @@ class FileLock {
 }  // namespace
 
 EnvironmentBuilder::EnvironmentBuilder(fs::path cache_root, std::string python)
-    : cache_root_(std::move(cache_root)), python_(std::move(python)) {}
+    : cache_root_(AbsoluteOrSame(cache_root)), python_(std::move(python)) {}
 
 Result<MaterializedEnvironment> EnvironmentBuilder::Materialize(const EnvironmentSpec& spec) {
   CAIRN_RETURN_IF_ERROR(ValidateEnvironment(spec));

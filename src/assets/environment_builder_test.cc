@@ -83,6 +83,21 @@ TEST_F(EnvironmentBuilderTest, BuildsAnIsolatedVenvWithoutRequirements) {
   EXPECT_FALSE(fs::exists(env->root / "bin" / "pip"));
 }
 
+// A server started with a relative --workspace hands the builder a relative
+// cache folder; steps use the venv from their own working directory, so its
+// paths must come back absolute.
+TEST_F(EnvironmentBuilderTest, RelativeCacheFolderGivesAbsoluteVenvPaths) {
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir_);
+  EnvironmentBuilder relative(fs::path("relative-envs"), kPython);
+  auto env = relative.Materialize(Spec("relative"));
+  fs::current_path(cwd);
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_TRUE(env->root.is_absolute()) << env->root;
+  EXPECT_EQ(env->root, dir_ / "relative-envs" / env->hash);
+  EXPECT_TRUE(env->python.is_absolute()) << env->python;
+}
+
 TEST_F(EnvironmentBuilderTest, SatisfiedRequirementInstallsOnceAndIsReusedAcrossNames) {
   EnvironmentSpec spec = Spec("numeric");
   spec.python_requirements = {"numpy"};
