@@ -850,15 +850,22 @@ Result<DeploymentInfo> EndpointService::UpdateDeployment(
   }
   Remember(*stored);
   CAIRN_RETURN_IF_ERROR(Apply(endpoint));
-  // The generation the old record's files belong to may still serve until the
-  // data plane swaps (after a failed update that is an older one than
-  // generation - 1); others are no longer referenced.
+  // Files are removed only for generations that can no longer serve: not the
+  // new one, not the one the old record's files belong to, and not any the
+  // data plane has not yet reported superseded (two quick updates: generation
+  // 1 keeps serving while 2 is still loading when 3 arrives; a worker of
+  // generation 1 restarted meanwhile needs its code folder).
   const int64_t previous = FilesGeneration(old);
+  std::set<int64_t> may_serve = {generation, previous};
+  {
+    std::lock_guard lk(known_mu_);
+    for (const auto& [g, _] : known_[endpoint + "/" + name]) may_serve.insert(g);
+  }
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     const std::string n = entry.path().filename().string();
     if (n.empty() || !std::all_of(n.begin(), n.end(), ::isdigit) || n.size() > 18) continue;
     const int64_t g = std::stoll(n);
-    if (g != generation && g != previous && g < generation) fs::remove_all(entry.path(), ec);
+    if (g < generation && !may_serve.count(g)) fs::remove_all(entry.path(), ec);
   }
   return GetDeployment(endpoint, name);
 }

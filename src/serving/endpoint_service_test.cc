@@ -483,6 +483,38 @@ TEST_F(EndpointServiceTest, StoreRefusesAStaleGenerationAndRefusedMutationsChang
   EXPECT_TRUE(serving_store_->TrafficHistory("churn-ep", 0)->empty());
 }
 
+// Two updates before the first finished loading: the generation still
+// serving keeps its files (a scoring-script worker restarted meanwhile runs
+// from them) until the data plane reports a newer one serving.
+TEST_F(EndpointServiceTest, QuickSuccessiveUpdatesKeepTheServingGenerationsFiles) {
+  MakeEndpoint();
+  Deploy("blue", "churn:1");
+  plane_.Report("blue", 1, true, 1);
+  auto d = service_->GetDeployment("churn-ep", "blue");
+  ASSERT_TRUE(d.ok());
+  const fs::path gen1 = fs::path(d->record.model_dir).parent_path();
+  auto update = [&](const std::string& model) {
+    return service_->UpdateDeployment(
+        "churn-ep", "blue",
+        [&](DeploymentSpec& s) {
+          s.model = model;
+          return Status::Ok();
+        },
+        "bob");
+  };
+  ASSERT_TRUE(update("churn:2").ok());  // generation 2: still loading
+  const fs::path gen2 =
+      fs::path(service_->GetDeployment("churn-ep", "blue")->record.model_dir).parent_path();
+  ASSERT_TRUE(update("churn:1").ok());  // generation 3 arrives: 1 still serves
+  EXPECT_TRUE(fs::exists(gen1)) << gen1;
+  EXPECT_TRUE(fs::exists(gen2)) << gen2;
+  // Generation 3 loads and serves: 1 and 2 go at the next update.
+  plane_.Report("blue", 3, true, 3);
+  ASSERT_TRUE(update("churn:2").ok());
+  EXPECT_FALSE(fs::exists(gen1)) << gen1;
+  EXPECT_FALSE(fs::exists(gen2)) << gen2;
+}
+
 TEST_F(EndpointServiceTest, FailedUpdateRecordsTheFailureAndRestoresWhatServes) {
   MakeEndpoint();
   Deploy("blue", "churn:1");
