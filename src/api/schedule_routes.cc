@@ -3,6 +3,7 @@
 
 #include "api/http_util.h"
 #include "api/job_routes.h"
+#include "core/clock.h"
 #include "pipeline/job_service.h"
 #include "pipeline/plan_json.h"
 #include "pipeline/published_pipelines.h"
@@ -16,6 +17,21 @@ using api::Args;
 using api::Json;
 
 Json OptTime(const std::optional<int64_t>& t) { return t ? Json(*t) : Json(nullptr); }
+
+// An outbox row as a CloudEvents 1.0 event in the structured JSON format
+// (specversion, id, source, type, subject, time as RFC 3339, data). `id` is
+// the outbox id, unique and increasing per workspace, so consumers page by it.
+Json CloudEventJson(const OutboxEvent& e) {
+  Json data = Json::parse(e.data, nullptr, false);
+  return {{"specversion", "1.0"},
+          {"id", std::to_string(e.event_id)},
+          {"source", "/cairn"},
+          {"type", e.type},
+          {"subject", e.subject},
+          {"time", Rfc3339Millis(e.time)},
+          {"datacontenttype", "application/json"},
+          {"data", data.is_discarded() ? Json(e.data) : data}};
+}
 
 Json ScheduleJson(const ScheduleRecord& s) {
   Json tags = Json::parse(s.tags, nullptr, false);
@@ -191,6 +207,18 @@ void RegisterScheduleRoutes(http::Server& server, pipeline::ScheduleRunner& runn
                   {"subject", e.subject},
                   {"time", e.time},
                   {"data", Json::parse(e.data, nullptr, false)}}}};
+  });
+  events.Add("GET", "list", [&runner](Args& a) -> Result<Json> {
+    std::string type = a.OptString("type").value_or("");
+    int64_t after_id = a.OptInt("after_id").value_or(0);
+    int64_t max_results = a.OptInt("max_results").value_or(100);
+    if (!a.ok()) return a.status();
+    CAIRN_ASSIGN_OR_RETURN(std::vector<OutboxEvent> list,
+                           runner.ListEvents(type, after_id, max_results));
+    Json out = Json::array();
+    for (const OutboxEvent& e : list) out.push_back(CloudEventJson(e));
+    const int64_t next = list.empty() ? after_id : list.back().event_id;
+    return Json{{"events", std::move(out)}, {"next_after_id", next}};
   });
   events.Install(server);
 

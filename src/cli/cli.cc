@@ -17,6 +17,7 @@
 #include "cli/cli_context.h"
 #include "cli/component_commands.h"
 #include "cli/endpoint_commands.h"
+#include "cli/event_commands.h"
 #include "cli/job_commands.h"
 #include "cli/model_commands.h"
 #include "core/version.h"
@@ -430,6 +431,7 @@ int RunCli(int argc, char** argv) {
   AddModelCommands(app, g);
   AddEndpointCommands(app, g);
   AddJobCommands(app, g);
+  AddEventCommands(app, g);
   AddComponentCommands(app, g);
 
   try {

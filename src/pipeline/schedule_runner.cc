@@ -164,6 +164,16 @@ Status ScheduleRunner::Delete(const std::string& name) {
   return store_.DeleteSchedule(name);
 }
 
+Result<std::vector<OutboxEvent>> ScheduleRunner::ListEvents(const std::string& type,
+                                                            int64_t after_id, int64_t max_results) {
+  if (max_results < 1 || max_results > 1000) {
+    return InvalidParameter("max_results must be between 1 and 1000, got " +
+                            std::to_string(max_results));
+  }
+  if (after_id < 0) return InvalidParameter("after_id must not be negative");
+  return store_.ReadEvents(type, after_id, max_results);
+}
+
 Result<OutboxEvent> ScheduleRunner::PublishEvent(const std::string& type,
                                                  const std::string& subject,
                                                  const std::string& data_json) {
@@ -176,7 +186,7 @@ Result<OutboxEvent> ScheduleRunner::PublishEvent(const std::string& type,
                             "' must be a PascalCase name of letters and digits (at most 100), "
                             "e.g. DatasetDriftDetected");
   }
-  for (const char* reserved : {"Model", "Job", "Endpoint", "Deployment"}) {
+  for (const char* reserved : {"Model", "Job", "Run", "Endpoint", "Deployment"}) {
     if (type.rfind(reserved, 0) == 0) {
       return InvalidParameter("event type '" + type + "' is reserved: Cairn emits " + reserved +
                               "* events itself");

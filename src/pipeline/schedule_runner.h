@@ -83,10 +83,15 @@ class ScheduleRunner {
   // Appends an event from an external system (monitoring, a data pipeline) to
   // the outbox, where event triggers see it; wakes the runner. `type` is a
   // PascalCase name (DatasetDriftDetected); the types Cairn itself emits
-  // (Model*, Job*, Endpoint*, Deployment*) are refused so they cannot be forged.
+  // (Model*, Job*, Run*, Endpoint*, Deployment*) are refused so they cannot be forged.
   // `data_json` must be a JSON object.
   Result<OutboxEvent> PublishEvent(const std::string& type, const std::string& subject,
                                    const std::string& data_json);
+  // Reads the outbox in order: events after `after_id` (of `type`, or of every
+  // type when empty), at most `max_results` (1..1000), so a consumer can page
+  // through it by the last id it saw.
+  Result<std::vector<OutboxEvent>> ListEvents(const std::string& type, int64_t after_id,
+                                              int64_t max_results);
 
   // Fires every due schedule once at the clock's now; returns when the
   // earliest time trigger is due next (nullopt: none is).

@@ -279,7 +279,35 @@ TEST_F(ScheduleRunnerTest, PublishEventValidatesTypeAndData) {
   EXPECT_FALSE(runner_->PublishEvent("lower", "", "{}").ok());
   EXPECT_FALSE(runner_->PublishEvent("Bad-Name", "", "{}").ok());
   EXPECT_FALSE(runner_->PublishEvent("Fine", "", "[1]").ok());
+  EXPECT_FALSE(runner_->PublishEvent("RunCompleted", "", "{}").ok());  // the scheduler's own
   EXPECT_TRUE(runner_->PublishEvent("Fine", "", "{}").ok());
+}
+
+TEST_F(ScheduleRunnerTest, ListEventsPagesInOrderAndFiltersByType) {
+  auto a = runner_->PublishEvent("AlphaHappened", "a", R"({"n":1})");
+  auto b = runner_->PublishEvent("BetaHappened", "b", R"({"n":2})");
+  auto c = runner_->PublishEvent("AlphaHappened", "c", R"({"n":3})");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  auto all = runner_->ListEvents("", 0, 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].subject, "a");
+  EXPECT_EQ((*all)[2].subject, "c");
+  auto alpha = runner_->ListEvents("AlphaHappened", 0, 100);
+  ASSERT_TRUE(alpha.ok());
+  ASSERT_EQ(alpha->size(), 2u);
+  EXPECT_EQ((*alpha)[1].event_id, c->event_id);
+  // Paging by the last id seen.
+  auto page1 = runner_->ListEvents("", 0, 2);
+  ASSERT_TRUE(page1.ok());
+  ASSERT_EQ(page1->size(), 2u);
+  auto page2 = runner_->ListEvents("", page1->back().event_id, 2);
+  ASSERT_TRUE(page2.ok());
+  ASSERT_EQ(page2->size(), 1u);
+  EXPECT_EQ(page2->front().event_id, c->event_id);
+  EXPECT_EQ(runner_->ListEvents("", 0, 0).status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(runner_->ListEvents("", 0, 1001).status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(runner_->ListEvents("", -1, 10).status().code(), ErrorCode::kInvalidParameterValue);
 }
 
 TEST_F(ScheduleRunnerTest, DeleteAndDuplicateNames) {

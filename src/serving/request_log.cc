@@ -10,6 +10,7 @@
 #include <ctime>
 #include <map>
 
+#include "core/clock.h"
 #include "core/fs.h"
 #include "serving/serving_metrics.h"
 
@@ -20,17 +21,8 @@ using Json = nlohmann::json;
 
 std::string Iso8601(std::chrono::system_clock::time_point t, std::string* date) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  if (date) {
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    *date = buf;
-  }
+  std::string out = Rfc3339Millis(ms);
+  if (date) *date = out.substr(0, 10);  // YYYY-MM-DD
   return out;
 }
 

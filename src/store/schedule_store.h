@@ -66,7 +66,8 @@ class ScheduleStore {
   // The latest version of every name.
   virtual Result<std::vector<PublishedPipeline>> ListPublishedPipelines() = 0;
 
-  // Outbox events of `type` with event_id > `after_id`, oldest first.
+  // Outbox events of `type` (every type when empty) with event_id > `after_id`,
+  // oldest first.
   virtual Result<std::vector<OutboxEvent>> ReadEvents(const std::string& type, int64_t after_id,
                                                       int64_t limit) = 0;
   // The highest event id so far (0 when none).

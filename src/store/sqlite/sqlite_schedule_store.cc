@@ -162,8 +162,8 @@ Result<std::vector<OutboxEvent>> SqliteScheduleStore::ReadEvents(const std::stri
   std::vector<OutboxEvent> out;
   CAIRN_RETURN_IF_ERROR(db_.Read([&](Db& db) {
     auto s = db.Prepare(
-        "SELECT event_id, type, subject, time, data FROM outbox WHERE type = ?1 AND event_id > ?2 "
-        "ORDER BY event_id LIMIT ?3");
+        "SELECT event_id, type, subject, time, data FROM outbox "
+        "WHERE (?1 = '' OR type = ?1) AND event_id > ?2 ORDER BY event_id LIMIT ?3");
     s.BindAll(type, after_id, limit);
     while (s.Step()) {
       OutboxEvent e;
