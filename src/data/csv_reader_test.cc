@@ -302,19 +302,7 @@ Result<Table> ReadByRanges(const std::filesystem::path& path, const ReaderOption
   for (CsvRange& range : parsed) {
     CAIRN_ASSIGN_OR_RETURN(bool again, ranges->Commit(&range));
     *reparsed += again ? 1 : 0;
-    const RowChunk& chunk = range.chunk;
-    for (size_t r = 0; r < chunk.num_rows; ++r) {
-      std::vector<std::optional<std::string>> row;
-      for (size_t c = 0; c < chunk.num_columns; ++c) {
-        if (chunk.is_null(r, c)) {
-          row.push_back(std::nullopt);
-        } else {
-          row.push_back(std::string(chunk.cell(r, c)));
-        }
-      }
-      table.rows.push_back(std::move(row));
-      table.lines.push_back(chunk.lines[r]);
-    }
+    AppendChunk(range.chunk, table);
   }
   // The reader handed its rows over.
   RowChunk rest;

@@ -44,6 +44,22 @@ struct Table {
   size_t chunks = 0;
 };
 
+// Appends a chunk's rows (cells as strings, nulls as nullopt) and line numbers.
+inline void AppendChunk(const RowChunk& chunk, Table& table) {
+  for (size_t r = 0; r < chunk.num_rows; ++r) {
+    std::vector<std::optional<std::string>> row;
+    for (size_t c = 0; c < chunk.num_columns; ++c) {
+      if (chunk.is_null(r, c)) {
+        row.push_back(std::nullopt);
+      } else {
+        row.push_back(std::string(chunk.cell(r, c)));
+      }
+    }
+    table.rows.push_back(std::move(row));
+    table.lines.push_back(chunk.lines[r]);
+  }
+}
+
 inline Result<Table> ReadAll(const std::filesystem::path& path, const ReaderOptions& options = {}) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, TableReader::Open(path, options));
   Table table;
@@ -52,18 +68,7 @@ inline Result<Table> ReadAll(const std::filesystem::path& path, const ReaderOpti
     CAIRN_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
     if (!more) break;
     ++table.chunks;
-    for (size_t r = 0; r < chunk.num_rows; ++r) {
-      std::vector<std::optional<std::string>> row;
-      for (size_t c = 0; c < chunk.num_columns; ++c) {
-        if (chunk.is_null(r, c)) {
-          row.push_back(std::nullopt);
-        } else {
-          row.push_back(std::string(chunk.cell(r, c)));
-        }
-      }
-      table.rows.push_back(std::move(row));
-      table.lines.push_back(chunk.lines[r]);
-    }
+    AppendChunk(chunk, table);
   }
   table.columns = reader->columns();
   for (auto& row : table.rows) row.resize(table.columns.size());  // late JSON columns

@@ -137,6 +137,17 @@ class EndpointServiceTest : public ::testing::Test {
     ASSERT_TRUE(d.ok()) << d.status().ToString();
   }
 
+  // A new generation of `deployment` serving `model`.
+  Result<DeploymentInfo> UpdateModel(const std::string& deployment, const std::string& model) {
+    return service_->UpdateDeployment(
+        "churn-ep", deployment,
+        [&](DeploymentSpec& s) {
+          s.model = model;
+          return Status::Ok();
+        },
+        "bob");
+  }
+
   Result<EndpointInfo> SetTraffic(TrafficMap traffic, std::optional<TrafficMap> mirror = {}) {
     EndpointUpdate u;
     u.traffic = std::move(traffic);
@@ -493,15 +504,7 @@ TEST_F(EndpointServiceTest, QuickSuccessiveUpdatesKeepTheServingGenerationsFiles
   auto d = service_->GetDeployment("churn-ep", "blue");
   ASSERT_TRUE(d.ok());
   const fs::path gen1 = fs::path(d->record.model_dir).parent_path();
-  auto update = [&](const std::string& model) {
-    return service_->UpdateDeployment(
-        "churn-ep", "blue",
-        [&](DeploymentSpec& s) {
-          s.model = model;
-          return Status::Ok();
-        },
-        "bob");
-  };
+  auto update = [&](const std::string& model) { return UpdateModel("blue", model); };
   ASSERT_TRUE(update("churn:2").ok());  // generation 2: still loading
   const fs::path gen2 =
       fs::path(service_->GetDeployment("churn-ep", "blue")->record.model_dir).parent_path();
@@ -526,15 +529,7 @@ TEST_F(EndpointServiceTest, FailedUpdateRecordsTheFailureAndRestoresWhatServes) 
   EXPECT_EQ(d->record.serving_generation, 1);
   const std::string gen1_dir = d->record.model_dir;
 
-  auto update = [&](const std::string& model) {
-    return service_->UpdateDeployment(
-        "churn-ep", "blue",
-        [&](DeploymentSpec& s) {
-          s.model = model;
-          return Status::Ok();
-        },
-        "bob");
-  };
+  auto update = [&](const std::string& model) { return UpdateModel("blue", model); };
   ASSERT_TRUE(update("churn:2").ok());
   EXPECT_EQ(asset_store_->WalkLineage("model:churn:2", false, 1, 100)->size(), 1u);
   // Generation 2 fails to load; generation 1 keeps serving.
