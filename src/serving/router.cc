@@ -771,18 +771,34 @@ ScoreResponse Router::Score(const ScoreCall& call) {
   return res;
 }
 
-ScoreResponse Router::ModelMetadata(std::string_view endpoint, std::string_view deployment,
-                                    std::string_view authorization) {
-  auto state = impl_->state.Read();
-  auto entry = state->find(endpoint);
-  if (entry == state->end()) {
-    return ErrorResponse(Protocol::kV2, 404, ErrorCode::kResourceDoesNotExist,
-                         "model (endpoint) '" + std::string(endpoint) + "' does not exist");
+namespace {
+
+// The endpoint's routing table for a V2 metadata or readiness request, or
+// (null) the 404/401 answer in *error: the V2 model name is the endpoint.
+const RoutingTable* V2Table(const RoutingState& state, std::string_view endpoint,
+                            std::string_view authorization, ScoreResponse* error) {
+  auto entry = state.find(endpoint);
+  if (entry == state.end()) {
+    *error = ErrorResponse(Protocol::kV2, 404, ErrorCode::kResourceDoesNotExist,
+                           "model (endpoint) '" + std::string(endpoint) + "' does not exist");
+    return nullptr;
   }
   const RoutingTable* table = entry->second.table.get();
   if (Status st = CheckAuth(*table, authorization); !st.ok()) {
-    return ErrorResponse(Protocol::kV2, 401, st.code(), st.message());
+    *error = ErrorResponse(Protocol::kV2, 401, st.code(), st.message());
+    return nullptr;
   }
+  return table;
+}
+
+}  // namespace
+
+ScoreResponse Router::ModelMetadata(std::string_view endpoint, std::string_view deployment,
+                                    std::string_view authorization) {
+  auto state = impl_->state.Read();
+  ScoreResponse error;
+  const RoutingTable* table = V2Table(*state, endpoint, authorization, &error);
+  if (!table) return error;
   std::string name(deployment.empty() ? std::string_view(table->default_deployment) : deployment);
   auto it = table->ready.find(name);
   if (it == table->ready.end()) {
@@ -821,15 +837,9 @@ ScoreResponse Router::ModelMetadata(std::string_view endpoint, std::string_view 
 ScoreResponse Router::ModelReady(std::string_view endpoint, std::string_view deployment,
                                  std::string_view authorization) {
   auto state = impl_->state.Read();
-  auto entry = state->find(endpoint);
-  if (entry == state->end()) {
-    return ErrorResponse(Protocol::kV2, 404, ErrorCode::kResourceDoesNotExist,
-                         "model (endpoint) '" + std::string(endpoint) + "' does not exist");
-  }
-  const RoutingTable* table = entry->second.table.get();
-  if (Status st = CheckAuth(*table, authorization); !st.ok()) {
-    return ErrorResponse(Protocol::kV2, 401, st.code(), st.message());
-  }
+  ScoreResponse error;
+  const RoutingTable* table = V2Table(*state, endpoint, authorization, &error);
+  if (!table) return error;
   bool ready;
   if (deployment.empty()) {
     ready = !table->wheel.empty();

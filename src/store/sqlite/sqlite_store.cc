@@ -642,7 +642,7 @@ Status SqliteStore::SetExperimentTag(const std::string& experiment_id, const Tag
 
 // ---- runs -------------------------------------------------------------------------------------
 
-Run SqliteStore::InsertRun(Db& db, const NewRun& in, bool reload) {
+Run SqliteStore::InsertRun(Db& db, const NewRun& in) {
   Run run;
   Experiment e = MustLoadExperiment(db, in.experiment_id);
   if (e.lifecycle_stage != kActive) {
@@ -690,8 +690,8 @@ Run SqliteStore::InsertRun(Db& db, const NewRun& in, bool reload) {
                info.artifact_uri)
       .Exec();
   for (const auto& t : tags) UpsertRunTag(db, info.run_id, t);
-  if (reload) return LoadRun(db, info);
-  // A new run holds exactly its tags (the last value of a repeated key, by key).
+  // A new run holds exactly its tags (the last value of a repeated key, ordered
+  // by key as LoadRun reads them back): no need to read the rows just written.
   std::map<std::string, std::string> by_key;
   for (const Tag& t : tags) by_key[t.key] = t.value;
   run.info = std::move(info);
@@ -701,7 +701,7 @@ Run SqliteStore::InsertRun(Db& db, const NewRun& in, bool reload) {
 
 Result<Run> SqliteStore::CreateRun(const NewRun& in) {
   Run run;
-  CAIRN_RETURN_IF_ERROR(Write([&](Db& db) { run = InsertRun(db, in, /*reload=*/true); }));
+  CAIRN_RETURN_IF_ERROR(Write([&](Db& db) { run = InsertRun(db, in); }));
   return run;
 }
 
@@ -710,7 +710,7 @@ Result<std::vector<Run>> SqliteStore::CreateRuns(const std::vector<NewRun>& runs
   CAIRN_RETURN_IF_ERROR(Write([&](Db& db) {
     out.clear();
     out.reserve(runs.size());
-    for (const NewRun& in : runs) out.push_back(InsertRun(db, in, /*reload=*/false));
+    for (const NewRun& in : runs) out.push_back(InsertRun(db, in));
   }));
   return out;
 }

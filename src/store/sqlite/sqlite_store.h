@@ -83,9 +83,9 @@ class SqliteStore final : public MetadataStore {
   void SetInsertListener(std::vector<std::string> tables, InsertListener listener);
 
  private:
-  // Inside a write transaction. `reload`: read the run back (else built from
-  // what was inserted, which for a new run is the same).
-  Run InsertRun(Db& db, const NewRun& run, bool reload);
+  // Inside a write transaction: inserts a run and its tags and returns it as
+  // GetRun would.
+  Run InsertRun(Db& db, const NewRun& run);
   struct WriteOp;
   SqliteStore(std::string path, StoreOptions options, const Clock& clock);
   Status Init();
