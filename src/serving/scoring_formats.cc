@@ -576,33 +576,45 @@ class FastV2Reader {
   explicit FastV2Reader(std::string_view body) : p_(body.data()), end_(body.data() + body.size()) {}
 
   bool Read(std::vector<V2Input<FastValue>>& inputs, std::string& id) {
-    if (!Expect('{')) return false;
     bool seen_id = false, seen_inputs = false;
-    if (Peek() == '}') return false;  // no inputs: the general path says so
-    for (;;) {
-      std::string_view key;
-      if (!String(key) || !Expect(':')) return false;
+    // An empty object has no inputs: the general path says so.
+    bool ok = Members([&](std::string_view key) {
       if (key == "id") {
         std::string_view v;
         if (seen_id || !String(v)) return false;
         seen_id = true;
         id.assign(v);
-      } else if (key == "inputs") {
+        return true;
+      }
+      if (key == "inputs") {
         if (seen_inputs || !Inputs(inputs)) return false;
         seen_inputs = true;
-      } else if (!Skip(0)) {
-        return false;
+        return true;
       }
-      char c = Next();
-      if (c == '}') break;
-      if (c != ',') return false;
-    }
+      return Skip(0);
+    });
+    if (!ok) return false;
     Ws();
     return p_ == end_ && seen_inputs;
   }
 
  private:
   static constexpr int kMaxDepth = 64;
+
+  // A non-empty object: `member(key)` reads each member's value (false refuses
+  // the body). Empty objects are refused: neither shape this reader takes has one.
+  template <class F>
+  bool Members(F&& member) {
+    if (!Expect('{')) return false;
+    if (Peek() == '}') return false;
+    for (;;) {
+      std::string_view key;
+      if (!String(key) || !Expect(':') || !member(key)) return false;
+      char c = Next();
+      if (c == '}') return true;
+      if (c != ',') return false;
+    }
+  }
 
   void Ws() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
@@ -770,12 +782,8 @@ class FastV2Reader {
   }
 
   bool Input(V2Input<FastValue>& in) {
-    if (!Expect('{')) return false;
     bool name = false, datatype = false, shape = false, data = false;
-    if (Peek() == '}') return false;
-    for (;;) {
-      std::string_view key;
-      if (!String(key) || !Expect(':')) return false;
+    bool ok = Members([&](std::string_view key) {  // each member at most once
       std::string_view v;
       if (key == "name") {
         if (name || !String(v)) return false;
@@ -791,14 +799,12 @@ class FastV2Reader {
       } else if (key == "data") {
         if (data || !Leaves(0, in.values)) return false;
         data = true;
-      } else if (!Skip(0)) {
-        return false;
+      } else {
+        return Skip(0);
       }
-      char c = Next();
-      if (c == '}') break;
-      if (c != ',') return false;
-    }
-    if (!name || !datatype || !shape || !data) return false;
+      return true;
+    });
+    if (!ok || !name || !datatype || !shape || !data) return false;
     int64_t count = 1;
     for (int64_t d : in.shape) count *= d;
     return static_cast<int64_t>(in.values.size()) == count;
