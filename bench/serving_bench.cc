@@ -246,8 +246,9 @@ Load Run(int port, int clients, double seconds, const std::vector<std::string>& 
   return l;
 }
 
-std::vector<std::string> V2Requests(const std::string& endpoint) {
-  std::vector<float> rows = serving::SyntheticRows(256, kFeatures, 42);
+// 256 synthetic rows, each as comma-separated numbers ("0.123,4.560,...").
+std::vector<std::string> RowTexts(unsigned seed) {
+  std::vector<float> rows = serving::SyntheticRows(256, kFeatures, seed);
   std::vector<std::string> out;
   for (int r = 0; r < 256; ++r) {
     std::string data;
@@ -257,6 +258,14 @@ std::vector<std::string> V2Requests(const std::string& endpoint) {
                     rows[static_cast<size_t>(r * kFeatures + c)]);
       data += num;
     }
+    out.push_back(std::move(data));
+  }
+  return out;
+}
+
+std::vector<std::string> V2Requests(const std::string& endpoint) {
+  std::vector<std::string> out;
+  for (const std::string& data : RowTexts(42)) {
     out.push_back(Post(
         "/v2/models/" + endpoint + "/infer",
         R"({"inputs":[{"name":"x","shape":[1,10],"datatype":"FP32","data":[)" + data + "]}]}"));
@@ -265,16 +274,8 @@ std::vector<std::string> V2Requests(const std::string& endpoint) {
 }
 
 std::vector<std::string> AzureRequests(const std::string& endpoint) {
-  std::vector<float> rows = serving::SyntheticRows(256, kFeatures, 43);
   std::vector<std::string> out;
-  for (int r = 0; r < 256; ++r) {
-    std::string data;
-    for (int c = 0; c < kFeatures; ++c) {
-      char num[32];
-      std::snprintf(num, sizeof num, "%s%.3f", c ? "," : "",
-                    rows[static_cast<size_t>(r * kFeatures + c)]);
-      data += num;
-    }
+  for (const std::string& data : RowTexts(43)) {
     out.push_back(Post("/endpoints/" + endpoint + "/score", "{\"data\":[[" + data + "]]}"));
   }
   return out;
