@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_job_store.h"
 
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_outbox.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_tx.h"
 
@@ -91,14 +92,7 @@ void ApplyMirrorsAndEvents(Db& db, const JobTransition& t) {
         .BindAll(e.src, e.dst, e.relation, e.creation_time)
         .Exec();
   }
-  for (const OutboxEvent& e : t.events) {
-    // The writer is serialized, so MAX + 1 cannot race (as the registry's outbox writes).
-    db.Prepare(
-          "INSERT INTO outbox (event_id, type, subject, time, data, delivered_time) "
-          "SELECT COALESCE(MAX(event_id), 0) + 1, ?1, ?2, ?3, ?4, NULL FROM outbox")
-        .BindAll(e.type, e.subject, e.time, e.data)
-        .Exec();
-  }
+  for (const OutboxEvent& e : t.events) AppendOutboxEvent(db, e);
 }
 
 }  // namespace

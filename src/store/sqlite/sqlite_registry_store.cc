@@ -12,6 +12,7 @@
 #include "store/registry_events.h"
 #include "store/registry_search.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_outbox.h"
 #include "store/sqlite/sqlite_tx.h"
 
 namespace cairn::sqlite {
@@ -146,16 +147,6 @@ std::vector<Tag> ModelTags(Db& db, int64_t model_id) {
   return LoadTagList(s);
 }
 
-// Appends an event to the outbox inside the caller's transaction. The writer is
-// serialized, so MAX + 1 cannot race with another writer.
-void Emit(Db& db, const OutboxEvent& e) {
-  db.Prepare(
-        "INSERT INTO outbox (event_id, type, subject, time, data, delivered_time) "
-        "SELECT COALESCE(MAX(event_id), 0) + 1, ?1, ?2, ?3, ?4, NULL FROM outbox")
-      .BindAll(e.type, e.subject, e.time, e.data)
-      .Exec();
-}
-
 void TouchModel(Db& db, int64_t model_id, int64_t now) {
   db.Prepare("UPDATE registered_models SET last_updated_time = ?2 WHERE model_id = ?1")
       .BindAll(model_id, now)
@@ -282,11 +273,11 @@ Status SqliteRegistryStore::DeleteRegisteredModel(const std::string& name) {
     }
     RefuseIfDeployed(db, name, versions, /*whole_model=*/true);
     for (int64_t v : versions)
-      Emit(db, MakeModelEvent("ModelDeleted", *LoadVersion(db, id, name, v), {}, now));
+      AppendOutboxEvent(db, MakeModelEvent("ModelDeleted", *LoadVersion(db, id, name, v), {}, now));
     ModelVersion whole;
     whole.name = name;
     whole.tags = ModelTags(db, id);
-    Emit(db, MakeModelEvent("ModelDeleted", whole, {}, now));
+    AppendOutboxEvent(db, MakeModelEvent("ModelDeleted", whole, {}, now));
     for (const char* sql : {"DELETE FROM registered_model_aliases WHERE model_id = ?1",
                             "DELETE FROM model_version_tags WHERE model_id = ?1",
                             "DELETE FROM model_versions WHERE model_id = ?1",
@@ -375,7 +366,7 @@ Status SqliteRegistryStore::SetAlias(const std::string& name, const std::string&
     if (previous) extra.emplace_back("PreviousVersion", std::to_string(*previous));
     extra.emplace_back("user", user);
     extra.emplace_back("reason", reason);
-    Emit(db, MakeModelEvent("ModelAliasChanged", *target, extra, now));
+    AppendOutboxEvent(db, MakeModelEvent("ModelAliasChanged", *target, extra, now));
     TouchModel(db, id, now);
   });
 }
@@ -395,8 +386,8 @@ Status SqliteRegistryStore::DeleteAlias(const std::string& name, const std::stri
         .BindAll(id, alias)
         .Exec();
     int64_t now = store_.clock().NowMillis();
-    Emit(db, MakeModelEvent("ModelAliasChanged", *LoadVersion(db, id, name, *version),
-                            {{"Alias", alias}, {"AliasAction", "Deleted"}}, now));
+    AppendOutboxEvent(db, MakeModelEvent("ModelAliasChanged", *LoadVersion(db, id, name, *version),
+                                         {{"Alias", alias}, {"AliasAction", "Deleted"}}, now));
     TouchModel(db, id, now);
   });
 }
@@ -494,7 +485,7 @@ Result<ModelVersion> SqliteRegistryStore::CreateModelVersion(const NewModelVersi
           .Exec();
     }
     out = LoadVersion(db, id, nv.name, version);
-    Emit(db, MakeModelEvent("ModelRegistered", *out, {}, now));
+    AppendOutboxEvent(db, MakeModelEvent("ModelRegistered", *out, {}, now));
     // Last, so that the event above is rolled back with everything else if this fails.
     db.Prepare(
           "UPDATE registered_models SET next_version = ?2, last_updated_time = ?3 WHERE "
@@ -552,7 +543,7 @@ Status SqliteRegistryStore::DeleteModelVersion(const std::string& name, int64_t 
         .BindAll(id, version)
         .Exec();
     int64_t now = store_.clock().NowMillis();
-    Emit(db, MakeModelEvent("ModelDeleted", v, {}, now));
+    AppendOutboxEvent(db, MakeModelEvent("ModelDeleted", v, {}, now));
     TouchModel(db, id, now);
   });
 }
@@ -610,14 +601,16 @@ Result<ModelVersion> SqliteRegistryStore::TransitionModelVersionStage(const std:
       }
       for (int64_t v : others) {
         set_stage(v, kStageArchived);
-        Emit(db, MakeModelEvent("ModelStageChanged", *LoadVersion(db, id, name, v),
-                                {{"Stage", kStageArchived}, {"PreviousStage", stage}}, now));
+        AppendOutboxEvent(
+            db, MakeModelEvent("ModelStageChanged", *LoadVersion(db, id, name, v),
+                               {{"Stage", kStageArchived}, {"PreviousStage", stage}}, now));
       }
     }
     set_stage(version, stage);
     out = LoadVersion(db, id, name, version);
-    Emit(db, MakeModelEvent("ModelStageChanged", *out,
-                            {{"Stage", stage}, {"PreviousStage", target.current_stage}}, now));
+    AppendOutboxEvent(
+        db, MakeModelEvent("ModelStageChanged", *out,
+                           {{"Stage", stage}, {"PreviousStage", target.current_stage}}, now));
     TouchModel(db, id, now);
   }));
   return std::move(*out);
@@ -652,19 +645,10 @@ Status SqliteRegistryStore::DeleteModelVersionTag(const std::string& name, int64
 Result<std::vector<OutboxEvent>> SqliteRegistryStore::UndeliveredEvents(int64_t limit) {
   std::vector<OutboxEvent> out;
   CAIRN_RETURN_IF_ERROR(store_.Read([&](Db& db) {
-    auto s = db.Prepare(
-        "SELECT event_id, type, subject, time, data FROM outbox WHERE delivered_time IS NULL "
-        "ORDER BY event_id LIMIT ?1");
+    auto s = db.Prepare(std::string("SELECT ") + kOutboxColumns +
+                        " FROM outbox WHERE delivered_time IS NULL ORDER BY event_id LIMIT ?1");
     s.BindAll(limit);
-    while (s.Step()) {
-      OutboxEvent e;
-      e.event_id = s.Int(0);
-      e.type = s.Text(1);
-      e.subject = s.Text(2);
-      e.time = s.Int(3);
-      e.data = s.Text(4);
-      out.push_back(std::move(e));
-    }
+    while (s.Step()) out.push_back(ReadOutboxEvent(s));
   }));
   return out;
 }

@@ -3,6 +3,7 @@
 #include "store/sqlite/sqlite_schedule_store.h"
 
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_outbox.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_tx.h"
 
@@ -161,19 +162,11 @@ Result<std::vector<OutboxEvent>> SqliteScheduleStore::ReadEvents(const std::stri
                                                                  int64_t after_id, int64_t limit) {
   std::vector<OutboxEvent> out;
   CAIRN_RETURN_IF_ERROR(db_.Read([&](Db& db) {
-    auto s = db.Prepare(
-        "SELECT event_id, type, subject, time, data FROM outbox "
-        "WHERE (?1 = '' OR type = ?1) AND event_id > ?2 ORDER BY event_id LIMIT ?3");
+    auto s = db.Prepare(std::string("SELECT ") + kOutboxColumns +
+                        " FROM outbox WHERE (?1 = '' OR type = ?1) AND event_id > ?2 "
+                        "ORDER BY event_id LIMIT ?3");
     s.BindAll(type, after_id, limit);
-    while (s.Step()) {
-      OutboxEvent e;
-      e.event_id = s.Int(0);
-      e.type = s.Text(1);
-      e.subject = s.Text(2);
-      e.time = s.Int(3);
-      e.data = s.Text(4);
-      out.push_back(std::move(e));
-    }
+    while (s.Step()) out.push_back(ReadOutboxEvent(s));
   }));
   return out;
 }
@@ -189,17 +182,7 @@ Result<int64_t> SqliteScheduleStore::LastEventId() {
 
 Result<OutboxEvent> SqliteScheduleStore::AppendEvent(const OutboxEvent& e) {
   OutboxEvent out = e;
-  CAIRN_RETURN_IF_ERROR(db_.Write([&](Db& db) {
-    // The writer is serialized, so MAX + 1 cannot race (as the registry's outbox writes).
-    auto s = db.Prepare("SELECT COALESCE(MAX(event_id), 0) + 1 FROM outbox");
-    s.Step();
-    out.event_id = s.Int(0);
-    db.Prepare(
-          "INSERT INTO outbox (event_id, type, subject, time, data, delivered_time) VALUES (?1, "
-          "?2, ?3, ?4, ?5, NULL)")
-        .BindAll(out.event_id, out.type, out.subject, out.time, out.data)
-        .Exec();
-  }));
+  CAIRN_RETURN_IF_ERROR(db_.Write([&](Db& db) { out.event_id = AppendOutboxEvent(db, out); }));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_outbox.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_tx.h"
 
@@ -135,16 +136,6 @@ std::optional<TrafficChange> LastChange(Db& db, const std::string& endpoint) {
 
 EndpointContext LoadContext(Db& db, const std::string& endpoint) {
   return {LoadDeployments(db, endpoint), LastChange(db, endpoint)};
-}
-
-// The same outbox as the registry's (migration 3): MAX + 1 cannot race, the
-// writer is serialized.
-void EmitEvent(Db& db, const OutboxEvent& e) {
-  db.Prepare(
-        "INSERT INTO outbox (event_id, type, subject, time, data, delivered_time) "
-        "SELECT COALESCE(MAX(event_id), 0) + 1, ?1, ?2, ?3, ?4, NULL FROM outbox")
-      .BindAll(e.type, e.subject, e.time, e.data)
-      .Exec();
 }
 
 // A deployment's incoming edges say which model version it serves now, so
@@ -288,7 +279,7 @@ Result<DeploymentRecord> SqliteServingStore::CreateDeployment(const DeploymentRe
     ReplaceLineage(db, d.endpoint, d.name, effects.lineage, d.creation_time);
     for (OutboxEvent e : effects.events) {
       if (e.time == 0) e.time = d.last_updated_time;
-      EmitEvent(db, e);
+      AppendOutboxEvent(db, e);
     }
     out = std::move(d);
   }));
@@ -323,7 +314,7 @@ Result<DeploymentRecord> SqliteServingStore::UpdateDeployment(const DeploymentRe
     ReplaceLineage(db, d.endpoint, d.name, effects.lineage, d.last_updated_time);
     for (OutboxEvent e : effects.events) {
       if (e.time == 0) e.time = d.last_updated_time;
-      EmitEvent(db, e);
+      AppendOutboxEvent(db, e);
     }
     out = std::move(d);
   }));

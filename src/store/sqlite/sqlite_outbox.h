@@ -1,0 +1,24 @@
+// The events outbox table (migration 3) as every sqlite store writes and reads
+// it: one append inside the caller's write transaction (so an event commits
+// with the change it describes) and one row reader. Not thread-safe on its
+// own: called inside SqliteStore transactions.
+#pragma once
+
+#include <cstdint>
+
+#include "store/registry_entities.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace cairn::sqlite {
+
+// The columns ReadOutboxEvent expects, in its order.
+inline constexpr const char* kOutboxColumns = "event_id, type, subject, time, data";
+
+// Appends `e` with the next event id and returns that id. The writer is
+// serialized, so MAX + 1 cannot race with another writer.
+int64_t AppendOutboxEvent(Db& db, const OutboxEvent& e);
+
+// A row selected as kOutboxColumns.
+OutboxEvent ReadOutboxEvent(const Stmt& s);
+
+}  // namespace cairn::sqlite
