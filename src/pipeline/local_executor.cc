@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/fs.h"
+#include "core/thread_name.h"
 
 namespace cairn::pipeline {
 namespace fs = std::filesystem;
@@ -101,7 +102,10 @@ std::optional<int64_t> ProcessStartTime(int64_t pid) {
 
 LocalExecutor::LocalExecutor() {
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  reaper_ = std::thread([this] { ReaperLoop(); });
+  reaper_ = std::thread([this] {
+    NameThisThread("cairn-reaper");
+    ReaperLoop();
+  });
 }
 
 LocalExecutor::~LocalExecutor() {

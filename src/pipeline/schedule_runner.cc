@@ -8,6 +8,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "core/thread_name.h"
 #include "pipeline/job_service.h"
 #include "pipeline/plan_json.h"
 #include "pipeline/schedule_json.h"
@@ -323,7 +324,10 @@ void ScheduleRunner::Wake() {
 Status ScheduleRunner::Start() {
   if (thread_.joinable()) return Status::Ok();
   stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("cairn-schedules");
+    Loop();
+  });
   return Status::Ok();
 }
 

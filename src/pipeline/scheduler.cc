@@ -19,6 +19,7 @@
 #include "assets/environment_builder.h"
 #include "core/fs.h"
 #include "core/sha256.h"
+#include "core/thread_name.h"
 #include "pipeline/plan_json.h"
 #include "pipeline/python_helper.h"
 #include "pipeline/step_runtime.h"
@@ -30,6 +31,8 @@ namespace cairn::pipeline {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using SteadyTime = std::chrono::steady_clock::time_point;
+// Compared with a known size, unlike the const char* constant.
+constexpr std::string_view kQueued = kJobQueued;
 
 namespace {
 
@@ -279,8 +282,14 @@ Status Scheduler::Start() {
     }
     Post(Event{Event::Kind::kJob, std::move(state), "recover", {}});
   }
-  committer_ = std::thread([this] { CommitLoop(); });
-  thread_ = std::thread([this] { Loop(); });
+  committer_ = std::thread([this] {
+    NameThisThread("cairn-commit");
+    CommitLoop();
+  });
+  thread_ = std::thread([this] {
+    NameThisThread("cairn-sched");
+    Loop();
+  });
   return Status::Ok();
 }
 
@@ -382,6 +391,11 @@ void Scheduler::Loop() {
 }
 
 void Scheduler::CommitLoop() {
+  // Group commit: a transaction at most every kCommitInterval while
+  // transitions keep coming (one per step exit otherwise: the commit, not the
+  // rows, was most of the committer's work), and at once after a quiet spell.
+  constexpr auto kCommitInterval = std::chrono::milliseconds(5);
+  auto last_commit = std::chrono::steady_clock::now() - kCommitInterval;
   for (;;) {
     std::vector<JobTransition> batch;
     uint64_t upto = 0;
@@ -389,6 +403,8 @@ void Scheduler::CommitLoop() {
       std::unique_lock lock(commit_mu_);
       commit_cv_.wait(
           lock, [&] { return commit_stop_ || !commit_queue_.empty() || !finishing_.empty(); });
+      commit_cv_.wait_until(lock, last_commit + kCommitInterval, [&] { return commit_stop_; });
+      last_commit = std::chrono::steady_clock::now();
       if (commit_stop_ && commit_queue_.empty() && finishing_.empty()) return;
       batch.swap(commit_queue_);
       upto = queued_seq_;
@@ -606,19 +622,28 @@ void Scheduler::CancelJob(JobState& job, JobTransition& tx) {
   }
 }
 
+int64_t Scheduler::ComputeLimit(const std::string& compute, SteadyTime now) {
+  // Read from the store at most once a second per compute: a pass runs per
+  // step exit, and a store read per pass was a visible part of a no-op step's
+  // cost. A compute that does not exist is not remembered, so creating it
+  // takes effect at once.
+  auto it = compute_limits_.find(compute);
+  if (it != compute_limits_.end() && now - it->second.second < std::chrono::seconds(1)) {
+    return it->second.first;
+  }
+  auto c = jobs_.GetCompute(compute);
+  if (!c.ok()) {
+    compute_limits_.erase(compute);
+    return 0;
+  }
+  compute_limits_[compute] = {c->max_concurrency, now};
+  return c->max_concurrency;
+}
+
 void Scheduler::Pump(JobState& job, JobTransition& tx) {
   if (IsTerminalJobStatus(job.rec.status)) return;
   const int64_t now = clock_.NowMillis();
   auto steady_now = std::chrono::steady_clock::now();
-  std::map<std::string, int64_t> limits;
-  auto limit_of = [&](const std::string& compute) -> int64_t {
-    auto it = limits.find(compute);
-    if (it != limits.end()) return it->second;
-    auto c = jobs_.GetCompute(compute);
-    int64_t limit = c.ok() ? c->max_concurrency : 0;
-    limits[compute] = limit;
-    return limit;
-  };
   auto set_status = [&](StepState& s, const std::string& status) {
     if (s.rec.status == status) return;
     Mirror(tx, s.rec.run_id, job.rec.experiment_id, s.rec.status, status, job.rec.name,
@@ -648,6 +673,10 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
       set_status(s, kJobCanceled);
       continue;
     }
+    // A compute found full stays full for the rest of this pass (starting only
+    // adds): its queued steps stay queued. Checked first: with many steps
+    // waiting for a slot, this is what most of a pass does.
+    if (full_compute && s.rec.status == kQueued && s.compute == *full_compute) continue;
     std::string blocked;
     bool waiting = false;
     for (size_t d : s.deps) {
@@ -668,10 +697,7 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
       set_status(s, kJobQueued);
       continue;
     }
-    // A compute found full stays full for the rest of this pass (starting only
-    // adds): its waiting steps need no lookups.
-    if (full_compute && s.compute == *full_compute && s.rec.status == kJobQueued) continue;
-    int64_t limit = limit_of(s.compute);
+    int64_t limit = ComputeLimit(s.compute, steady_now);
     if (limit <= 0) {
       s.rec.error = "compute '" + s.compute + "' does not exist; `cairn compute list` shows them";
       set_status(s, kJobFailed);
@@ -765,10 +791,12 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   // of a no-op step's cost.
   fs::path code_dir = p.code.empty() ? s.dir : s.dir / "code";
   std::error_code ec;
+  bool fresh_dir = false;  // nothing of an earlier attempt or server to clear
   if (!fs::exists(s.dir, ec)) {
     if (Status st = spares_.Take(s.dir); !st.ok()) return fail(st.message());
+    fresh_dir = true;
   }
-  if (!p.outputs.empty() || fs::exists(s.dir / "outputs", ec)) {
+  if (!fresh_dir && (!p.outputs.empty() || fs::exists(s.dir / "outputs", ec))) {
     fs::remove_all(s.dir / "outputs", ec);
   }
   CacheKeyParts key;

@@ -98,6 +98,8 @@ class Scheduler {
   // One pass over a job: starts ready steps, finishes the job when it can.
   void Pump(JobState& job, JobTransition& tx);
   void StartStep(JobState& job, StepState& step, JobTransition& tx);
+  // The compute's max_concurrency (0 when it does not exist), cached for a second.
+  int64_t ComputeLimit(const std::string& compute, std::chrono::steady_clock::time_point now);
   void OnExit(JobState& job, StepState& step, const StepExit& exit, JobTransition& tx);
   void FinishStep(JobState& job, StepState& step, const std::string& status,
                   const std::string& error, JobTransition& tx);
@@ -132,6 +134,8 @@ class Scheduler {
   // Owned by the loop thread alone.
   std::map<std::string, std::shared_ptr<JobState>> active_;
   std::map<std::string, int64_t> running_per_compute_;
+  // ComputeLimit's cache: max_concurrency and when it was read.
+  std::map<std::string, std::pair<int64_t, std::chrono::steady_clock::time_point>> compute_limits_;
   bool stopping_ = false;
   bool waiters_released_ = false;
   std::thread thread_;

@@ -16,6 +16,13 @@ namespace fs = std::filesystem;
 SpareFolders::SpareFolders(fs::path pool, std::string log_name, size_t max_spares)
     : pool_(std::move(pool)), log_name_(std::move(log_name)), max_spares_(max_spares) {}
 
+SpareFolders::~SpareFolders() {
+  for (const fs::path& spare : spares_) {
+    if (spare.parent_path() == pool_) continue;
+    (void)rename(spare.c_str(), (pool_ / std::to_string(next_++)).c_str());
+  }
+}
+
 Status SpareFolders::Open() {
   CAIRN_RETURN_IF_ERROR(EnsureDirectory(pool_));
   std::lock_guard lock(mu_);
@@ -26,7 +33,7 @@ Status SpareFolders::Open() {
     char* end = nullptr;
     uint64_t n = std::strtoull(name.c_str(), &end, 10);
     if (name.empty() || *end != '\0' || !entry.is_directory(ec)) continue;
-    spares_.push_back(name);
+    spares_.push_back(entry.path());
     next_ = std::max(next_, n + 1);
   }
   if (ec) return Status(ErrorCode::kIoError, "cannot list " + pool_.string() + ": " + ec.message());
@@ -37,9 +44,9 @@ Status SpareFolders::Take(const fs::path& target) {
   {
     std::lock_guard lock(mu_);
     while (!spares_.empty()) {
-      std::string name = std::move(spares_.back());
+      fs::path spare = std::move(spares_.back());
       spares_.pop_back();
-      if (rename((pool_ / name).c_str(), target.c_str()) == 0) return Status::Ok();
+      if (rename(spare.c_str(), target.c_str()) == 0) return Status::Ok();
       // Gone (someone cleaned the pool) or the target appeared: a new folder then.
       if (errno != ENOENT) break;
     }
@@ -70,9 +77,7 @@ bool SpareFolders::Recycle(const fs::path& folder) {
   if (!empty) return false;
   std::lock_guard lock(mu_);
   if (spares_.size() >= max_spares_) return false;
-  std::string name = std::to_string(next_++);
-  if (rename(folder.c_str(), (pool_ / name).c_str()) != 0) return false;
-  spares_.push_back(std::move(name));
+  spares_.push_back(folder);
   return true;
 }
 

@@ -4,9 +4,10 @@
 // process, while renaming one costs a few microseconds. A step that leaves
 // nothing behind (no output, no files, an empty log) gives its folder, with
 // its empty log file inside, to the pool; the next step takes it by one
-// rename instead of creating two inodes. The pool lives in one folder under
-// the jobs root (<jobs>/.spare, a name no job can have) and survives
-// restarts. Thread-safe.
+// rename instead of creating two inodes. A recycled folder stays where it is
+// until it is taken (one rename per step, not two); at shutdown the ones not
+// taken move into the pool folder under the jobs root (<jobs>/.spare, a name
+// no job can have), which survives restarts. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,8 @@ class SpareFolders {
  public:
   // `log_name`: the one (empty) file a recycled folder may hold.
   SpareFolders(std::filesystem::path pool, std::string log_name, size_t max_spares = 64);
+  // Moves the spares still in place into the pool, for the next server.
+  ~SpareFolders();
 
   // Creates the pool folder and adopts spares an earlier server left there.
   Status Open();
@@ -31,8 +34,9 @@ class SpareFolders {
   // renamed there (holding at most an empty `log_name`), or a new one.
   Status Take(const std::filesystem::path& target);
 
-  // Moves `folder` into the pool when it holds nothing but, at most, an empty
-  // regular file named `log_name`, and the pool is not full. True when it did.
+  // Adds `folder` (left where it is) to the pool when it holds nothing but, at
+  // most, an empty regular file named `log_name`, and the pool is not full.
+  // True when it did; the folder then moves when it is taken.
   bool Recycle(const std::filesystem::path& folder);
 
   size_t size();
@@ -42,8 +46,8 @@ class SpareFolders {
   std::string log_name_;
   size_t max_spares_;
   std::mutex mu_;
-  std::vector<std::string> spares_;  // names in pool_
-  uint64_t next_ = 0;                // the next spare's name
+  std::vector<std::filesystem::path> spares_;  // in pool_, or recycled in place
+  uint64_t next_ = 0;                          // the next spare's name
 };
 
 }  // namespace cairn::pipeline

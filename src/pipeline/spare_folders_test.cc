@@ -37,7 +37,7 @@ TEST_F(SpareFoldersTest, RecyclesOnlyFoldersHoldingAtMostAnEmptyLog) {
   EXPECT_FALSE(spares.Recycle(d));
   EXPECT_TRUE(spares.Recycle(e));  // nothing at all: recycled
   EXPECT_FALSE(spares.Recycle(root_ / "jobs" / "missing"));
-  EXPECT_FALSE(fs::exists(a));
+  EXPECT_TRUE(fs::exists(a));  // in place until taken
   EXPECT_TRUE(fs::exists(b / "std_log.txt"));
   EXPECT_TRUE(fs::exists(c / "scratch"));
   EXPECT_TRUE(fs::exists(d / "outputs"));
@@ -54,6 +54,7 @@ TEST_F(SpareFoldersTest, TakeRenamesASpareOrCreatesAFolder) {
   fs::path x = root_ / "jobs" / "x", y = root_ / "jobs" / "y";
   ASSERT_TRUE(spares.Take(x).ok());  // the spare, with its empty log
   EXPECT_TRUE(fs::is_directory(x));
+  EXPECT_FALSE(fs::exists(used));
   EXPECT_EQ(fs::file_size(x / "std_log.txt"), 0u);
   EXPECT_EQ(spares.size(), 0u);
   ASSERT_TRUE(spares.Take(y).ok());  // none left: a new folder
@@ -71,7 +72,10 @@ TEST_F(SpareFoldersTest, PoolIsBoundedAndSurvivesARestart) {
       fs::create_directory(f);
       EXPECT_EQ(spares.Recycle(f), i < 2) << i;
     }
-  }
+  }  // the two spares recycled in place move into the pool
+  EXPECT_FALSE(fs::exists(root_ / "jobs" / "s0"));
+  EXPECT_FALSE(fs::exists(root_ / "jobs" / "s1"));
+  EXPECT_TRUE(fs::exists(root_ / "jobs" / "s2"));
   std::ofstream(pool_ / "not-a-spare").flush();  // ignored
   SpareFolders again(pool_, "std_log.txt");
   ASSERT_TRUE(again.Open().ok());

@@ -51,8 +51,14 @@ class JobRecoveryTest(unittest.TestCase):
             time.sleep(0.025)
         self.assertTrue(os.path.exists(started), "the slow step never started\n" +
                         self.server.logs())
-        job = self.call("GET", "jobs/get", params={"name": name})["job"]
-        slow = job["steps"][0]
+        # The scheduler records "Running" asynchronously (group commit): wait
+        # for it, so the crash hits a step the store knows is running.
+        for _ in range(200):
+            job = self.call("GET", "jobs/get", params={"name": name})["job"]
+            slow = job["steps"][0]
+            if slow["status"] == "Running":
+                break
+            time.sleep(0.01)
         self.assertEqual(slow["status"], "Running", job)
         self.server.kill()  # kill -9 mid-step
         return name, slow["pid"]

@@ -63,8 +63,19 @@ void LoadSteps(Db& db, JobRecord& job) {
 }
 
 void UpsertStep(Db& db, const JobStepRecord& r) {
-  db.Prepare(std::string("INSERT OR REPLACE INTO job_steps (") + kStepColumns +
-             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
+  // An upsert updates the row in place (REPLACE deletes and reinserts it, and
+  // its index entry, on every transition of the step).
+  static const std::string sql =
+      std::string("INSERT INTO job_steps (") + kStepColumns +
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+      "ON CONFLICT (job_name, step_name) DO UPDATE SET position = excluded.position, "
+      "status = excluded.status, run_id = excluded.run_id, attempt = excluded.attempt, "
+      "pid = excluded.pid, process_start = excluded.process_start, "
+      "exit_code = excluded.exit_code, cache_key = excluded.cache_key, "
+      "reused_from = excluded.reused_from, outputs = excluded.outputs, "
+      "started = excluded.started, ended = excluded.ended, error = excluded.error, "
+      "notes = excluded.notes";
+  db.Prepare(sql)
       .BindAll(r.job_name, r.step_name, r.position, r.status, r.run_id, r.attempt, r.pid,
                r.process_start, r.exit_code, r.cache_key, r.reused_from, r.outputs, r.started,
                r.ended, r.error, r.notes)
@@ -92,7 +103,7 @@ void ApplyMirrorsAndEvents(Db& db, const JobTransition& t) {
         .BindAll(e.src, e.dst, e.relation, e.creation_time)
         .Exec();
   }
-  for (const OutboxEvent& e : t.events) AppendOutboxEvent(db, e);
+  AppendOutboxEvents(db, t.events);
 }
 
 }  // namespace

@@ -17,6 +17,24 @@ int64_t AppendOutboxEvent(Db& db, const OutboxEvent& e) {
   return id;
 }
 
+void AppendOutboxEvents(Db& db, const std::vector<OutboxEvent>& events) {
+  if (events.empty()) return;
+  if (events.size() == 1) {
+    AppendOutboxEvent(db, events[0]);
+    return;
+  }
+  auto last = db.Prepare("SELECT COALESCE(MAX(event_id), 0) FROM outbox");
+  last.Step();
+  int64_t id = last.Int(0);
+  for (const OutboxEvent& e : events) {
+    db.Prepare(
+          "INSERT INTO outbox (event_id, type, subject, time, data, delivered_time) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, NULL)")
+        .BindAll(++id, e.type, e.subject, e.time, e.data)
+        .Exec();
+  }
+}
+
 OutboxEvent ReadOutboxEvent(const Stmt& s) {
   OutboxEvent e;
   e.event_id = s.Int(0);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "store/registry_entities.h"
 #include "store/sqlite/sqlite_db.h"
@@ -17,6 +18,10 @@ inline constexpr const char* kOutboxColumns = "event_id, type, subject, time, da
 // Appends `e` with the next event id and returns that id. The writer is
 // serialized, so MAX + 1 cannot race with another writer.
 int64_t AppendOutboxEvent(Db& db, const OutboxEvent& e);
+
+// Appends `events` in order with consecutive ids: one id lookup and one
+// plain insert each (what a transition with several events pays per event).
+void AppendOutboxEvents(Db& db, const std::vector<OutboxEvent>& events);
 
 // A row selected as kOutboxColumns.
 OutboxEvent ReadOutboxEvent(const Stmt& s);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/ids.h"
+#include "core/thread_name.h"
 #include "store/asset_ref.h"
 #include "store/migrations.h"
 #include "store/paging.h"
@@ -227,7 +228,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const Clock& clock) {
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, options, clock));
   CAIRN_RETURN_IF_ERROR(store->Init());
-  store->checkpointer_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
+  store->checkpointer_ = std::thread([s = store.get()] {
+    NameThisThread("cairn-checkpt");
+    s->CheckpointLoop();
+  });
   return store;
 }
 
