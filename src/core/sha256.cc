@@ -9,8 +9,22 @@
 
 namespace cairn {
 
+namespace {
+
+// Fetched once: OpenSSL 3 looks the implementation up again on every
+// EVP_sha256() init, which cost more than hashing a short string.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched ? fetched : const_cast<EVP_MD*>(EVP_sha256());
+  }();
+  return md;
+}
+
+}  // namespace
+
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-  EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(ctx_.get(), Sha256Md(), nullptr);
 }
 
 void Sha256::Update(const void* data, size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }

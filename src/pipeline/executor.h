@@ -49,7 +49,10 @@ struct StepLaunch {
 // reused by the kernel; pid + start time cannot.
 struct ProcessHandle {
   int64_t pid = 0;
-  int64_t start_time = 0;  // /proc/<pid>/stat starttime (clock ticks since boot)
+  // Clock ticks since boot (the unit of /proc/<pid>/stat's starttime): for the
+  // local executor, the boot clock read just before the spawn, so the process's
+  // own start time lies within a short window after it (see local_executor.h).
+  int64_t start_time = 0;
 };
 
 struct StepExit {

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -100,6 +101,15 @@ std::optional<int64_t> ProcessStartTime(int64_t pid) {
   return std::nullopt;
 }
 
+int64_t BootTimeTicks() {
+  static const int64_t ticks_per_second = sysconf(_SC_CLK_TCK);
+  timespec now{};
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  // Truncated, as the kernel truncates a process's start time.
+  return static_cast<int64_t>(now.tv_sec) * ticks_per_second +
+         static_cast<int64_t>(now.tv_nsec) / (1'000'000'000 / ticks_per_second);
+}
+
 LocalExecutor::LocalExecutor() {
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   reaper_ = std::thread([this] {
@@ -177,6 +187,7 @@ Result<ProcessHandle> LocalExecutor::Launch(const std::string& key, const StepLa
 
   pid_t pid = 0;
   std::lock_guard lock(mu_);  // the reaper must not see the pid before it is registered
+  const int64_t spawned_after = BootTimeTicks();
   int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
@@ -192,7 +203,7 @@ Result<ProcessHandle> LocalExecutor::Launch(const std::string& key, const StepLa
     return Status(ErrorCode::kInternalError,
                   std::string("pidfd_open failed: ") + std::strerror(errno) + " (Linux >= 5.3)");
   }
-  ProcessHandle handle{pid, ProcessStartTime(pid).value_or(0)};
+  ProcessHandle handle{pid, spawned_after};
   procs_[key] = Proc{pid, pidfd, true, launch.exit_status, std::nullopt};
   Wake();
   return handle;
@@ -205,7 +216,8 @@ Status LocalExecutor::Reattach(const std::string& key, const ProcessHandle& hand
   if (pidfd < 0) return NotFound("process " + std::to_string(handle.pid) + " is gone");
   // Checked after opening the pidfd, so the pid cannot be reused in between.
   auto start = ProcessStartTime(handle.pid);
-  if (!start || *start != handle.start_time || ReadExitStatus(exit_status, handle.pid)) {
+  if (!start || *start < handle.start_time || *start > handle.start_time + kStartTimeWindowTicks ||
+      ReadExitStatus(exit_status, handle.pid)) {
     close(pidfd);
     return NotFound("process " + std::to_string(handle.pid) + " is no longer the step's");
   }

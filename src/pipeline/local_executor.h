@@ -52,4 +52,14 @@ class LocalExecutor final : public Executor {
 // The start time of process `pid` (/proc/<pid>/stat field 22), if it exists.
 std::optional<int64_t> ProcessStartTime(int64_t pid);
 
+// Launch records the boot clock read just before spawning (reading the
+// process's start time back from /proc was a tenth of the scheduler's work per
+// step). Reattach accepts a process whose start time is at most this many
+// ticks (2 s) later: for the pid to name another process by then, the kernel
+// would have to cycle through every pid in those 2 s (32,768 spawns at the
+// default pid_max, some 8 times what this machine can spawn).
+inline constexpr int64_t kStartTimeWindowTicks = 200;
+// The boot clock (CLOCK_BOOTTIME, as /proc's start times) in clock ticks.
+int64_t BootTimeTicks();
+
 }  // namespace cairn::pipeline

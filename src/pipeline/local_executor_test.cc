@@ -120,8 +120,16 @@ TEST_F(LocalExecutorTest, ReattachesByPidAndStartTime) {
   auto h = other.Launch("d", l);
   ASSERT_TRUE(h.ok());
   ASSERT_GT(h->start_time, 0);
-  // A wrong start time means the pid now names another process.
-  EXPECT_FALSE(executor_.Reattach("d", {h->pid, h->start_time + 1}, l.exit_status).ok());
+  // The recorded time was taken just before the spawn: the kernel's start
+  // time of the process lies at or after it, within the window.
+  auto actual = ProcessStartTime(h->pid);
+  ASSERT_TRUE(actual.has_value());
+  EXPECT_GE(*actual, h->start_time);
+  EXPECT_LE(*actual, h->start_time + kStartTimeWindowTicks);
+  // A start time outside the window means the pid now names another process.
+  EXPECT_FALSE(executor_.Reattach("d", {h->pid, *actual + 1}, l.exit_status).ok());
+  EXPECT_FALSE(
+      executor_.Reattach("d", {h->pid, *actual - kStartTimeWindowTicks - 1}, l.exit_status).ok());
   ASSERT_TRUE(executor_.Reattach("d", *h, l.exit_status).ok());
   std::ofstream(dir_ / "fifo") << "go\n";
   StepExit e = WaitExit("d");

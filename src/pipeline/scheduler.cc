@@ -31,8 +31,6 @@ namespace cairn::pipeline {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using SteadyTime = std::chrono::steady_clock::time_point;
-// Compared with a known size, unlike the const char* constant.
-constexpr std::string_view kQueued = kJobQueued;
 
 namespace {
 
@@ -98,6 +96,9 @@ struct Scheduler::StepState {
   JobStepRecord rec;
   std::vector<size_t> deps;  // indices of steps this one waits for
   std::string compute;
+  // Queued by a pass that found its compute full: later passes skip it
+  // cheaply while that compute stays full (cleared when it starts).
+  bool waiting_for_slot = false;
   fs::path dir;
   // The step run's artifact-store directory: looked up when first needed (a
   // no-op step stores no artifact and never needs it).
@@ -676,7 +677,7 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     // A compute found full stays full for the rest of this pass (starting only
     // adds): its queued steps stay queued. Checked first: with many steps
     // waiting for a slot, this is what most of a pass does.
-    if (full_compute && s.rec.status == kQueued && s.compute == *full_compute) continue;
+    if (full_compute && s.waiting_for_slot && s.compute == *full_compute) continue;
     std::string blocked;
     bool waiting = false;
     for (size_t d : s.deps) {
@@ -706,9 +707,11 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     }
     if (running_per_compute_[s.compute] >= limit) {
       set_status(s, kJobQueued);
+      s.waiting_for_slot = true;
       full_compute = &s.compute;
       continue;
     }
+    s.waiting_for_slot = false;
     StartStep(job, s, tx);
     if (s.launched) any_running = true;
     if (s.rec.status == kJobFailed && !job.plan.continue_on_step_failure) {
@@ -724,8 +727,13 @@ void Scheduler::Pump(JobState& job, JobTransition& tx) {
     if (!IsTerminalJobStatus(s.rec.status)) all_done = false;
     if (s.rec.status == kJobFailed) any_failed = true;
     if (s.rec.status != kJobNotStarted && s.rec.status != kJobQueued) any_started = true;
+    // Mid-job (a step still open, one started) the status is Running whatever
+    // the rest are: a pass per step exit must not walk every waiting step.
+    // any_failed matters only once all are done.
+    if (!all_done && (any_started || any_running)) break;
   }
   if (!all_done && !any_running && !job.stop_reason.empty()) {
+    any_failed = true;  // stop_reason names a step that failed
     // A failure stopped new steps and nothing runs any more: the rest will never run.
     for (StepState& s : job.steps) {
       if (IsTerminalJobStatus(s.rec.status)) continue;
