@@ -1,9 +1,9 @@
 #include "pipeline/local_executor.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -112,6 +112,8 @@ int64_t BootTimeTicks() {
 
 LocalExecutor::LocalExecutor() {
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  Watch(wake_fd_);
   reaper_ = std::thread([this] {
     NameThisThread("cairn-reaper");
     ReaperLoop();
@@ -127,6 +129,7 @@ LocalExecutor::~LocalExecutor() {
   reaper_.join();
   // Steps keep running: a restarted server reattaches to them.
   for (auto& [key, p] : procs_) close(p.pidfd);
+  close(epoll_fd_);
   close(wake_fd_);
 }
 
@@ -205,7 +208,8 @@ Result<ProcessHandle> LocalExecutor::Launch(const std::string& key, const StepLa
   }
   ProcessHandle handle{pid, spawned_after};
   procs_[key] = Proc{pid, pidfd, true, launch.exit_status, std::nullopt};
-  Wake();
+  key_by_pidfd_[pidfd] = key;
+  Watch(pidfd);  // the reaper's epoll_wait sees it: no wake-up needed
   return handle;
 }
 
@@ -223,7 +227,8 @@ Status LocalExecutor::Reattach(const std::string& key, const ProcessHandle& hand
   }
   std::lock_guard lock(mu_);
   procs_[key] = Proc{handle.pid, pidfd, false, exit_status, std::nullopt};
-  Wake();
+  key_by_pidfd_[pidfd] = key;
+  Watch(pidfd);
   return Status::Ok();
 }
 
@@ -238,43 +243,47 @@ Status LocalExecutor::Cancel(const std::string& key, std::chrono::milliseconds g
   return Status::Ok();
 }
 
+void LocalExecutor::Watch(int pidfd) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = pidfd;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &ev);
+}
+
 void LocalExecutor::ReaperLoop() {
-  std::vector<pollfd> fds;
-  std::vector<std::string> keys;
+  std::vector<epoll_event> ready(64);
   for (;;) {
     int timeout_ms = -1;
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
-      fds.assign(1, pollfd{wake_fd_, POLLIN, 0});
-      keys.assign(1, "");
       auto now = std::chrono::steady_clock::now();
       for (auto& [key, p] : procs_) {
-        if (p.kill_at) {
-          if (*p.kill_at <= now) {
-            kill(-static_cast<pid_t>(p.pid), SIGKILL);
-            p.kill_at.reset();
-          } else {
-            auto ms = std::chrono::ceil<std::chrono::milliseconds>(*p.kill_at - now).count();
-            if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
-          }
+        if (!p.kill_at) continue;
+        if (*p.kill_at <= now) {
+          kill(-static_cast<pid_t>(p.pid), SIGKILL);
+          p.kill_at.reset();
+        } else {
+          auto ms = std::chrono::ceil<std::chrono::milliseconds>(*p.kill_at - now).count();
+          if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
         }
-        fds.push_back(pollfd{p.pidfd, POLLIN, 0});
-        keys.push_back(key);
       }
     }
-    int n = poll(fds.data(), fds.size(), timeout_ms);
+    int n = epoll_wait(epoll_fd_, ready.data(), static_cast<int>(ready.size()), timeout_ms);
     if (n < 0 && errno != EINTR) return;
-    if (fds[0].revents & POLLIN) {
-      uint64_t count;
-      [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
-    }
     std::vector<std::pair<std::string, StepExit>> exited;
     {
       std::lock_guard lock(mu_);
-      for (size_t i = 1; i < fds.size(); ++i) {
-        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        auto it = procs_.find(keys[i]);
+      for (int i = 0; i < n; ++i) {
+        int fd = ready[i].data.fd;
+        if (fd == wake_fd_) {
+          uint64_t count;
+          [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+          continue;
+        }
+        auto key = key_by_pidfd_.find(fd);
+        if (key == key_by_pidfd_.end()) continue;
+        auto it = procs_.find(key->second);
         if (it == procs_.end()) continue;
         Proc& p = it->second;
         StepExit exit;
@@ -289,9 +298,14 @@ void LocalExecutor::ReaperLoop() {
         }
         // The process group may hold children the step left behind.
         kill(-static_cast<pid_t>(p.pid), SIGKILL);
+        // Removed explicitly: a child being spawned right now holds a copy of
+        // the fd until its exec, which would keep the registration (and its
+        // readiness) alive after close.
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, p.pidfd, nullptr);
         close(p.pidfd);
+        key_by_pidfd_.erase(key);
+        exited.emplace_back(it->first, exit);
         procs_.erase(it);
-        exited.emplace_back(keys[i], exit);
       }
     }
     std::lock_guard calling(callback_mu_);

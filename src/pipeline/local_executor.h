@@ -3,8 +3,9 @@
 // group) in the step's work directory, with its output appended to the step's
 // log files. A small /bin/sh wrapper appends the exit status to a file, so a
 // server restarted after kill -9 still learns how a step ended. One reaper
-// thread waits on pidfds with poll(2): exits are noticed as they happen, with
-// no polling loop. Thread-safe.
+// thread waits on the steps' pidfds with epoll: exits are noticed as they
+// happen, with no polling loop, and a launch adds its pidfd to the set without
+// waking the reaper. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -39,12 +40,15 @@ class LocalExecutor final : public Executor {
   };
   void ReaperLoop();
   void Wake();
+  void Watch(int fd);  // adds fd to the reaper's epoll set
 
   std::mutex mu_;
   std::map<std::string, Proc> procs_;
+  std::map<int, std::string> key_by_pidfd_;
   std::mutex callback_mu_;  // held while calling callback_ (never with mu_)
   ExitCallback callback_;
-  int wake_fd_ = -1;  // eventfd: new processes or kill deadlines
+  int wake_fd_ = -1;   // eventfd: a kill deadline or stopping
+  int epoll_fd_ = -1;  // the wake fd and every watched pidfd
   bool stopping_ = false;
   std::thread reaper_;
 };

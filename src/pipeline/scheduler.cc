@@ -380,13 +380,17 @@ void Scheduler::Loop() {
     }
     for (const std::string& name : finished) active_.erase(name);
     if (!out.empty() || !finished.empty()) {
+      bool wake_committer = false;
       {
         std::lock_guard lock(commit_mu_);
         for (JobTransition& t : out) commit_queue_.push_back(std::move(t));
         queued_seq_ += out.size();
         for (std::string& name : finished) finishing_.emplace_back(queued_seq_, std::move(name));
+        // A committer gathering a group wakes on its own: a notify would only
+        // cost it (and this thread) a wake-up per step.
+        wake_committer = committer_idle_;
       }
-      commit_cv_.notify_one();
+      if (wake_committer) commit_cv_.notify_one();
     }
   }
 }
@@ -402,8 +406,10 @@ void Scheduler::CommitLoop() {
     uint64_t upto = 0;
     {
       std::unique_lock lock(commit_mu_);
+      committer_idle_ = true;
       commit_cv_.wait(
           lock, [&] { return commit_stop_ || !commit_queue_.empty() || !finishing_.empty(); });
+      committer_idle_ = false;
       commit_cv_.wait_until(lock, last_commit + kCommitInterval, [&] { return commit_stop_; });
       last_commit = std::chrono::steady_clock::now();
       if (commit_stop_ && commit_queue_.empty() && finishing_.empty()) return;
@@ -799,12 +805,10 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   // of a no-op step's cost.
   fs::path code_dir = p.code.empty() ? s.dir : s.dir / "code";
   std::error_code ec;
-  bool fresh_dir = false;  // nothing of an earlier attempt or server to clear
-  if (!fs::exists(s.dir, ec)) {
-    if (Status st = spares_.Take(s.dir); !st.ok()) return fail(st.message());
-    fresh_dir = true;
-  }
-  if (!fresh_dir && (!p.outputs.empty() || fs::exists(s.dir / "outputs", ec))) {
+  // Fresh: nothing of an earlier attempt or server to clear.
+  auto fresh_dir = spares_.Take(s.dir);
+  if (!fresh_dir.ok()) return fail(fresh_dir.status().message());
+  if (!*fresh_dir && (!p.outputs.empty() || fs::exists(s.dir / "outputs", ec))) {
     fs::remove_all(s.dir / "outputs", ec);
   }
   CacheKeyParts key;
@@ -1151,12 +1155,12 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
     }
   }
   std::string final_status = problem.empty() || status != kJobCompleted ? status : kJobFailed;
-  // An empty log has nothing to keep (a no-op step then stores no artifact at all).
-  if (fs::file_size(log, ec) > 0 && !ArtifactRoot(s).empty()) {
+  // A step that left nothing behind (a no-op) gives its folder to the next
+  // step; an empty log has nothing to keep (it then stores no artifact at all).
+  bool recycled = s.plan->outputs.empty() && spares_.Recycle(s.dir);
+  if (!recycled && fs::file_size(log, ec) > 0 && !ArtifactRoot(s).empty()) {
     (void)artifacts_.PutFile(ArtifactRoot(s) + "/user_logs/std_log.txt", log);
   }
-  // A step that left nothing behind (a no-op) gives its folder to the next step.
-  if (s.plan->outputs.empty()) spares_.Recycle(s.dir);
   // Lineage commits with the step's completion (the ids were built canonical).
   for (LineageEdge& e : s.lineage) {
     e.creation_time = now;

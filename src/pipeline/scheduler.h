@@ -149,6 +149,7 @@ class Scheduler {
   // waiters are released (active_names_) once that much is committed.
   std::vector<std::pair<uint64_t, std::string>> finishing_;
   bool commit_stop_ = false;
+  bool committer_idle_ = false;  // waiting for work (not gathering a group)
   std::thread committer_;
 };
 

@@ -40,22 +40,27 @@ Status SpareFolders::Open() {
   return Status::Ok();
 }
 
-Status SpareFolders::Take(const fs::path& target) {
+Result<bool> SpareFolders::Take(const fs::path& target) {
   {
     std::lock_guard lock(mu_);
     while (!spares_.empty()) {
-      fs::path spare = std::move(spares_.back());
-      spares_.pop_back();
-      if (rename(spare.c_str(), target.c_str()) == 0) return Status::Ok();
-      // Gone (someone cleaned the pool) or the target appeared: a new folder then.
-      if (errno != ENOENT) break;
+      // A rename onto an empty folder replaces it (as good as new); onto one
+      // holding something it fails, and the spare stays in the pool.
+      if (rename(spares_.back().c_str(), target.c_str()) == 0) {
+        spares_.pop_back();
+        return true;
+      }
+      if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR) break;
+      spares_.pop_back();  // gone (someone cleaned the pool): try the next
     }
   }
-  if (mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Status(ErrorCode::kIoError,
-                  "cannot create " + target.string() + ": " + std::strerror(errno));
+  if (mkdir(target.c_str(), 0755) == 0) return true;
+  if (errno == EEXIST) {
+    struct stat st;
+    if (stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return false;
   }
-  return Status::Ok();
+  return Status(ErrorCode::kIoError,
+                "cannot create " + target.string() + ": " + std::strerror(errno));
 }
 
 bool SpareFolders::Recycle(const fs::path& folder) {

@@ -30,9 +30,11 @@ class SpareFolders {
   // Creates the pool folder and adopts spares an earlier server left there.
   Status Open();
 
-  // Makes `target` (which must not exist; its parent must) a folder: a spare
-  // renamed there (holding at most an empty `log_name`), or a new one.
-  Status Take(const std::filesystem::path& target);
+  // Makes `target` (its parent must exist) a folder: a spare renamed there
+  // (holding at most an empty `log_name`), or a new one. True when it did so,
+  // false when `target` already was a folder holding something (left as it
+  // is; no separate existence check is needed first).
+  Result<bool> Take(const std::filesystem::path& target);
 
   // Adds `folder` (left where it is) to the pool when it holds nothing but, at
   // most, an empty regular file named `log_name`, and the pool is not full.

@@ -61,6 +61,29 @@ TEST_F(SpareFoldersTest, TakeRenamesASpareOrCreatesAFolder) {
   EXPECT_TRUE(fs::is_directory(y));
   EXPECT_TRUE(fs::is_empty(y));
   EXPECT_FALSE(spares.Take(root_ / "no" / "such" / "parent").ok());
+  std::ofstream(root_ / "jobs" / "file").flush();
+  EXPECT_FALSE(spares.Take(root_ / "jobs" / "file").ok());  // not a folder
+}
+
+TEST_F(SpareFoldersTest, TakeLeavesAFolderHoldingSomethingAsItIs) {
+  SpareFolders spares(pool_, "std_log.txt");
+  ASSERT_TRUE(spares.Open().ok());
+  fs::path used = root_ / "jobs" / "used", kept = root_ / "jobs" / "kept";
+  fs::create_directory(used);
+  ASSERT_TRUE(spares.Recycle(used));
+  fs::create_directory(kept);
+  std::ofstream(kept / "std_log.txt") << "attempt 1\n";
+  auto taken = spares.Take(kept);  // a retry's folder: not replaced
+  ASSERT_TRUE(taken.ok());
+  EXPECT_FALSE(*taken);
+  EXPECT_EQ(fs::file_size(kept / "std_log.txt"), 10u);
+  EXPECT_EQ(spares.size(), 1u);  // the spare was not used up
+  fs::create_directory(root_ / "jobs" / "empty");
+  taken = spares.Take(root_ / "jobs" / "empty");  // replaced by the spare: as good as new
+  ASSERT_TRUE(taken.ok());
+  EXPECT_TRUE(*taken);
+  EXPECT_EQ(spares.size(), 0u);
+  EXPECT_FALSE(fs::exists(used));
 }
 
 TEST_F(SpareFoldersTest, PoolIsBoundedAndSurvivesARestart) {

@@ -237,7 +237,8 @@ class JobServerTest(ServerTestCase):
             step("make", "echo 42 > ${{outputs.o}}/score.txt",
                  outputs={"o": {"type": "uri_folder", "register_as": name,
                                 "register_version": "7"}}),
-            step("more", "echo 43 > ${{outputs.f}}",
+            # After "make" (its input), so the next number comes after 7.
+            step("more", "echo 43 > ${{outputs.f}}", inputs={"x": from_step("make", "o")},
                  outputs={"f": {"type": "uri_file", "register_as": name}}),
         ], experiment_name="jobs-register")
         job = self.wait(self.submit(plan)["name"])
