@@ -18,6 +18,7 @@
 #include "assets/datastore.h"
 #include "assets/environment_builder.h"
 #include "core/fs.h"
+#include "core/json_text.h"
 #include "core/sha256.h"
 #include "core/thread_name.h"
 #include "pipeline/plan_json.h"
@@ -498,17 +499,28 @@ namespace {
 OutboxEvent RunEvent(const std::string& type, const std::string& run_id,
                      const std::string& experiment_id, const std::string& status,
                      const std::string& job, const std::string& step, int64_t now) {
-  json data = {{"RunId", run_id},
-               {"ExperimentId", experiment_id},
-               {"RunStatus", status},
-               {"MlflowStatus", MlflowStatus(status)},
-               {"JobName", job}};
-  if (!step.empty()) data["StepName"] = step;
+  // Written directly (keys in nlohmann's sorted order): three events per step,
+  // and building them as json objects was a tenth of the scheduler's work.
+  std::string data = "{";
+  data.reserve(192);
+  auto member = [&data](std::string_view key, std::string_view value) {
+    if (data.size() > 1) data += ',';
+    AppendJsonString(data, key);
+    data += ':';
+    AppendJsonString(data, value);
+  };
+  member("ExperimentId", experiment_id);
+  member("JobName", job);
+  member("MlflowStatus", MlflowStatus(status));
+  member("RunId", run_id);
+  member("RunStatus", status);
+  if (!step.empty()) member("StepName", step);
+  data += '}';
   OutboxEvent e;
   e.type = type;
   e.subject = "runs/" + run_id;
   e.time = now;
-  e.data = data.dump();
+  e.data = std::move(data);
   return e;
 }
 
