@@ -397,10 +397,10 @@ void Scheduler::Loop() {
 }
 
 void Scheduler::CommitLoop() {
-  // Group commit: a transaction at most every kCommitInterval while
+  // Group commit: a transaction at most every kCommitInterval (20 ms) while
   // transitions keep coming (one per step exit otherwise: the commit, not the
   // rows, was most of the committer's work), and at once after a quiet spell.
-  constexpr auto kCommitInterval = std::chrono::milliseconds(5);
+  constexpr auto kCommitInterval = std::chrono::milliseconds(20);
   auto last_commit = std::chrono::steady_clock::now() - kCommitInterval;
   for (;;) {
     std::vector<JobTransition> batch;
@@ -1169,8 +1169,11 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
   std::string final_status = problem.empty() || status != kJobCompleted ? status : kJobFailed;
   // A step that left nothing behind (a no-op) gives its folder to the next
   // step; an empty log has nothing to keep (it then stores no artifact at all).
+  // A reused step's log holds only Cairn's note, which its notes and the
+  // cairn.reused_from tag already carry: storing it cost four fsyncs per step.
   bool recycled = s.plan->outputs.empty() && spares_.Recycle(s.dir);
-  if (!recycled && fs::file_size(log, ec) > 0 && !ArtifactRoot(s).empty()) {
+  if (!recycled && s.rec.reused_from.empty() && fs::file_size(log, ec) > 0 &&
+      !ArtifactRoot(s).empty()) {
     (void)artifacts_.PutFile(ArtifactRoot(s) + "/user_logs/std_log.txt", log);
   }
   // Lineage commits with the step's completion (the ids were built canonical).
