@@ -641,6 +641,26 @@ void Scheduler::CancelJob(JobState& job, JobTransition& tx) {
   }
 }
 
+void Scheduler::RememberCompleted(const JobStepRecord& step) {
+  auto now = std::chrono::steady_clock::now();
+  if (recent_completed_.size() >= kRecentCompletedBound) {
+    // Whatever is seconds old the committer has long written.
+    std::erase_if(recent_completed_,
+                  [&](const auto& entry) { return now - entry.second.second > kRecentWritten; });
+  }
+  recent_completed_[step.cache_key] = {step, now};
+}
+
+Result<std::optional<JobStepRecord>> Scheduler::FindCompletedStep(const std::string& cache_key) {
+  // This scheduler's own completions first: the newest, and maybe not yet
+  // written by the committer (a step identical to one that completed in the
+  // same pass is then reused, not run again).
+  if (auto it = recent_completed_.find(cache_key); it != recent_completed_.end()) {
+    return std::optional<JobStepRecord>(it->second.first);
+  }
+  return jobs_.FindCompletedStep(cache_key);
+}
+
 int64_t Scheduler::ComputeLimit(const std::string& compute, SteadyTime now) {
   // Read from the store at most once a second per compute: a pass runs per
   // step exit, and a store read per pass was a visible part of a no-op step's
@@ -960,7 +980,7 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
 
   // Reuse: an earlier Completed step with the same content.
   if (attempt == 1 && p.is_deterministic && !job.plan.force_rerun) {
-    auto found = jobs_.FindCompletedStep(s.rec.cache_key);
+    auto found = FindCompletedStep(s.rec.cache_key);
     if (found.ok() && *found && (*found)->run_id != s.rec.run_id) {
       const JobStepRecord& prior = **found;
       std::string origin = prior.reused_from.empty() ? prior.run_id : prior.reused_from;
@@ -1191,6 +1211,7 @@ void Scheduler::FinishStep(JobState& job, StepState& s, const std::string& statu
   s.ready_at.reset();
   s.deadline.reset();
   tx.steps.push_back(s.rec);
+  if (final_status == kJobCompleted && !s.rec.cache_key.empty()) RememberCompleted(s.rec);
   if (final_status == kJobFailed && !job.plan.continue_on_step_failure && job.stop_reason.empty()) {
     job.stop_reason = s.rec.step_name;
   }

@@ -98,6 +98,10 @@ class Scheduler {
   // One pass over a job: starts ready steps, finishes the job when it can.
   void Pump(JobState& job, JobTransition& tx);
   void StartStep(JobState& job, StepState& step, JobTransition& tx);
+  // The newest Completed step with this cache key: one this scheduler
+  // completed lately (maybe not yet committed), else the store's.
+  Result<std::optional<JobStepRecord>> FindCompletedStep(const std::string& cache_key);
+  void RememberCompleted(const JobStepRecord& step);
   // The compute's max_concurrency (0 when it does not exist), cached for a second.
   int64_t ComputeLimit(const std::string& compute, std::chrono::steady_clock::time_point now);
   void OnExit(JobState& job, StepState& step, const StepExit& exit, JobTransition& tx);
@@ -134,6 +138,12 @@ class Scheduler {
   // Owned by the loop thread alone.
   std::map<std::string, std::shared_ptr<JobState>> active_;
   std::map<std::string, int64_t> running_per_compute_;
+  // Steps completed by this loop, by cache key, with when (loop thread only).
+  // Bounded: past kRecentCompletedBound, entries older than kRecentWritten go.
+  static constexpr size_t kRecentCompletedBound = 4096;
+  static constexpr std::chrono::seconds kRecentWritten{5};
+  std::map<std::string, std::pair<JobStepRecord, std::chrono::steady_clock::time_point>>
+      recent_completed_;
   // ComputeLimit's cache: max_concurrency and when it was read.
   std::map<std::string, std::pair<int64_t, std::chrono::steady_clock::time_point>> compute_limits_;
   bool stopping_ = false;

@@ -229,6 +229,25 @@ class JobServerTest(ServerTestCase):
         fourth = self.steps(self.wait(self.submit(p)["name"]))
         self.assertEqual(fourth["make"]["reused_from"], "")
 
+    def test_identical_step_completed_a_moment_before_is_reused(self):
+        # "twin" is "make" again and starts in the same scheduler pass in which
+        # "make" completes, before the committer has written it: still reused.
+        marks = os.path.join(self.server.root, "twin-marks")
+        os.makedirs(marks, exist_ok=True)
+        cmd = f"echo ran >> {marks}/count; echo v > ${{{{outputs.o}}}}/v"
+        job = self.wait(self.submit(pipeline([
+            step("make", cmd, outputs={"o": {"type": "uri_folder"}}),
+            step("twin", cmd, outputs={"o": {"type": "uri_folder"}}, depends_on=["make"]),
+        ], experiment_name="jobs-twin"))["name"])
+        self.assertEqual(job["status"], "Completed", job)
+        st = self.steps(job)
+        self.assertEqual(st["twin"]["cache_key"], st["make"]["cache_key"])
+        self.assertEqual(st["twin"]["reused_from"], st["make"]["run_id"], st["twin"])
+        with open(os.path.join(marks, "count")) as f:
+            self.assertEqual(len(f.read().split()), 1)
+        code, body = self.artifact(st["twin"]["run_id"], "outputs/o/v")
+        self.assertEqual((code, body.strip()), (200, b"v"))
+
     def test_named_outputs_are_registered_as_data_versions(self):
         # Azure ML's outputs: {o: {type: uri_folder, name: N, version: V}}; without a version
         # the next number is taken. Lineage: run -> data:N:V.
