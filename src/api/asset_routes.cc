@@ -4,6 +4,7 @@
 #include "api/http_util.h"
 #include "assets/asset_service.h"
 #include "assets/environment_builder.h"
+#include "pipeline/job_spec.h"
 
 namespace cairn {
 namespace {
@@ -162,6 +163,22 @@ void RegisterAssetRoutes(http::Server& server, AssetService& s) {
     return Json{{"asset", AssetJson(c.asset)}, {"created", c.created}};
   });
   AddVersionedRoutes(r, s, kEnvironmentAsset, "environments");
+
+  // Registered pipeline components: checked as a step's component is (the
+  // pipeline layer reads them), then stored as versioned assets.
+  r.Add("POST", "component/create", [&s](Args& a) -> Result<Json> {
+    std::string yaml = a.String("yaml");
+    std::string version = a.OptString("version").value_or("");
+    std::string created_by = a.OptString("created_by").value_or("");
+    if (!a.ok()) return a.status();
+    CAIRN_ASSIGN_OR_RETURN(pipeline::ComponentRegistration c,
+                           pipeline::ReadComponentRegistration(yaml));
+    if (!version.empty()) c.version = version;
+    CAIRN_ASSIGN_OR_RETURN(AssetStore::Created created,
+                           s.CreateComponent(c.name, c.version, c.description, c.yaml, created_by));
+    return Json{{"asset", AssetJson(created.asset)}, {"created", created.created}};
+  });
+  AddVersionedRoutes(r, s, kComponentAsset, "components");
   r.Add("POST", "environment/build", [&s](Args& a) -> Result<Json> {
     std::string ref = a.String("ref");
     if (!a.ok()) return a.status();

@@ -214,6 +214,32 @@ Result<AssetStore::Created> AssetService::CreateEnvironment(const std::string& s
   return assets_.CreateAssetVersion(a);
 }
 
+Result<AssetStore::Created> AssetService::CreateComponent(const std::string& name,
+                                                          const std::string& version,
+                                                          const std::string& description,
+                                                          const std::string& yaml,
+                                                          const std::string& created_by) {
+  if (!IsValidAssetName(name)) {
+    return InvalidParameter("invalid component name '" + name +
+                            "'; use letters, digits, '_', '-', '.', starting with a letter or "
+                            "digit (at most 255)");
+  }
+  if (!version.empty() && !IsValidAssetVersion(version)) {
+    return InvalidParameter("invalid component version '" + version +
+                            "'; use letters, digits, '_', '-', '.' (at most 64)");
+  }
+  AssetVersion a;
+  a.kind = kComponentAsset;
+  a.name = name;
+  a.version = version;
+  a.type = "command";
+  a.description = description;
+  a.content_hash = Sha256Hex(yaml);
+  a.spec = nlohmann::json{{"yaml", yaml}}.dump();
+  a.created_by = created_by;
+  return assets_.CreateAssetVersion(a);
+}
+
 Result<MaterializedEnvironment> AssetService::BuildEnvironment(const std::string& ref) {
   if (!environments_) {
     return Status(ErrorCode::kInvalidState, "this server does not build environments");

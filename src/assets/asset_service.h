@@ -80,6 +80,13 @@ class AssetService {
   // under two names shares one built environment.
   Result<AssetStore::Created> CreateEnvironment(const std::string& spec_json,
                                                 const std::string& created_by);
+  // A registered component version. `yaml` is its spec, validated by the
+  // caller (the pipeline layer reads components); stored as {"yaml": ...} with
+  // the text's hash as content, so registering the same text again is a no-op.
+  Result<AssetStore::Created> CreateComponent(const std::string& name, const std::string& version,
+                                              const std::string& description,
+                                              const std::string& yaml,
+                                              const std::string& created_by);
   // Materializes an environment version locally (cached by content hash).
   Result<MaterializedEnvironment> BuildEnvironment(const std::string& ref);
 

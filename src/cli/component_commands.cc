@@ -541,6 +541,18 @@ class ComponentCommands {
 
 }  // namespace
 
+CLI::App* ComponentGroup(CLI::App& app) {
+  try {
+    return app.get_subcommand("component");
+  } catch (const CLI::OptionNotFound&) {
+    return app
+        .add_subcommand("component",
+                        "pipeline components: built-in (train, evaluate, register) and registered "
+                        "(create, list, show)")
+        ->require_subcommand(1);
+  }
+}
+
 void AddComponentCommands(CLI::App& app, CliContext& ctx) {
   // CLI11 keeps pointers to these; they live as long as the app parses.
   static ComponentCommands cmd(ctx);
@@ -550,14 +562,7 @@ void AddComponentCommands(CLI::App& app, CliContext& ctx) {
   static bool higher = false, lower = false;
   static ComponentCommands::BatchOptions batch;
 
-  // `component validate` is registered elsewhere (data validation): whoever
-  // comes first creates the `component` group, the other adds to it.
-  CLI::App* c = nullptr;
-  try {
-    c = app.get_subcommand("component");
-  } catch (const CLI::OptionNotFound&) {
-    c = app.add_subcommand("component", "built-in pipeline components")->require_subcommand(1);
-  }
+  CLI::App* c = ComponentGroup(app);
   auto* t = c->add_subcommand("train", "train an XGBoost model from a CSV/JSONL table");
   t->add_option("--data", data, "training table (CSV, JSON Lines, JSON array; .gz ok)")->required();
   t->add_option("--label", train.label, "label column")->required();

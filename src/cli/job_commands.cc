@@ -22,6 +22,7 @@
 #include "cli/api_client.h"
 #include "cli/asset_commands.h"
 #include "cli/cli_context.h"
+#include "cli/component_commands.h"
 #include "core/fs.h"
 #include "pipeline/job_spec.h"
 #include "pipeline/plan_json.h"
@@ -91,6 +92,33 @@ class CliUploader : public pipeline::PlanUploader {
   std::string job_file_;
 };
 
+// Reads registered components from the server (component/get).
+class CliComponentSource : public pipeline::ComponentSource {
+ public:
+  explicit CliComponentSource(CliContext& ctx) : ctx_(ctx) {}
+  Result<std::string> FetchComponentYaml(const std::string& ref) override {
+    ApiClient client(ctx_.server);
+    auto body = client.Get(std::string(kCairnApi) + "component/get", {{"ref", ref}});
+    if (!body.ok()) {
+      if (client.unreachable()) {
+        return Status(ErrorCode::kTemporarilyUnavailable, body.status().message());
+      }
+      return body.status();
+    }
+    Json j = Json::parse(*body, nullptr, false);
+    const Json* yaml = nullptr;
+    if (!j.is_discarded() && j.contains("asset") && j["asset"].contains("spec")) {
+      auto it = j["asset"]["spec"].find("yaml");
+      if (it != j["asset"]["spec"].end() && it->is_string()) yaml = &*it;
+    }
+    if (!yaml) return InternalError("the server's answer to component/get has no spec.yaml");
+    return yaml->get<std::string>();
+  }
+
+ private:
+  CliContext& ctx_;
+};
+
 bool IsTerminal(const std::string& status) {
   return status == "Completed" || status == "Failed" || status == "Canceled";
 }
@@ -132,7 +160,8 @@ class JobCommands {
       overrides.push_back(*o);
     }
     if (!name.empty()) overrides.push_back({"name", name});
-    auto plan = pipeline::LoadJobSpec(file, overrides);
+    CliComponentSource components(ctx_);
+    auto plan = pipeline::LoadJobSpec(file, overrides, &components);
     if (!plan.ok()) return ctx_.FailLocal(plan.status());
     CliUploader uploader(ctx_, fs::absolute(file).lexically_normal().string());
     if (Status st = pipeline::UploadLocalParts(*plan, uploader); !st.ok()) {
@@ -625,12 +654,66 @@ class ScheduleCommands {
 };
 
 // `cairn pipeline publish|list|show|run`: versioned job plans run by name.
+// `cairn component create | list | show`: registered (versioned) components.
+class RegisteredComponentCommands {
+ public:
+  explicit RegisteredComponentCommands(CliContext& ctx) : ctx_(ctx) {}
+
+  void Create(const std::string& file, const std::string& version) {
+    CliUploader uploader(ctx_, fs::absolute(file).lexically_normal().string());
+    auto c = pipeline::PrepareComponentRegistration(file, uploader);
+    if (!c.ok()) return ctx_.FailLocal(c.status());
+    Json args = {{"yaml", c->yaml}, {"created_by", UserName()}};
+    if (!version.empty()) args["version"] = version;
+    auto r = ctx_.Send("POST", std::string(kCairnApi) + "component/create", args);
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    const Json& a = (*r)["asset"];
+    std::string ref = Str(a, "name") + ":" + Str(a, "version");
+    std::cout << (r->value("created", false) ? "registered component " : "unchanged: component ")
+              << ref << "\n  use it in a pipeline step as  component: azureml:" << ref
+              << "  (or azureml:" << Str(a, "name") << "@latest)\n";
+  }
+
+  void List(const std::string& name) {
+    Json args = Json::object();
+    if (!name.empty()) args["name"] = name;
+    auto r = ctx_.Send("GET", std::string(kCairnApi) + "component/list", args);
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    std::vector<std::vector<std::string>> rows;
+    for (const Json& a : r->value("assets", Json::array())) {
+      rows.push_back({Str(a, "name"), Str(a, "version"), Str(a, "description"),
+                      FormatTime(a.value("creation_time", Json())), Str(a, "created_by")});
+    }
+    PrintTable({"NAME", "VERSION", "DESCRIPTION", "CREATED", "BY"}, rows);
+  }
+
+  void Show(const std::string& ref) {
+    auto r = ctx_.Send("GET", std::string(kCairnApi) + "component/get", {{"ref", ref}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    const Json& a = (*r)["asset"];
+    std::cout << "component " << Str(a, "name") << ":" << Str(a, "version") << "\n"
+              << "  description: " << Str(a, "description") << "\n"
+              << "  created:     " << FormatTime(a.value("creation_time", Json())) << " by "
+              << Str(a, "created_by") << "\n"
+              << "  content:     " << Str(a, "content_hash") << "\n---\n";
+    std::string yaml = a.value("spec", Json::object()).value("yaml", "");
+    std::cout << yaml << (yaml.empty() || yaml.back() == '\n' ? "" : "\n");
+  }
+
+ private:
+  CliContext& ctx_;
+};
+
 class PipelineCommands {
  public:
   explicit PipelineCommands(CliContext& ctx) : ctx_(ctx) {}
 
   void Publish(const std::string& file, const std::string& name, const std::string& description) {
-    auto plan = pipeline::LoadJobSpec(file);
+    CliComponentSource components(ctx_);
+    auto plan = pipeline::LoadJobSpec(file, {}, &components);
     if (!plan.ok()) return ctx_.FailLocal(plan.status());
     CliUploader uploader(ctx_, fs::absolute(file).lexically_normal().string());
     if (Status st = pipeline::UploadLocalParts(*plan, uploader); !st.ok()) {
@@ -766,6 +849,25 @@ void AddJobCommands(CLI::App& app, CliContext& ctx) {
   download->add_option("--output,-o", out, "destination folder (default: ./<job name>)");
   download->add_option("--step", step, "only this step's outputs");
   download->callback([&] { jobs.Download(name, out, step); });
+
+  static RegisteredComponentCommands registered(ctx);
+  static std::string component_version, component_name;
+  CLI::App* component = ComponentGroup(app);
+  auto* k_create = component->add_subcommand(
+      "create",
+      "register a command component from its YAML (a local code folder is uploaded as a snapshot)");
+  k_create->add_option("--file,-f", file, "component YAML (Azure ML command component)")
+      ->required();
+  k_create->add_option("--version", component_version,
+                       "version (default: the YAML's version:, else the next number)");
+  k_create->callback([&] { registered.Create(file, component_version); });
+  auto* k_list = component->add_subcommand(
+      "list", "registered components (latest version of each; --name: every version of one)");
+  k_list->add_option("--name", component_name, "only this component's versions");
+  k_list->callback([&] { registered.List(component_name); });
+  auto* k_show = component->add_subcommand("show", "a registered component version and its YAML");
+  k_show->add_option("ref", name, "NAME:VERSION or NAME@latest")->required();
+  k_show->callback([&] { registered.Show(name); });
 
   auto* compute =
       app.add_subcommand("compute", "named compute targets for job steps")->require_subcommand(1);

@@ -940,10 +940,25 @@ Result<Component> LoadComponentRef(const Doc& d, const YAML::Node& n,
   if (n.IsMap()) return ParseComponent(d, n, what);
   CAIRN_ASSIGN_OR_RETURN(std::string ref, Scalar(d, n, what));
   if (ref.rfind("azureml:", 0) == 0) {
-    return Err(d, n,
-               what + ": registered components ('" + ref +
-                   "') are not supported yet; reference the component's file as "
-                   "file:./component.yml or write it inline");
+    // A registered component: its YAML comes from the server.
+    std::string registered = ref.substr(8);
+    if (!d.components) {
+      return Err(d, n,
+                 what + ": '" + ref +
+                     "' is a registered component, which only a client talking to the server "
+                     "can read (cairn job create); here give its file as file:./component.yml");
+    }
+    auto text = d.components->FetchComponentYaml(registered);
+    if (!text.ok()) return Err(d, n, what + ": '" + ref + "': " + text.status().message());
+    Doc cd{"component " + registered, fs::path("/"), "", d.components};
+    YAML::Node root;
+    try {
+      root = YAML::Load(*text);
+    } catch (const YAML::Exception& e) {
+      return Err(cd, e.mark, "not valid YAML: " + e.msg);
+    }
+    if (!root.IsMap()) return Err(cd, root, "a component must be a mapping (key: value)");
+    return ParseComponent(cd, root, "the component");
   }
   if (ref.rfind("file:", 0) == 0) ref = ref.substr(5);
   fs::path p = fs::path(ref).is_absolute() ? fs::path(ref) : d.dir / ref;
@@ -953,7 +968,7 @@ Result<Component> LoadComponentRef(const Doc& d, const YAML::Node& n,
     return Err(d, n, what + ": no component file at '" + p.string() + "'");
   std::string text;
   CAIRN_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlFile(p.string(), &text));
-  Doc cd{p.string(), p.parent_path()};
+  Doc cd{p.string(), p.parent_path(), "", d.components};
   if (!root.IsMap()) return Err(cd, root, "a component file must be a mapping (key: value)");
   return ParseComponent(cd, root, "the component");
 }
@@ -1275,7 +1290,8 @@ Result<SpecOverride> ParseOverride(const std::string& text) {
 
 Result<JobPlan> ParseJobSpec(const std::string& yaml_text, const std::string& file,
                              const std::string& base_dir,
-                             const std::vector<SpecOverride>& overrides) {
+                             const std::vector<SpecOverride>& overrides,
+                             ComponentSource* components) {
   Doc d{file, fs::path(base_dir), "(value from --set)"};
   YAML::Node root;
   try {
@@ -1283,26 +1299,91 @@ Result<JobPlan> ParseJobSpec(const std::string& yaml_text, const std::string& fi
   } catch (const YAML::Exception& e) {
     return Err(d, e.mark, "not valid YAML: " + e.msg);
   }
-  return ParseJobNode(root, file, base_dir, yaml_text, overrides);
+  return ParseJobNode(root, file, base_dir, yaml_text, overrides, components);
 }
 
 Result<JobPlan> ParseJobNode(YAML::Node root, const std::string& file, const std::string& base_dir,
                              const std::string& yaml_text,
-                             const std::vector<SpecOverride>& overrides) {
-  Doc d{file, fs::path(base_dir), "(value from --set)"};
+                             const std::vector<SpecOverride>& overrides,
+                             ComponentSource* components) {
+  Doc d{file, fs::path(base_dir), "(value from --set)", components};
   if (!root.IsMap())
     return Err(d, root, "a job must be a mapping with type: command or type: pipeline");
   CAIRN_RETURN_IF_ERROR(ApplyOverrides(root, overrides));
   return ParseRoot(d, root, file, yaml_text);
 }
 
-Result<JobPlan> LoadJobSpec(const std::string& file, const std::vector<SpecOverride>& overrides) {
+Result<JobPlan> LoadJobSpec(const std::string& file, const std::vector<SpecOverride>& overrides,
+                            ComponentSource* components) {
   std::ifstream f(file, std::ios::binary);
   if (!f) return InvalidParameter("cannot read " + file + ": no such file or not readable");
   std::stringstream ss;
   ss << f.rdbuf();
   fs::path dir = fs::absolute(fs::path(file)).parent_path();
-  return ParseJobSpec(ss.str(), file, dir.string(), overrides);
+  return ParseJobSpec(ss.str(), file, dir.string(), overrides, components);
+}
+
+namespace {
+
+// The parts of a checked component that registration records.
+Result<ComponentRegistration> Registration(const Doc& d, const YAML::Node& root,
+                                           const Component& c) {
+  if (c.name.empty()) return Err(d, root, "a registered component needs a name:");
+  ComponentRegistration r;
+  r.name = c.name;
+  r.version = c.version;
+  if (root["description"]) {
+    CAIRN_ASSIGN_OR_RETURN(r.description, Scalar(d, root["description"], "description"));
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<ComponentRegistration> PrepareComponentRegistration(const std::string& file,
+                                                           PlanUploader& uploader) {
+  std::string text;
+  CAIRN_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlFile(file, &text));
+  fs::path path = fs::absolute(fs::path(file));
+  Doc d{file, path.parent_path()};
+  if (!root.IsMap()) return Err(d, root, "a component file must be a mapping (key: value)");
+  CAIRN_ASSIGN_OR_RETURN(Component c, ParseComponent(d, root, "the component"));
+  CAIRN_ASSIGN_OR_RETURN(ComponentRegistration r, Registration(d, root, c));
+  // ResolveCode made a local folder absolute; a snapshot reference stays as given.
+  if (!c.code.empty() && fs::path(c.code).is_absolute()) {
+    CAIRN_ASSIGN_OR_RETURN(std::string snapshot, uploader.UploadCode(c.code));
+    root["code"] = "azureml:" + snapshot;
+  }
+  YAML::Emitter out;
+  out << root;
+  if (!out.good()) return InternalError("cannot write the component back: " + out.GetLastError());
+  r.yaml = out.c_str();
+  return r;
+}
+
+Result<ComponentRegistration> ReadComponentRegistration(const std::string& yaml_text) {
+  // Relative paths mean nothing on the server: a local code folder is refused.
+  Doc d{"the component", fs::path("/nonexistent-component-dir")};
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return Err(d, e.mark, "not valid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) return Err(d, root, "a component must be a mapping (key: value)");
+  if (root["code"] && root["code"].IsScalar()) {
+    const std::string& code = root["code"].Scalar();
+    if (code.rfind("azureml:", 0) != 0 || code.rfind("azureml://", 0) == 0) {
+      return Err(d, root["code"],
+                 "code: '" + code +
+                     "' is a local folder; register the component with `cairn component create "
+                     "-f FILE`, which uploads the folder and names its snapshot");
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(Component c, ParseComponent(d, root, "the component"));
+  CAIRN_ASSIGN_OR_RETURN(ComponentRegistration r, Registration(d, root, c));
+  r.yaml = yaml_text;
+  return r;
 }
 
 Status ValidateAndOrderPlan(JobPlan& plan) {

@@ -28,15 +28,29 @@ struct SpecOverride {
 // Parses "key=value" (as typed after --set).
 Result<SpecOverride> ParseOverride(const std::string& text);
 
+// Where a pipeline step's registered component (`component:
+// azureml:<name>:<version>` or `azureml:<name>@latest`) comes from: the CLI
+// asks the server, tests give text.
+class ComponentSource {
+ public:
+  virtual ~ComponentSource() = default;
+  // The YAML of the registered component `ref` ("name:version" or
+  // "name@latest", without the azureml: prefix).
+  virtual Result<std::string> FetchComponentYaml(const std::string& ref) = 0;
+};
+
 // Loads a job file. Relative paths resolve against its folder; local code and
-// input paths become absolute and must exist.
+// input paths become absolute and must exist. Registered components are read
+// through `components` (null: referring to one is an error).
 Result<JobPlan> LoadJobSpec(const std::string& file,
-                            const std::vector<SpecOverride>& overrides = {});
+                            const std::vector<SpecOverride>& overrides = {},
+                            ComponentSource* components = nullptr);
 // The same from text; `file` names it in messages and `base_dir` anchors
 // relative paths.
 Result<JobPlan> ParseJobSpec(const std::string& yaml_text, const std::string& file,
                              const std::string& base_dir,
-                             const std::vector<SpecOverride>& overrides = {});
+                             const std::vector<SpecOverride>& overrides = {},
+                             ComponentSource* components = nullptr);
 
 // Checks a plan's graph: step names unique, bindings name existing steps,
 // outputs and parent inputs, no cycles; then orders `steps` topologically
@@ -55,6 +69,24 @@ class PlanUploader {
   virtual Result<std::string> UploadData(const std::string& asset_name, const std::string& path,
                                          bool is_file) = 0;
 };
+
+// A command component ready to register: its name, version (empty: the
+// next number), description and the YAML to store.
+struct ComponentRegistration {
+  std::string name;
+  std::string version;
+  std::string description;
+  std::string yaml;
+};
+// Reads a component file for `cairn component create`: checked as a step's
+// component is (errors at file:line:column), a name required, and a local
+// `code` folder uploaded as a snapshot, the stored YAML then naming it
+// (`code: azureml:<snapshot>`), so the component runs anywhere.
+Result<ComponentRegistration> PrepareComponentRegistration(const std::string& file,
+                                                           PlanUploader& uploader);
+// Checks a component's YAML as the server receives it: a valid command
+// component with a name whose code, if any, is a snapshot reference.
+Result<ComponentRegistration> ReadComponentRegistration(const std::string& yaml_text);
 
 // The data asset name a local input is registered under: "job-input-<input>"
 // for a job (or command job) input, "job-input-<step>-<input>" for a step's.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "pipeline/plan_json.h"
 
@@ -355,7 +356,8 @@ TEST(JobSpecTest, ComponentValuesAreChecked) {
             std::string::npos)
       << msg;
   msg = ErrorOf(Parse("type: pipeline\njobs:\n  t:\n    component: azureml:train:1\n"));
-  EXPECT_NE(msg.find("registered components ('azureml:train:1') are not supported yet"),
+  EXPECT_NE(msg.find("inline.yml:4:16: jobs.t.component: 'azureml:train:1' is a registered "
+                     "component, which only a client talking to the server can read"),
             std::string::npos)
       << msg;
   msg = ErrorOf(Parse("type: pipeline\njobs:\n  t:\n    component: file:nope.yml\n"));
@@ -573,6 +575,99 @@ TEST(JobSpecTest, UploadRewritesLocalPartsIntoAssets) {
   EXPECT_NE(st.message().find("uploading input 'training_data'"), std::string::npos);
   EXPECT_NE(st.message().find("disk on fire"), std::string::npos);
   EXPECT_EQ(LocalInputAssetName("prep", "raw"), "job-input-prep-raw");
+}
+
+// Registered components as the server would hand them out, by reference.
+class FakeComponents : public ComponentSource {
+ public:
+  Result<std::string> FetchComponentYaml(const std::string& ref) override {
+    asked.push_back(ref);
+    auto it = yaml.find(ref);
+    if (it == yaml.end()) return NotFound("component " + ref + " does not exist");
+    return it->second;
+  }
+  std::map<std::string, std::string> yaml;
+  std::vector<std::string> asked;
+};
+
+TEST(JobSpecTest, RegisteredComponentsAreFetchedAndCheckedLikeFiles) {
+  FakeComponents source;
+  source.yaml["scale@latest"] =
+      "type: command\nname: scale\nversion: '3'\ncode: azureml:code-abc:1\n"
+      "inputs:\n  factor: {type: integer, default: 2, max: 10}\n"
+      "outputs:\n  out: {type: uri_folder}\n"
+      "command: python scale.py ${{inputs.factor}} ${{outputs.out}}\n";
+  const std::string job =
+      "type: pipeline\njobs:\n  s:\n    component: azureml:scale@latest\n    inputs:\n"
+      "      factor: 4\n";
+  auto r = ParseJobSpec(job, "inline.yml", kDir, {}, &source);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(source.asked, std::vector<std::string>{"scale@latest"});
+  const StepPlan* s = FindStep(*r, "s");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->code, "code-abc:1");
+  EXPECT_EQ(s->inputs.at("factor").literal, "4");
+  EXPECT_TRUE(s->outputs.count("out"));
+  // The component's declarations hold as for a file.
+  std::string msg =
+      ErrorOf(ParseJobSpec(job + "      extra: 1\n", "inline.yml", kDir, {}, &source));
+  EXPECT_NE(msg.find("the component has no input 'extra'"), std::string::npos) << msg;
+  msg = ErrorOf(
+      ParseJobSpec("type: pipeline\njobs:\n  s:\n    component: azureml:scale@latest\n    inputs:\n"
+                   "      factor: 40\n",
+                   "inline.yml", kDir, {}, &source));
+  EXPECT_NE(msg.find("above the component's max 10"), std::string::npos) << msg;
+  // Unknown to the server: the error points at the reference.
+  msg = ErrorOf(ParseJobSpec("type: pipeline\njobs:\n  s:\n    component: azureml:gone:1\n",
+                             "inline.yml", kDir, {}, &source));
+  EXPECT_NE(msg.find("inline.yml:4:16: jobs.s.component: 'azureml:gone:1': component gone:1 "
+                     "does not exist"),
+            std::string::npos)
+      << msg;
+  // A broken stored component names itself.
+  source.yaml["bad:1"] = "type: command\nname: bad\ncommand: echo ${{inputs.nope}}\n";
+  msg = ErrorOf(ParseJobSpec("type: pipeline\njobs:\n  s:\n    component: azureml:bad:1\n",
+                             "inline.yml", kDir, {}, &source));
+  EXPECT_NE(msg.find("component bad:1:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("declares no such input"), std::string::npos) << msg;
+}
+
+TEST(JobSpecTest, ComponentRegistrationUploadsCodeAndIsReadBackByTheServer) {
+  FakeUploader up;
+  auto reg = PrepareComponentRegistration(Fixture("components/train.yml"), up);
+  ASSERT_TRUE(reg.ok()) << reg.status().message();
+  EXPECT_EQ(reg->name, "train_model");
+  EXPECT_EQ(reg->version, "2");
+  ASSERT_EQ(up.code.size(), 1u);
+  EXPECT_EQ(up.code[0], fs::path(kDir + "/src").lexically_normal().string());
+  EXPECT_NE(reg->yaml.find("code: azureml:code-1:1"), std::string::npos) << reg->yaml;
+  // What the server checks: the same text reads back, and a registered component built
+  // from it resolves in a job.
+  auto back = ReadComponentRegistration(reg->yaml);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->name, "train_model");
+  FakeComponents source;
+  source.yaml["train_model:2"] = reg->yaml;
+  auto job = ParseJobSpec(
+      "type: pipeline\njobs:\n  t:\n    component: azureml:train_model:2\n    inputs:\n"
+      "      training_data: {type: uri_folder, path: azureml://datastores/d/paths/x}\n",
+      "inline.yml", kDir, {}, &source);
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  EXPECT_EQ(FindStep(*job, "t")->code, "code-1:1");
+  EXPECT_FALSE(FindStep(*job, "t")->is_deterministic);
+  // The server refuses a local folder (it could not be read there) and a nameless component.
+  auto local = ReadComponentRegistration("type: command\nname: x\ncode: ./src\ncommand: ls\n");
+  ASSERT_FALSE(local.ok());
+  EXPECT_NE(local.status().message().find("is a local folder; register the component with "
+                                          "`cairn component create -f FILE`"),
+            std::string::npos)
+      << local.status().message();
+  auto nameless = ReadComponentRegistration("type: command\ncommand: ls\n");
+  ASSERT_FALSE(nameless.ok());
+  EXPECT_NE(nameless.status().message().find("a registered component needs a name:"),
+            std::string::npos);
+  EXPECT_FALSE(ReadComponentRegistration("[not, a, map]").ok());
+  EXPECT_FALSE(ReadComponentRegistration("type: command\nname: x\ncommand: [oops\n").ok());
 }
 
 TEST(JobSpecTest, PlanJsonRoundTrip) {

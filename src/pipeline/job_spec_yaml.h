@@ -18,6 +18,7 @@ namespace cairn::pipeline {
 // relative paths resolve against `base_dir`. Applies `overrides` to `root`.
 Result<JobPlan> ParseJobNode(YAML::Node root, const std::string& file, const std::string& base_dir,
                              const std::string& yaml_text,
-                             const std::vector<SpecOverride>& overrides = {});
+                             const std::vector<SpecOverride>& overrides = {},
+                             ComponentSource* components = nullptr);
 
 }  // namespace cairn::pipeline

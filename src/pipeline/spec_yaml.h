@@ -13,6 +13,10 @@
 
 #include "core/status.h"
 
+namespace cairn::pipeline {
+class ComponentSource;
+}
+
 namespace cairn::pipeline::spec_yaml {
 
 // The file a node came from: names it in messages, anchors relative paths.
@@ -22,6 +26,9 @@ struct Doc {
   // Said in place of a position for a node that has none (one a reader built
   // itself, e.g. from a --set override).
   std::string unpositioned;
+  // Where `component: azureml:<name>:<version>` references are fetched (null:
+  // registered components cannot be read here).
+  ComponentSource* components = nullptr;
 };
 
 inline Status Err(const Doc& d, const YAML::Mark& m, const std::string& what) {

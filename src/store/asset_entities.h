@@ -17,6 +17,9 @@ namespace cairn {
 inline constexpr const char* kDataAsset = "data";
 inline constexpr const char* kEnvironmentAsset = "environment";
 inline constexpr const char* kCodeAsset = "code";
+// Registered pipeline components (Azure ML's `az ml component create`): the
+// component's YAML, its code already a snapshot reference, in `spec`.
+inline constexpr const char* kComponentAsset = "component";
 
 // One immutable version of an asset. Files of data and code assets live on the
 // artifact store under `storage_path`; `content_hash` identifies their content
