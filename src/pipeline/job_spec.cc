@@ -949,7 +949,14 @@ Result<Component> LoadComponentRef(const Doc& d, const YAML::Node& n,
                      "can read (cairn job create); here give its file as file:./component.yml");
     }
     auto text = d.components->FetchComponentYaml(registered);
-    if (!text.ok()) return Err(d, n, what + ": '" + ref + "': " + text.status().message());
+    if (!text.ok()) {
+      Status at = Err(d, n, what + ": '" + ref + "': " + text.status().message());
+      // An unreachable server stays that (the CLI's exit 3), not a YAML error.
+      if (text.status().code() == ErrorCode::kTemporarilyUnavailable) {
+        return Status(ErrorCode::kTemporarilyUnavailable, at.message());
+      }
+      return at;
+    }
     Doc cd{"component " + registered, fs::path("/"), "", d.components};
     YAML::Node root;
     try {

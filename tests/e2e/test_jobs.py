@@ -318,6 +318,65 @@ class JobsCliTest(CliMixin, ServerTestCase):
             self.assertEqual(fh.read(), "sum=10\n")
         self.assertFalse(os.path.exists(os.path.join(out, "make")))
 
+    def test_registered_component_runs_in_a_pipeline(self):
+        # `cairn component create` uploads the component's code folder; a pipeline then refers
+        # to it as azureml:<name>@latest from anywhere, with no local files of its own.
+        comp_name = "scale_" + self.uid
+        write(os.path.join(self.tmp, "comp", "src", "scale.sh"),
+              'echo "scaled=$(( $1 * 10 ))" | tee "$2/out.txt"\n')
+        comp = write(os.path.join(self.tmp, "comp", "scale.yml"), f"""\
+            $schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json
+            type: command
+            name: {comp_name}
+            version: "1"
+            description: multiplies by ten
+            code: ./src
+            inputs:
+              x: {{type: integer, default: 2, max: 100}}
+            outputs:
+              out: {{type: uri_folder}}
+            command: sh scale.sh ${{{{inputs.x}}}} ${{{{outputs.out}}}}
+            """)
+        p = self.cli("component", "create", "-f", comp)
+        self.assertIn(f"registered component {comp_name}:1", p.stdout)
+        # The same text again is no new version; a changed one under the same version is refused.
+        self.assertIn("unchanged", self.cli("component", "create", "-f", comp).stdout)
+        listed = self.cli_json("component", "list")
+        self.assertIn(comp_name, [a["name"] for a in listed["assets"]])
+        shown = self.cli("component", "show", comp_name + "@latest").stdout
+        self.assertIn("code: azureml:", shown)
+        self.assertIn("multiplies by ten", shown)
+        name = "reg-" + self.uid
+        pipe = write(os.path.join(self.tmp, "elsewhere", "pipe.yml"), f"""\
+            type: pipeline
+            name: {name}
+            jobs:
+              s:
+                component: azureml:{comp_name}@latest
+                inputs:
+                  x: 7
+            """)
+        p = self.cli("job", "create", "-f", pipe, "--stream")
+        self.assertIn("scaled=70", p.stdout)
+        self.assertEqual(self.job(name)["steps"][0]["status"], "Completed")
+        # Checked like a file component, before anything is submitted.
+        pipe2 = write(os.path.join(self.tmp, "elsewhere", "bad.yml"), f"""\
+            type: pipeline
+            jobs:
+              s:
+                component: azureml:{comp_name}:1
+                inputs:
+                  x: 700
+            """)
+        p = self.cli("job", "create", "-f", pipe2, expect=2)
+        self.assertIn("above the component's max 100", p.stderr)
+        p = self.cli("job", "create", "-f", write(os.path.join(self.tmp, "elsewhere", "gone.yml"),
+                                                     "type: pipeline\njobs:\n  s:\n"
+                                                     "    component: azureml:nope_x:1\n"),
+                     expect=2)
+        self.assertIn("gone.yml:4:16", p.stderr)
+        self.assertIn("nope_x", p.stderr)
+
     def test_failure_exit_code_and_cancel(self):
         bad = "fail-" + self.uid
         f = write(os.path.join(self.tmp, "fail.yml"), f"""\
