@@ -485,7 +485,8 @@ const char* TriggerTypeName(pipeline::Trigger::Type t) {
 
 // Checks a schedule file offline and shows when it would fire.
 void ScheduleValidate(CliContext& ctx, const std::string& file, int count) {
-  auto s = pipeline::LoadScheduleSpec(file);
+  CliComponentSource components(ctx);  // asked only for registered components
+  auto s = pipeline::LoadScheduleSpec(file, "/usr/share/zoneinfo", &components);
   if (!s.ok()) return ctx.FailLocal(s.status());
   const pipeline::Trigger& t = s->trigger;
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -542,7 +543,8 @@ class ScheduleCommands {
   explicit ScheduleCommands(CliContext& ctx) : ctx_(ctx) {}
 
   void Create(const std::string& file, bool disabled) {
-    auto s = pipeline::LoadScheduleSpec(file);
+    CliComponentSource components(ctx_);
+    auto s = pipeline::LoadScheduleSpec(file, "/usr/share/zoneinfo", &components);
     if (!s.ok()) return ctx_.FailLocal(s.status());
     std::string job_file = s->create_job_file.empty() ? file : s->create_job_file;
     CliUploader uploader(ctx_, fs::absolute(job_file).lexically_normal().string());

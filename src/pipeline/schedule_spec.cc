@@ -839,8 +839,8 @@ std::optional<int64_t> NextFireTime(const Trigger& t, int64_t after_ms) {
 // ---- the schedule file ----
 
 Result<ScheduleSpec> ParseScheduleSpec(const std::string& yaml_text, const std::string& file,
-                                       const std::string& base_dir,
-                                       const std::string& zoneinfo_dir) {
+                                       const std::string& base_dir, const std::string& zoneinfo_dir,
+                                       ComponentSource* components) {
   Doc d{file, fs::path(base_dir)};
   YAML::Node root;
   try {
@@ -891,11 +891,11 @@ Result<ScheduleSpec> ParseScheduleSpec(const std::string& yaml_text, const std::
     s.create_job_file = p.lexically_normal().string();
     std::ifstream f(s.create_job_file, std::ios::binary);
     if (!f) return Err(d, job, "create_job: cannot read '" + s.create_job_file + "'");
-    auto plan = LoadJobSpec(s.create_job_file);
+    auto plan = LoadJobSpec(s.create_job_file, {}, components);
     if (!plan.ok()) return plan.status();
     s.job = std::move(*plan);
   } else if (job.IsMap()) {
-    auto plan = ParseJobNode(job, file, base_dir, yaml_text);
+    auto plan = ParseJobNode(job, file, base_dir, yaml_text, {}, components);
     if (!plan.ok()) return plan.status();
     s.job = std::move(*plan);
   } else {
@@ -904,13 +904,14 @@ Result<ScheduleSpec> ParseScheduleSpec(const std::string& yaml_text, const std::
   return s;
 }
 
-Result<ScheduleSpec> LoadScheduleSpec(const std::string& file, const std::string& zoneinfo_dir) {
+Result<ScheduleSpec> LoadScheduleSpec(const std::string& file, const std::string& zoneinfo_dir,
+                                      ComponentSource* components) {
   std::ifstream f(file, std::ios::binary);
   if (!f) return InvalidParameter("cannot read " + file + ": no such file or not readable");
   std::stringstream ss;
   ss << f.rdbuf();
   return ParseScheduleSpec(ss.str(), file, fs::absolute(fs::path(file)).parent_path().string(),
-                           zoneinfo_dir);
+                           zoneinfo_dir, components);
 }
 
 }  // namespace cairn::pipeline

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "pipeline/job_spec.h"
 #include "pipeline/plan.h"
 
 namespace cairn::pipeline {
@@ -126,12 +127,15 @@ struct ScheduleSpec {
 };
 
 // Reads a schedule file; relative paths (create_job) resolve against its
-// folder. Errors: INVALID_PARAMETER_VALUE "file.yml:LINE:COL: ...".
+// folder; the job's registered components come from `components` (null: none
+// can be used). Errors: INVALID_PARAMETER_VALUE "file.yml:LINE:COL: ...".
 Result<ScheduleSpec> LoadScheduleSpec(const std::string& file,
-                                      const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
+                                      const std::string& zoneinfo_dir = "/usr/share/zoneinfo",
+                                      ComponentSource* components = nullptr);
 Result<ScheduleSpec> ParseScheduleSpec(const std::string& yaml_text, const std::string& file,
                                        const std::string& base_dir,
-                                       const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
+                                       const std::string& zoneinfo_dir = "/usr/share/zoneinfo",
+                                       ComponentSource* components = nullptr);
 
 // The first fire time strictly after `after_ms` (UTC milliseconds), or
 // nullopt when the trigger will not fire again (past end_time, a cron that

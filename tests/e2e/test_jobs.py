@@ -358,6 +358,13 @@ class JobsCliTest(CliMixin, ServerTestCase):
             """)
         p = self.cli("job", "create", "-f", pipe, "--stream")
         self.assertIn("scaled=70", p.stdout)
+        # A schedule's job reads it the same way.
+        sched = write(os.path.join(self.tmp, "elsewhere", "sched.yml"), """\
+            name: nightly-scale
+            trigger: {type: cron, expression: "0 3 * * *"}
+            create_job: ./pipe.yml
+            """)
+        self.assertIn("is valid", self.cli("schedule", "validate", "-f", sched).stdout)
         self.assertEqual(self.job(name)["steps"][0]["status"], "Completed")
         # Checked like a file component, before anything is submitted.
         pipe2 = write(os.path.join(self.tmp, "elsewhere", "bad.yml"), f"""\
