@@ -115,7 +115,8 @@ int RunServer(const ServerOptions& options) {
   // Pipelines: steps run as local processes; the scheduler starts after Bind,
   // once the URL steps report to is known.
   sqlite::SqliteJobStore job_store(**store);
-  pipeline::LocalExecutor executor;
+  // Driven by the scheduler's loop: a step's exit wakes one thread.
+  pipeline::LocalExecutor executor(/*own_reaper=*/false);
   pipeline::SchedulerOptions scheduler_options;
   scheduler_options.jobs_root = fs::absolute(ws / "jobs");  // steps run in their own folders
   scheduler_options.python_helper_dir = fs::absolute(ws / "tools" / "python");  // cairn_client.py

@@ -78,6 +78,18 @@ class Executor {
   // `grace`. The exit still arrives through the callback. NOT_FOUND when the
   // key is not running.
   virtual Status Cancel(const std::string& key, std::chrono::milliseconds grace) = 0;
+
+  // An executor may be driven by its owner's event loop instead of a thread
+  // of its own, so a step's exit wakes one thread, not two: ReadyFd() is then
+  // a file descriptor to poll (readable when there is work), ReapReady() does
+  // that work without blocking (exit callbacks run on the caller's thread),
+  // and NextDeadline() is when ReapReady must run at the latest (a kill
+  // deadline) even if nothing is readable. ReadyFd() -1: it runs its own thread.
+  virtual int ReadyFd() { return -1; }
+  virtual void ReapReady() {}
+  virtual std::optional<std::chrono::steady_clock::time_point> NextDeadline() {
+    return std::nullopt;
+  }
 };
 
 // The exit status last recorded under `where.tag` (by process `pid` when

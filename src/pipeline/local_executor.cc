@@ -110,14 +110,16 @@ int64_t BootTimeTicks() {
          static_cast<int64_t>(now.tv_nsec) / (1'000'000'000 / ticks_per_second);
 }
 
-LocalExecutor::LocalExecutor() {
+LocalExecutor::LocalExecutor(bool own_reaper) : own_reaper_(own_reaper) {
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   Watch(wake_fd_);
-  reaper_ = std::thread([this] {
-    NameThisThread("cairn-reaper");
-    ReaperLoop();
-  });
+  if (own_reaper_) {
+    reaper_ = std::thread([this] {
+      NameThisThread("cairn-reaper");
+      ReaperLoop();
+    });
+  }
 }
 
 LocalExecutor::~LocalExecutor() {
@@ -126,7 +128,7 @@ LocalExecutor::~LocalExecutor() {
     stopping_ = true;
   }
   Wake();
-  reaper_.join();
+  if (reaper_.joinable()) reaper_.join();
   // Steps keep running: a restarted server reattaches to them.
   for (auto& [key, p] : procs_) close(p.pidfd);
   close(epoll_fd_);
@@ -250,69 +252,92 @@ void LocalExecutor::Watch(int pidfd) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &ev);
 }
 
+int LocalExecutor::ReapOnce(const epoll_event* ready, int n) {
+  int timeout_ms = -1;
+  std::vector<std::pair<std::string, StepExit>> exited;
+  {
+    std::lock_guard lock(mu_);
+    for (int i = 0; i < n; ++i) {
+      int fd = ready[i].data.fd;
+      if (fd == wake_fd_) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+        continue;
+      }
+      auto key = key_by_pidfd_.find(fd);
+      if (key == key_by_pidfd_.end()) continue;
+      auto it = procs_.find(key->second);
+      if (it == procs_.end()) continue;
+      Proc& p = it->second;
+      StepExit exit;
+      if (p.child) {
+        int status = 0;
+        if (waitpid(static_cast<pid_t>(p.pid), &status, WNOHANG) == 0) continue;
+        exit.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      } else if (auto code = ReadExitStatus(p.exit_status, p.pid)) {
+        exit.exit_code = *code;
+      } else {
+        exit.lost = true;  // killed before its wrapper could record anything
+      }
+      // The process group may hold children the step left behind.
+      kill(-static_cast<pid_t>(p.pid), SIGKILL);
+      // Removed explicitly: a child being spawned right now holds a copy of
+      // the fd until its exec, which would keep the registration (and its
+      // readiness) alive after close.
+      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, p.pidfd, nullptr);
+      close(p.pidfd);
+      key_by_pidfd_.erase(key);
+      exited.emplace_back(it->first, exit);
+      procs_.erase(it);
+    }
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [key, p] : procs_) {
+      if (!p.kill_at) continue;
+      if (*p.kill_at <= now) {
+        kill(-static_cast<pid_t>(p.pid), SIGKILL);
+        p.kill_at.reset();
+      } else {
+        auto ms = std::chrono::ceil<std::chrono::milliseconds>(*p.kill_at - now).count();
+        if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
+      }
+    }
+  }
+  std::lock_guard calling(callback_mu_);
+  for (auto& [key, exit] : exited) {
+    if (callback_) callback_(key, exit);
+  }
+  return timeout_ms;
+}
+
 void LocalExecutor::ReaperLoop() {
   std::vector<epoll_event> ready(64);
+  int timeout_ms = -1;
   for (;;) {
-    int timeout_ms = -1;
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
-      auto now = std::chrono::steady_clock::now();
-      for (auto& [key, p] : procs_) {
-        if (!p.kill_at) continue;
-        if (*p.kill_at <= now) {
-          kill(-static_cast<pid_t>(p.pid), SIGKILL);
-          p.kill_at.reset();
-        } else {
-          auto ms = std::chrono::ceil<std::chrono::milliseconds>(*p.kill_at - now).count();
-          if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
-        }
-      }
     }
     int n = epoll_wait(epoll_fd_, ready.data(), static_cast<int>(ready.size()), timeout_ms);
     if (n < 0 && errno != EINTR) return;
-    std::vector<std::pair<std::string, StepExit>> exited;
-    {
-      std::lock_guard lock(mu_);
-      for (int i = 0; i < n; ++i) {
-        int fd = ready[i].data.fd;
-        if (fd == wake_fd_) {
-          uint64_t count;
-          [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
-          continue;
-        }
-        auto key = key_by_pidfd_.find(fd);
-        if (key == key_by_pidfd_.end()) continue;
-        auto it = procs_.find(key->second);
-        if (it == procs_.end()) continue;
-        Proc& p = it->second;
-        StepExit exit;
-        if (p.child) {
-          int status = 0;
-          if (waitpid(static_cast<pid_t>(p.pid), &status, WNOHANG) == 0) continue;
-          exit.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        } else if (auto code = ReadExitStatus(p.exit_status, p.pid)) {
-          exit.exit_code = *code;
-        } else {
-          exit.lost = true;  // killed before its wrapper could record anything
-        }
-        // The process group may hold children the step left behind.
-        kill(-static_cast<pid_t>(p.pid), SIGKILL);
-        // Removed explicitly: a child being spawned right now holds a copy of
-        // the fd until its exec, which would keep the registration (and its
-        // readiness) alive after close.
-        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, p.pidfd, nullptr);
-        close(p.pidfd);
-        key_by_pidfd_.erase(key);
-        exited.emplace_back(it->first, exit);
-        procs_.erase(it);
-      }
-    }
-    std::lock_guard calling(callback_mu_);
-    for (auto& [key, exit] : exited) {
-      if (callback_) callback_(key, exit);
-    }
+    timeout_ms = ReapOnce(ready.data(), std::max(n, 0));
   }
+}
+
+int LocalExecutor::ReadyFd() { return own_reaper_ ? -1 : epoll_fd_; }
+
+void LocalExecutor::ReapReady() {
+  epoll_event ready[64];
+  int n = epoll_wait(epoll_fd_, ready, 64, 0);
+  ReapOnce(ready, std::max(n, 0));
+}
+
+std::optional<std::chrono::steady_clock::time_point> LocalExecutor::NextDeadline() {
+  std::lock_guard lock(mu_);
+  std::optional<std::chrono::steady_clock::time_point> next;
+  for (const auto& [key, p] : procs_) {
+    if (p.kill_at && (!next || *p.kill_at < *next)) next = p.kill_at;
+  }
+  return next;
 }
 
 }  // namespace cairn::pipeline

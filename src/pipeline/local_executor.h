@@ -2,10 +2,11 @@
 // a new session (so it leads its own process group, and cancel kills the whole
 // group) in the step's work directory, with its output appended to the step's
 // log files. A small /bin/sh wrapper appends the exit status to a file, so a
-// server restarted after kill -9 still learns how a step ended. One reaper
-// thread waits on the steps' pidfds with epoll: exits are noticed as they
-// happen, with no polling loop, and a launch adds its pidfd to the set without
-// waking the reaper. Thread-safe.
+// server restarted after kill -9 still learns how a step ended. The steps'
+// pidfds sit in one epoll set: exits are noticed as they happen, with no
+// polling loop, and a launch adds its pidfd without waking anyone. A reaper
+// thread of its own waits on the set, or the owner's event loop does (the
+// scheduler's: a step's exit then wakes one thread, not two). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -15,14 +16,22 @@
 #include <optional>
 #include <thread>
 
+#include <sys/epoll.h>
+
 #include "pipeline/executor.h"
 
 namespace cairn::pipeline {
 
 class LocalExecutor final : public Executor {
  public:
-  LocalExecutor();
+  // Driven by a thread of its own, or (own_reaper false) by its owner through
+  // ReadyFd/ReapReady/NextDeadline, as the scheduler's loop does.
+  explicit LocalExecutor(bool own_reaper = true);
   ~LocalExecutor() override;
+
+  int ReadyFd() override;
+  void ReapReady() override;
+  std::optional<std::chrono::steady_clock::time_point> NextDeadline() override;
 
   void SetExitCallback(ExitCallback callback) override;
   Result<ProcessHandle> Launch(const std::string& key, const StepLaunch& launch) override;
@@ -39,6 +48,9 @@ class LocalExecutor final : public Executor {
     std::optional<std::chrono::steady_clock::time_point> kill_at;
   };
   void ReaperLoop();
+  // One round: sends due kills, collects the exits among `ready`, reports
+  // them. Returns the milliseconds to the next kill deadline (-1: none).
+  int ReapOnce(const epoll_event* ready, int n);
   void Wake();
   void Watch(int fd);  // adds fd to the reaper's epoll set
 
@@ -50,7 +62,8 @@ class LocalExecutor final : public Executor {
   int wake_fd_ = -1;   // eventfd: a kill deadline or stopping
   int epoll_fd_ = -1;  // the wake fd and every watched pidfd
   bool stopping_ = false;
-  std::thread reaper_;
+  bool own_reaper_ = true;
+  std::thread reaper_;  // when own_reaper_
 };
 
 // The start time of process `pid` (/proc/<pid>/stat field 22), if it exists.

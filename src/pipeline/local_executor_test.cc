@@ -1,11 +1,13 @@
 #include "pipeline/local_executor.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <thread>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -162,6 +164,46 @@ TEST_F(LocalExecutorTest, ExitStatusLinesAreFoundByTagAndPid) {
   EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "step 2.1"}), std::nullopt);
   std::ofstream(dir_ / "exit_status", std::ios::app) << "\nstep 2.1 123 1x\n";
   EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "step 2.1"}), std::nullopt);
+}
+
+}  // namespace
+}  // namespace cairn::pipeline
+
+namespace cairn::pipeline {
+namespace {
+
+// Driven by its owner (as the scheduler's loop drives it): no thread of its
+// own; exits and kill deadlines are handled when the owner calls ReapReady.
+TEST_F(LocalExecutorTest, DrivenByItsOwnerReportsExitsAndSendsDueKills) {
+  LocalExecutor driven(/*own_reaper=*/false);
+  std::map<std::string, StepExit> seen;
+  driven.SetExitCallback([&](const std::string& key, const StepExit& e) { seen[key] = e; });
+  ASSERT_GE(driven.ReadyFd(), 0);
+  EXPECT_EQ(executor_.ReadyFd(), -1);  // the threaded one
+  ASSERT_TRUE(driven.Launch("quick", Launch("exit 3", "quick")).ok());
+  ASSERT_TRUE(
+      driven.Launch("stubborn", Launch("trap '' TERM; echo up; sleep 30", "stubborn")).ok());
+  for (int i = 0; i < 300 && Read(dir_ / "stubborn.log").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(driven.Cancel("stubborn", std::chrono::milliseconds(100)).ok());
+  ASSERT_TRUE(driven.NextDeadline().has_value());  // the SIGKILL is due by then
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (seen.size() < 2 && std::chrono::steady_clock::now() < give_up) {
+    int timeout_ms = 1000;
+    if (auto d = driven.NextDeadline()) {
+      auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(*d - std::chrono::steady_clock::now());
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1000));
+    }
+    pollfd p{driven.ReadyFd(), POLLIN, 0};
+    poll(&p, 1, timeout_ms);
+    driven.ReapReady();  // also when only the deadline passed: that sends the SIGKILL
+  }
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen["quick"].exit_code, 3);
+  EXPECT_EQ(seen["stubborn"].exit_code, 128 + SIGKILL);  // ignored TERM, killed at the deadline
+  EXPECT_FALSE(driven.NextDeadline().has_value());
 }
 
 }  // namespace

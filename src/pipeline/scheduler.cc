@@ -1,6 +1,8 @@
 #include "pipeline/scheduler.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -155,6 +157,7 @@ Scheduler::Scheduler(JobStore& jobs, TrackingService& tracking, AssetService& as
       options_(std::move(options)),
       clock_(clock),
       spares_(options_.jobs_root / ".spare", "std_log.txt") {
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (options_.tools_dir.empty()) options_.tools_dir = SelfExecutableDir();
   executor_.SetExitCallback([this](const std::string& key, const StepExit& exit) {
     Post(Event{Event::Kind::kExit, nullptr, key, exit});
@@ -167,8 +170,9 @@ Scheduler::~Scheduler() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  WakeLoop();
   if (thread_.joinable()) thread_.join();
+  close(wake_fd_);
   // Everything the loop decided is written before the store goes away.
   {
     std::lock_guard lock(commit_mu_);
@@ -210,7 +214,14 @@ void Scheduler::Post(Event event) {
     std::lock_guard lock(mu_);
     events_.push_back(std::move(event));
   }
-  cv_.notify_one();
+  // The loop posting to itself (an exit reaped in its own pass) looks at
+  // events_ before it sleeps again: no wake-up needed.
+  if (std::this_thread::get_id() != loop_thread_id_.load()) WakeLoop();
+}
+
+void Scheduler::WakeLoop() {
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
 void Scheduler::Enqueue(const JobRecord& job, JobPlan plan) {
@@ -296,25 +307,45 @@ Status Scheduler::Start() {
 }
 
 void Scheduler::Loop() {
+  loop_thread_id_.store(std::this_thread::get_id());
+  // Sleeps on the wake eventfd and, when the executor lets its owner drive it,
+  // on the executor's fd too: a step's exit then wakes this thread directly.
+  const int executor_fd = executor_.ReadyFd();
   for (;;) {
     std::deque<Event> batch;
+    // The next timer: a retry's backoff ending, a step's timeout or a kill.
+    std::optional<SteadyTime> wake;
+    for (auto& [name, job] : active_) {
+      job->ForEachOpen([&](StepState& s) {
+        for (auto t : {s.ready_at, s.launched && !s.cancel_sent ? s.deadline : std::nullopt}) {
+          if (t && (!wake || *t < *wake)) wake = t;
+        }
+      });
+    }
+    if (executor_fd >= 0) {
+      if (auto kill = executor_.NextDeadline(); kill && (!wake || *kill < *wake)) wake = kill;
+    }
     {
-      std::unique_lock lock(mu_);
-      // The next timer: a retry's backoff ending or a step's timeout.
-      std::optional<SteadyTime> wake;
-      for (auto& [name, job] : active_) {
-        job->ForEachOpen([&](StepState& s) {
-          for (auto t : {s.ready_at, s.launched && !s.cancel_sent ? s.deadline : std::nullopt}) {
-            if (t && (!wake || *t < *wake)) wake = t;
-          }
-        });
-      }
-      auto ready = [&] { return stopping_ || !events_.empty(); };
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      batch.swap(events_);
+    }
+    if (batch.empty()) {
+      int timeout_ms = -1;
       if (wake) {
-        cv_.wait_until(lock, *wake, ready);
-      } else {
-        cv_.wait(lock, ready);
+        auto left =
+            std::chrono::ceil<std::chrono::milliseconds>(*wake - std::chrono::steady_clock::now());
+        timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1 << 30));
       }
+      pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {executor_fd, POLLIN, 0}};
+      int n = poll(fds, executor_fd >= 0 ? 2 : 1, timeout_ms);
+      if (n > 0 && (fds[0].revents & POLLIN)) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+      }
+      // Exits (reported through Post, onto events_) and due kills.
+      if (executor_fd >= 0) executor_.ReapReady();
+      std::lock_guard lock(mu_);
       if (stopping_) return;
       batch.swap(events_);
     }

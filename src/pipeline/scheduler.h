@@ -12,6 +12,7 @@
 // artifacts, lineage recorded) on the scheduler thread. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -94,6 +95,7 @@ class Scheduler {
 
   void Loop();
   void Post(Event event);
+  void WakeLoop();
   void Resume(JobState& job, JobTransition& tx);
   // One pass over a job: starts ready steps, finishes the job when it can.
   void Pump(JobState& job, JobTransition& tx);
@@ -131,7 +133,8 @@ class Scheduler {
                                                  // empty step folders, reused instead of created
 
   std::mutex mu_;
-  std::condition_variable cv_;       // events for the loop
+  int wake_fd_ = -1;  // eventfd: events for the loop (Post, stopping)
+  std::atomic<std::thread::id> loop_thread_id_{};
   std::condition_variable done_cv_;  // a job finished
   std::deque<Event> events_;
   std::set<std::string> active_names_;  // jobs the loop owns (guarded by mu_)
