@@ -1,6 +1,7 @@
 #include "pipeline/job_service.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -204,7 +205,8 @@ Result<LogChunk> JobService::Logs(const std::string& name, const std::string& st
   bool ended = IsTerminalJobStatus(found->status);
   LogChunk out;
   out.next_offset = offset;
-  UniqueFd fd(open(scheduler_.LogPath(name, found->step_name).c_str(), O_RDONLY | O_CLOEXEC));
+  const std::string path = scheduler_.LogPath(name, found->step_name).string();
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() >= 0) {
     out.data.resize(static_cast<size_t>(max_bytes));
     ssize_t n = pread(fd.get(), out.data.data(), out.data.size(), offset);
@@ -212,6 +214,16 @@ Result<LogChunk> JobService::Logs(const std::string& name, const std::string& st
     out.next_offset = offset + static_cast<int64_t>(out.data.size());
     off_t size = lseek(fd.get(), 0, SEEK_END);
     out.complete = ended && out.next_offset >= size;
+    // An ended step's empty folder is recycled: taken by the next step, its
+    // log file may have become that step's while we read. If the path no
+    // longer names the file we read, this step's log was empty.
+    struct stat opened, named;
+    if (ended && (fstat(fd.get(), &opened) != 0 || stat(path.c_str(), &named) != 0 ||
+                  opened.st_ino != named.st_ino || opened.st_dev != named.st_dev)) {
+      out.data.clear();
+      out.next_offset = offset;
+      out.complete = true;
+    }
   } else {
     out.complete = ended;
   }
