@@ -427,7 +427,7 @@ void EndpointService::OnLoadResult(const LoadReport& report) {
   const bool restore = !report.ok && serving && report.serving_generation != report.generation;
   std::vector<LineageEdge> lineage;
   if (restore) lineage = Effects(*serving).lineage;
-  auto mutate = [&](DeploymentRecord& d) -> Status {
+  auto mutate = [&](DeploymentRecord& d, std::vector<OutboxEvent>& events) -> Status {
     if (report.generation != FilesGeneration(d)) {
       // Superseded by a newer update: its own load will report.
       return Status(ErrorCode::kInvalidState, "stale load report");
@@ -446,6 +446,22 @@ void EndpointService::OnLoadResult(const LoadReport& report) {
     d.failed_model = d.model_name + ":" + d.model_version;
     d.serving_generation = report.serving_generation;
     if (restore) CopyServedFields(*serving, d);
+    // ModelDeployed went out when the update was accepted; this says it did
+    // not take, and what serves instead (nothing when no generation loaded).
+    Json data = {{"ServiceName", d.endpoint + "/" + d.name},
+                 {"ModelIds", d.failed_model},
+                 {"Error", report.error},
+                 {"ServingModelIds", restore ? d.model_name + ":" + d.model_version : ""},
+                 {"ServiceProperties",
+                  {{"endpoint", report.endpoint},
+                   {"deployment", report.deployment},
+                   {"generation", std::to_string(report.generation)},
+                   {"serving_generation", std::to_string(report.serving_generation)}}}};
+    OutboxEvent e;
+    e.type = "ModelDeploymentFailed";
+    e.subject = "endpoints/" + report.endpoint + "/deployments/" + report.deployment;
+    e.data = data.dump();
+    events.push_back(std::move(e));
     return Status::Ok();
   };
   // Errors (a deployment deleted meanwhile, a stale report) leave nothing to record.

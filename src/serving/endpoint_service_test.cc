@@ -546,6 +546,21 @@ TEST_F(EndpointServiceTest, FailedUpdateRecordsTheFailureAndRestoresWhatServes) 
   EXPECT_EQ(d->record.serving_generation, 1);
   EXPECT_TRUE(asset_store_->WalkLineage("model:churn:2", false, 1, 100)->empty());
   EXPECT_EQ(asset_store_->WalkLineage("model:churn:1", false, 1, 100)->size(), 1u);
+  // ModelDeployed went out with the update; the failure follows it, naming
+  // the model that did not load and the one that serves.
+  std::vector<nlohmann::json> failed;
+  for (const auto& e : Events()) {
+    if (e.type == "ModelDeploymentFailed") {
+      EXPECT_EQ(e.subject, "endpoints/churn-ep/deployments/blue");
+      EXPECT_GT(e.time, 0);
+      failed.push_back(nlohmann::json::parse(e.data));
+    }
+  }
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]["ModelIds"], "churn:2");
+  EXPECT_EQ(failed[0]["ServingModelIds"], "churn:1");
+  EXPECT_EQ(failed[0]["Error"], "model.ubj: not an XGBoost model");
+  EXPECT_EQ(failed[0]["ServiceProperties"]["serving_generation"], "1");
   // Re-applied (e.g. at a restart or a traffic change), the plane is handed
   // the serving generation, not a reload.
   ASSERT_TRUE(SetTraffic({{"blue", 100}}).ok());
@@ -554,6 +569,10 @@ TEST_F(EndpointServiceTest, FailedUpdateRecordsTheFailureAndRestoresWhatServes) 
   // A stale report (for a generation the record no longer names) changes nothing.
   plane_.Report("blue", 2, true, 2);
   EXPECT_EQ(service_->GetDeployment("churn-ep", "blue")->record.provisioning_state, "Failed");
+  plane_.Report("blue", 2, false, 1, "late");  // stale too: no second failure event
+  size_t failures = 0;
+  for (const auto& e : Events()) failures += e.type == "ModelDeploymentFailed";
+  EXPECT_EQ(failures, 1u);
 
   // The next update (generation 3) keeps generation 1's files until it loads.
   ASSERT_TRUE(update("churn:2").ok());

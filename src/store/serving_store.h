@@ -134,10 +134,12 @@ class ServingStore {
                                                  const std::string& name) = 0;
   virtual Result<std::vector<DeploymentRecord>> ListDeployments(const std::string& endpoint) = 0;
   // Records a load result: `mutate` edits the stored record (provisioning
-  // fields, a restored model) unless it refuses; lineage edges are replaced by
-  // `lineage` when `replace_lineage`. The generation stays. NOT_FOUND when the
-  // deployment is gone (deleted meanwhile).
-  using DeploymentMutator = std::function<Status(DeploymentRecord&)>;
+  // fields, a restored model) unless it refuses, and may add outbox events
+  // (written in the same transaction; time 0 gets the commit time); lineage
+  // edges are replaced by `lineage` when `replace_lineage`. The generation
+  // stays. NOT_FOUND when the deployment is gone (deleted meanwhile).
+  using DeploymentMutator =
+      std::function<Status(DeploymentRecord&, std::vector<OutboxEvent>& events)>;
   virtual Result<DeploymentRecord> RecordDeploymentState(
       const std::string& endpoint, const std::string& name, const DeploymentMutator& mutate,
       bool replace_lineage, const std::vector<LineageEdge>& lineage) = 0;

@@ -331,7 +331,8 @@ Result<DeploymentRecord> SqliteServingStore::RecordDeploymentState(
     if (!d)
       Fail(NotFound("deployment '" + name + "' does not exist on endpoint '" + endpoint + "'"));
     const int64_t generation = d->generation;
-    if (Status st = mutate(*d); !st.ok()) Fail(st);
+    std::vector<OutboxEvent> events;
+    if (Status st = mutate(*d, events); !st.ok()) Fail(st);
     d->endpoint = endpoint;
     d->name = name;
     d->generation = generation;
@@ -341,6 +342,10 @@ Result<DeploymentRecord> SqliteServingStore::RecordDeploymentState(
         .Exec();
     WriteDeployment(db, *d);
     if (replace_lineage) ReplaceLineage(db, endpoint, name, lineage, d->last_updated_time);
+    for (OutboxEvent& e : events) {
+      if (e.time == 0) e.time = d->last_updated_time;
+    }
+    AppendOutboxEvents(db, events);
     out = std::move(d);
   }));
   return std::move(*out);
