@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,8 +36,11 @@ struct StepLaunch {
   // executor wraps it so its exit status is also recorded in `exit_status`.
   std::vector<std::string> argv;
   std::filesystem::path workdir;
-  // The whole environment of the process (nothing is inherited).
+  // The environment of the process: `base_env` ("NAME=value" entries shared
+  // by many launches, e.g. the server's own environment; null: none) with
+  // `env` added and overriding it. Nothing else is inherited.
   std::map<std::string, std::string> env;
+  std::shared_ptr<const std::vector<std::string>> base_env;
   // Appended to; the same path for both merges them into one log.
   std::filesystem::path stdout_path;
   std::filesystem::path stderr_path;

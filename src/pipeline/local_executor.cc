@@ -164,6 +164,15 @@ Result<ProcessHandle> LocalExecutor::Launch(const std::string& key, const StepLa
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : launch.env) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
+  if (launch.base_env) {
+    // Shared entries are pointed at, not copied (execve copies them anyway).
+    envp.reserve(launch.base_env->size() + env_strings.size() + 1);
+    for (const std::string& e : *launch.base_env) {
+      size_t eq = e.find('=');
+      if (eq == std::string::npos || launch.env.count(e.substr(0, eq))) continue;
+      envp.push_back(const_cast<char*>(e.c_str()));
+    }
+  }
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 

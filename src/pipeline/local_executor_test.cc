@@ -70,6 +70,16 @@ TEST_F(LocalExecutorTest, RunsInWorkdirWithEnvAndRecordsExit) {
   EXPECT_EQ(ReadExitStatus({dir_ / "exit_status", "a"}), 3);
 }
 
+TEST_F(LocalExecutorTest, SharedBaseEnvironmentIsOverriddenByTheLaunchsOwn) {
+  StepLaunch l = Launch("echo \"$FROM_BASE $BOTH $GREETING\"; env | grep -c '^BOTH='", "b");
+  l.base_env = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"FROM_BASE=base", "BOTH=base", "GREETING=base-greeting"});
+  l.env["BOTH"] = "own";
+  ASSERT_TRUE(executor_.Launch("b", l).ok());
+  EXPECT_EQ(WaitExit("b").exit_code, 0);
+  EXPECT_EQ(Read(dir_ / "b.log"), "base own hi\n1\n");  // each name once, the launch's wins
+}
+
 TEST_F(LocalExecutorTest, RecordsStatusOfLastCommandAndOfOtherArgv) {
   ASSERT_TRUE(executor_.Launch("t", Launch("false; true", "t")).ok());
   EXPECT_EQ(WaitExit("t").exit_code, 0);

@@ -272,6 +272,11 @@ Status Scheduler::Start() {
     size_t eq = kv.find('=');
     if (eq != std::string::npos) base_env_[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  {
+    auto entries = std::make_shared<std::vector<std::string>>();
+    for (const auto& [k, v] : base_env_) entries->push_back(k + "=" + v);
+    base_env_entries_ = std::move(entries);
+  }
   CAIRN_ASSIGN_OR_RETURN(
       std::vector<JobRecord> unfinished,
       jobs_.ListJobs({kJobNotStarted, kJobQueued, kJobRunning}, 1000000, /*with_steps=*/true));
@@ -1062,13 +1067,20 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   }
 
   // Launch.
-  std::map<std::string, std::string> envmap = base_env_;
-  for (const auto& [k, v] : p.environment_variables) envmap[k] = v;
+  // The step's own variables and Cairn's, over the server's environment
+  // (shared between launches, not copied per step).
+  std::map<std::string, std::string> envmap(p.environment_variables.begin(),
+                                            p.environment_variables.end());
+  auto inherited = [&](const std::string& key) -> std::string {
+    if (auto it = envmap.find(key); it != envmap.end()) return it->second;
+    auto it = base_env_.find(key);
+    return it != base_env_.end() ? it->second : std::string();
+  };
   if (env) envmap["VIRTUAL_ENV"] = env->root.string();
   envmap["PATH"] = StepSearchPath(env ? env->root / "bin" : std::filesystem::path(),
-                                  options_.tools_dir, envmap["PATH"]);
+                                  options_.tools_dir, inherited("PATH"));
   if (!options_.python_helper_dir.empty()) {
-    envmap["PYTHONPATH"] = StepPythonPath(options_.python_helper_dir, envmap["PYTHONPATH"]);
+    envmap["PYTHONPATH"] = StepPythonPath(options_.python_helper_dir, inherited("PYTHONPATH"));
   }
   std::string url;
   {
@@ -1088,6 +1100,7 @@ void Scheduler::StartStep(JobState& job, StepState& s, JobTransition& tx) {
   launch.argv = {"/bin/sh", "-c", *command};
   launch.workdir = code_dir;
   launch.env = std::move(envmap);
+  launch.base_env = base_env_entries_;
   launch.stdout_path = launch.stderr_path = LogPath(job.rec.name, s.rec.step_name);
   launch.exit_status = ExitStatusOf(job, s, attempt);
   if (attempt > 1) {

@@ -129,8 +129,11 @@ class Scheduler {
   const Clock& clock_;
   std::string server_url_;
   SpareFolders spares_;
-  std::map<std::string, std::string> base_env_;  // the server's environment, read at Start  //
-                                                 // empty step folders, reused instead of created
+  std::map<std::string, std::string> base_env_;
+  // base_env_ as "NAME=value" entries, handed to every launch.
+  std::shared_ptr<const std::vector<std::string>>
+      base_env_entries_;  // the server's environment, read at Start  //
+                          // empty step folders, reused instead of created
 
   std::mutex mu_;
   int wake_fd_ = -1;  // eventfd: events for the loop (Post, stopping)
