@@ -36,6 +36,21 @@ void QuantileSketch::AddMany(const double* values, size_t n) {
   }
 }
 
+void QuantileSketch::AddWeighted(double value, int64_t weight) {
+  if (weight <= 0) return;
+  if (weight == 1) return Add(value);
+  for (int level = 0; weight != 0; ++level, weight >>= 1) {
+    if ((weight & 1) == 0) continue;
+    while (levels_.size() <= static_cast<size_t>(level)) {
+      levels_.emplace_back();
+      next_offset_.push_back(0);
+    }
+    levels_[level].push_back(value);
+    count_ += int64_t{1} << level;
+    if (levels_[level].size() >= static_cast<size_t>(k_)) Compact(level);
+  }
+}
+
 namespace {
 
 // Doubles (no NaNs) as unsigned keys in the same order: -0.0 sorts before 0.0.

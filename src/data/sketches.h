@@ -28,6 +28,10 @@ class QuantileSketch {
   void Add(double value);
   // Add() of each value in order, without the per-value checks.
   void AddMany(const double* values, size_t n);
+  // `value` with weight `weight` (>= 1), as items of weight 2^l for each bit l
+  // of `weight`, each added to level l: the rank error bound stays true, since
+  // the total weight reaching any level is still at most count().
+  void AddWeighted(double value, int64_t weight);
   int64_t count() const { return count_; }
   int levels() const { return static_cast<int>(levels_.size()); }
   // Worst-case rank error as a fraction of count() (0 while nothing was compacted).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -184,6 +185,83 @@ class StringCounts {
   size_t size_ = 0;
 };
 
+// Doubles (no NaNs) as unsigned keys in the same order (-0.0 before 0.0).
+inline uint64_t OrderedKey(double v) {
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+// Counts per distinct finite value, in an open-addressing table keyed by the
+// value's bits (linear probing, power-of-two size, at most half full). A
+// column with few distinct values keeps these instead of every value: exact
+// quantiles and histogram for a few KB, and a hash probe per value instead of
+// an append now and a selection (or a sketch) later.
+class NumberCounts {
+ public:
+  struct Slot {
+    uint64_t bits = kEmpty;
+    int64_t count = 0;
+  };
+  void Add(double value, int64_t count = 1) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    const uint64_t bits = std::bit_cast<uint64_t>(value);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(bits) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.bits == bits) {
+        slot.count += count;
+        return;
+      }
+      if (slot.bits == kEmpty) {
+        slot = {bits, count};
+        ++size_;
+        return;
+      }
+    }
+  }
+  void AddMany(const double* values, size_t n) {
+    for (size_t i = 0; i < n; ++i) Add(values[i]);
+  }
+  size_t size() const { return size_; }
+  size_t table_bytes() const { return slots_.size() * sizeof(Slot); }
+  // (value, count) of every distinct value, ascending (-0.0 before 0.0).
+  std::vector<std::pair<double, int64_t>> Sorted() const {
+    std::vector<std::pair<double, int64_t>> out;
+    out.reserve(size_);
+    for (const Slot& slot : slots_) {
+      if (slot.bits != kEmpty) out.emplace_back(std::bit_cast<double>(slot.bits), slot.count);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return OrderedKey(a.first) < OrderedKey(b.first);
+    });
+    return out;
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = ~uint64_t{0};  // a NaN's bits: never a finite value
+  static size_t Hash(uint64_t bits) {
+    const uint64_t h = bits * 0x9E3779B97F4A7C15ULL;
+    return static_cast<size_t>(h ^ (h >> 29) ^ (h >> 47));
+  }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.bits == kEmpty) continue;
+      size_t i = Hash(slot.bits) & mask;
+      while (slots_[i].bits != kEmpty) i = (i + 1) & mask;
+      slots_[i] = slot;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
+// At most this many distinct values per column are counted (a 2 MiB table);
+// a column with more keeps its values (or a sketch) instead.
+constexpr size_t kMaxCountedValues = size_t{1} << 16;
+
 // Where a column's non-null cells go while summarizing a chunk.
 enum class Mode : uint8_t {
   kNumeric,  // cells that parse as numbers feed the numeric part, the others the string part
@@ -222,7 +300,12 @@ struct ColumnState {
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
   int64_t zeros = 0, inf = 0, numbers = 0;
-  std::vector<double> values;  // exact while within the budget
+  // The finite values, exactly in one of three forms: distinct values and
+  // their counts while there are few (`counting`), then every value while
+  // within the budget, then a sketch.
+  bool counting = true;
+  NumberCounts counts;
+  std::vector<double> values;
   std::unique_ptr<QuantileSketch> sketch;
   int64_t string_cells = 0, string_bytes = 0;
   StringCounts strings;  // exact while within the budget; keys in `arena`
@@ -347,8 +430,44 @@ void SketchStrings(ColumnState* st, const StatsOptions& options) {
 
 void SketchNumbers(ColumnState* st, const StatsOptions& options) {
   st->sketch = std::make_unique<QuantileSketch>(options.quantile_sketch_k);
+  if (st->counting) {  // ascending: a fixed order, whatever the table's
+    for (const auto& [value, count] : st->counts.Sorted()) st->sketch->AddWeighted(value, count);
+    st->counts = {};
+    st->counting = false;
+  }
   st->sketch->AddMany(st->values.data(), st->values.size());
   st->values = {};
+}
+
+size_t MaxCounted(const StatsOptions& options) {
+  return std::min(kMaxCountedValues, static_cast<size_t>(options.exact_budget_values));
+}
+
+// Adds a part's finite values to the column's kept form (see ColumnState).
+void KeepNumbers(const std::vector<double>& finite, const StatsOptions& options, ColumnState* st) {
+  const int64_t n = static_cast<int64_t>(finite.size());
+  if (st->counting) {
+    st->counts.AddMany(finite.data(), finite.size());
+    if (st->counts.size() <= MaxCounted(options)) return;
+    // Too many distinct values: every value from now on, in ascending order so far.
+    std::vector<std::pair<double, int64_t>> sorted = st->counts.Sorted();
+    st->counts = {};
+    st->counting = false;
+    st->values.reserve(static_cast<size_t>(st->finite));
+    for (const auto& [value, count] : sorted) st->values.insert(st->values.end(), count, value);
+    if (static_cast<int64_t>(st->values.size()) > options.exact_budget_values) {
+      SketchNumbers(st, options);
+    }
+    return;
+  }
+  if (!st->sketch && static_cast<int64_t>(st->values.size()) + n > options.exact_budget_values) {
+    SketchNumbers(st, options);
+  }
+  if (st->sketch) {
+    st->sketch->AddMany(finite.data(), finite.size());
+  } else {
+    st->values.insert(st->values.end(), finite.begin(), finite.end());
+  }
 }
 
 void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
@@ -369,14 +488,7 @@ void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
   st->zeros += c.zeros;
   st->inf += c.inf;
   st->numbers += c.numbers;
-  if (!st->sketch && static_cast<int64_t>(st->values.size()) + n > options.exact_budget_values) {
-    SketchNumbers(st, options);
-  }
-  if (st->sketch) {
-    st->sketch->AddMany(c.finite.data(), c.finite.size());
-  } else {
-    st->values.insert(st->values.end(), c.finite.begin(), c.finite.end());
-  }
+  if (n > 0) KeepNumbers(c.finite, options, st);
   st->string_cells += c.string_cells;
   st->string_bytes += c.string_bytes;
   if (!st->distinct) {
@@ -402,7 +514,18 @@ void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
 // Bytes column `st` would hold while merging `c` exactly (vector growth as libstdc++ does it).
 size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c) {
   size_t bytes = 0;
-  if (!st.sketch) {
+  if (st.counting) {
+    // The table may double; past the distinct limit it turns into the list of
+    // every value so far.
+    const size_t n = c.finite.size();
+    const size_t slots = std::bit_ceil(std::max<size_t>(16, 2 * (st.counts.size() + n)));
+    const size_t table = std::max(slots * sizeof(NumberCounts::Slot), st.counts.table_bytes());
+    bytes +=
+        table + (table > st.counts.table_bytes() ? table / 2 : 0);  // old and new while growing
+    if (st.counts.size() + n > kMaxCountedValues) {
+      bytes += (static_cast<size_t>(st.finite) + n) * sizeof(double);
+    }
+  } else if (!st.sketch) {
     const size_t size = st.values.size(), n = c.finite.size();
     const size_t capacity = st.values.capacity();
     // Growing holds the old and the new array at once: the budget covers that peak too.
@@ -436,7 +559,8 @@ void EnforceByteBudget(const std::vector<ChunkColumn>& next, const std::vector<M
       if (projected[c] > projected[largest]) largest = c;
     }
     ColumnState& st = (*states)[largest];
-    const bool has_numbers = !st.sketch && (!st.values.empty() || !next[largest].finite.empty());
+    const bool has_numbers =
+        !st.sketch && (!st.values.empty() || st.counts.size() > 0 || !next[largest].finite.empty());
     const bool has_strings =
         !st.distinct && (st.strings.size() > 0 || next[largest].strings.size() > 0);
     if (projected[largest] == 0 || (!has_numbers && !has_strings)) break;
@@ -690,11 +814,85 @@ void SelectRanks(std::vector<double>::iterator begin, std::vector<double>::itera
   SelectRanks(nth + 1, end, *middle + 1, middle + 1, ranks_end);
 }
 
-// numpy's default (linear) quantiles of `values`, which are reordered.
-std::vector<double> ExactQuantiles(std::vector<double>& values,
-                                   const std::vector<double>& fractions) {
-  std::vector<size_t> ranks;
+// The values at the given ranks (ascending, distinct) of `values` in sorted
+// order, which may reorder them. A radix selection: one pass for the range of
+// the order-preserving keys, one counting the keys' top 16 bits (of that
+// range), one gathering the few buckets that hold a wanted rank; then
+// selections inside those buckets only. About three reads of the values
+// instead of a dozen nested nth_element passes; inputs whose wanted buckets
+// hold much of the data (few distinct values) take the nested selections.
+std::vector<double> ValuesAtRanks(std::vector<double>& values, const std::vector<size_t>& ranks) {
   const size_t n = values.size();
+  std::vector<double> out(ranks.size());
+  auto by_selection = [&] {
+    SelectRanks(values.begin(), values.end(), 0, ranks.data(), ranks.data() + ranks.size());
+    for (size_t i = 0; i < ranks.size(); ++i) out[i] = values[ranks[i]];
+    return out;
+  };
+  if (n < (size_t{1} << 16) || n > UINT32_MAX || ranks.empty()) return by_selection();
+  uint64_t lo = ~uint64_t{0}, hi = 0;
+  for (double v : values) {
+    const uint64_t key = OrderedKey(v);
+    lo = std::min(lo, key);
+    hi = std::max(hi, key);
+  }
+  constexpr int kBits = 16;
+  const int shift = std::max(0, static_cast<int>(std::bit_width(hi - lo)) - kBits);
+  const size_t buckets = static_cast<size_t>((hi - lo) >> shift) + 1;
+  std::vector<uint32_t> counts(buckets, 0);
+  for (double v : values) ++counts[(OrderedKey(v) - lo) >> shift];
+  // Each wanted rank's bucket, and the rank of its bucket's first value.
+  std::vector<size_t> bucket_of(ranks.size()), first_rank(ranks.size());
+  size_t below = 0, r = 0;
+  for (size_t b = 0; b < buckets && r < ranks.size(); ++b) {
+    while (r < ranks.size() && ranks[r] < below + counts[b]) {
+      bucket_of[r] = b;
+      first_rank[r] = below;
+      ++r;
+    }
+    below += counts[b];
+  }
+  // Wanted buckets get consecutive places in `gathered`.
+  std::vector<int32_t> slot(buckets, -1);
+  std::vector<size_t> slot_start, slot_fill;
+  size_t total = 0;
+  for (size_t i = 0; i < ranks.size(); ++i) {
+    if (slot[bucket_of[i]] >= 0) continue;
+    slot[bucket_of[i]] = static_cast<int32_t>(slot_start.size());
+    slot_start.push_back(total);
+    total += counts[bucket_of[i]];
+  }
+  if (total > n / 8) return by_selection();
+  slot_fill = slot_start;
+  std::vector<double> gathered(total);
+  for (double v : values) {
+    const int32_t at = slot[(OrderedKey(v) - lo) >> shift];
+    if (at >= 0) gathered[slot_fill[static_cast<size_t>(at)]++] = v;
+  }
+  for (size_t i = 0; i < ranks.size();) {
+    // The wanted ranks in bucket_of[i], selected inside its values.
+    size_t j = i;
+    while (j < ranks.size() && bucket_of[j] == bucket_of[i]) ++j;
+    const size_t start = slot_start[static_cast<size_t>(slot[bucket_of[i]])];
+    const auto begin = gathered.begin() + static_cast<ptrdiff_t>(start);
+    const auto end = begin + counts[bucket_of[i]];
+    // SelectRanks wants ranks relative to `offset`, the rank of the bucket's first value.
+    std::vector<size_t> local(ranks.begin() + static_cast<ptrdiff_t>(i),
+                              ranks.begin() + static_cast<ptrdiff_t>(j));
+    for (size_t& rank : local) rank -= first_rank[i];
+    SelectRanks(begin, end, 0, local.data(), local.data() + local.size());
+    for (size_t k = i; k < j; ++k) out[k] = *(begin + static_cast<ptrdiff_t>(local[k - i]));
+    i = j;
+  }
+  return out;
+}
+
+// numpy's default (linear) quantiles of n values, from `values_at`, which
+// gives the values at sorted, distinct ranks.
+template <typename ValuesAt>
+std::vector<double> LinearQuantiles(size_t n, const std::vector<double>& fractions,
+                                    ValuesAt&& values_at) {
+  std::vector<size_t> ranks;
   for (double f : fractions) {
     const size_t lo = static_cast<size_t>(std::floor(f * static_cast<double>(n - 1)));
     ranks.push_back(lo);
@@ -702,14 +900,34 @@ std::vector<double> ExactQuantiles(std::vector<double>& values,
   }
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
-  SelectRanks(values.begin(), values.end(), 0, ranks.data(), ranks.data() + ranks.size());
+  const std::vector<double> at = values_at(ranks);
+  auto value = [&](size_t rank) {
+    return at[static_cast<size_t>(std::lower_bound(ranks.begin(), ranks.end(), rank) -
+                                  ranks.begin())];
+  };
   std::vector<double> out;
   for (double f : fractions) {
     const double h = f * static_cast<double>(n - 1);
     const size_t lo = static_cast<size_t>(std::floor(h));
     out.push_back(lo + 1 >= n
-                      ? values[lo]
-                      : values[lo] + (h - static_cast<double>(lo)) * (values[lo + 1] - values[lo]));
+                      ? value(lo)
+                      : value(lo) + (h - static_cast<double>(lo)) * (value(lo + 1) - value(lo)));
+  }
+  return out;
+}
+
+// The values at sorted, distinct ranks of the values counted in `sorted`
+// ((value, count) ascending).
+std::vector<double> CountedValuesAtRanks(const std::vector<std::pair<double, int64_t>>& sorted,
+                                         const std::vector<size_t>& ranks) {
+  std::vector<double> out;
+  size_t below = 0, i = 0;
+  for (size_t rank : ranks) {
+    while (i < sorted.size() && rank >= below + static_cast<size_t>(sorted[i].second)) {
+      below += static_cast<size_t>(sorted[i].second);
+      ++i;
+    }
+    out.push_back(sorted[std::min(i, sorted.size() - 1)].first);
   }
   return out;
 }
@@ -729,6 +947,7 @@ void FinishNumeric(ColumnState& st, const ColumnInference& inference, NumericSta
   out->min = st.min;
   out->max = st.max;
   out->quantiles.resize(kBuckets + 1);
+  std::vector<std::pair<double, int64_t>> counted;  // (value, count) ascending, when counting
   if (st.sketch) {
     out->quantiles_are_estimate = true;
     out->rank_error_bound = st.sketch->RankErrorBound();
@@ -738,7 +957,17 @@ void FinishNumeric(ColumnState& st, const ColumnInference& inference, NumericSta
   } else {
     std::vector<double> fractions;
     for (int i = 0; i <= kBuckets; ++i) fractions.push_back(i / 10.0);
-    out->quantiles = ExactQuantiles(st.values, fractions);
+    const size_t n = static_cast<size_t>(st.finite);
+    if (st.counting) {
+      counted = st.counts.Sorted();
+      out->quantiles = LinearQuantiles(n, fractions, [&](const std::vector<size_t>& ranks) {
+        return CountedValuesAtRanks(counted, ranks);
+      });
+    } else {
+      out->quantiles = LinearQuantiles(n, fractions, [&](const std::vector<size_t>& ranks) {
+        return ValuesAtRanks(st.values, ranks);
+      });
+    }
   }
   // The extremes are tracked exactly either way.
   out->quantiles.front() = st.min;
@@ -761,6 +990,11 @@ void FinishNumeric(ColumnState& st, const ColumnInference& inference, NumericSta
           i + 1 == kBuckets ? static_cast<double>(st.finite) : st.sketch->Rank(edges[i + 1]);
       counts[i] = std::max(0.0, upto - below);
       below = std::max(below, upto);
+    }
+  } else if (st.counting) {
+    for (const auto& [v, count] : counted) {
+      int b = static_cast<int>((v - lo) / width);
+      counts[std::clamp(b, 0, kBuckets - 1)] += static_cast<double>(count);
     }
   } else {
     for (double v : st.values) {
