@@ -203,20 +203,22 @@ class NumberCounts {
     int64_t count = 0;
   };
   void Add(double value, int64_t count = 1) {
-    if ((size_ + 1) * 2 > slots_.size()) Grow();
     const uint64_t bits = std::bit_cast<uint64_t>(value);
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = Hash(bits) & mask;; i = (i + 1) & mask) {
-      Slot& slot = slots_[i];
-      if (slot.bits == bits) {
-        slot.count += count;
-        return;
-      }
-      if (slot.bits == kEmpty) {
+    for (;;) {
+      const size_t mask = slots_.size() - 1;
+      for (size_t i = Hash(bits) & mask; !slots_.empty(); i = (i + 1) & mask) {
+        Slot& slot = slots_[i];
+        if (slot.bits == bits) {
+          slot.count += count;
+          return;
+        }
+        if (slot.bits != kEmpty) continue;
+        if ((size_ + 1) * 2 > slots_.size()) break;  // a new key: grow first
         slot = {bits, count};
         ++size_;
         return;
       }
+      Grow();
     }
   }
   void AddMany(const double* values, size_t n) {
@@ -325,11 +327,14 @@ void SummarizeColumn(const RowChunk& chunk, size_t row_begin, size_t row_end, si
   out->rows += static_cast<int64_t>(row_end - row_begin);
   // Integers parse much faster as integers; once a float shows up, floats come first.
   bool floats_first = out->floats_first;
+  // Counters in registers: out->finite's stores could alias them.
+  int64_t numbers = 0, inf = 0, zeros = 0, string_cells = 0, string_bytes = 0;
+  const size_t stride = chunk.num_columns;
+  const std::string_view* cells = chunk.cells.data() + column;
+  const uint8_t* nulls = chunk.nulls.data() + column;
   for (size_t row = row_begin; row < row_end; ++row) {
-    const size_t i = row * chunk.num_columns + column;
-    const std::string_view text = chunk.cells[i];
-    const bool is_null = chunk.nulls[i] != 0;
-    if (is_null) {
+    const std::string_view text = cells[row * stride];
+    if (nulls[row * stride] != 0) {
       out->inferrer.Add(text, true);
       continue;
     }
@@ -349,36 +354,62 @@ void SummarizeColumn(const RowChunk& chunk, size_t row_begin, size_t row_end, si
       } else {
         out->inferrer.AddParsedInt(text, integer);
       }
-      ++out->numbers;
+      ++numbers;
       if (std::isinf(value)) {
-        ++out->inf;
+        ++inf;
       } else if (!std::isnan(value)) {  // NaNs are counted by the inferrer
         out->finite.push_back(value);
-        if (value == 0) ++out->zeros;
+        zeros += value == 0;
       }
     }
     if (!is_number) out->inferrer.Add(text, false);
     if (mode != Mode::kNumeric || !is_number) {
       out->strings.Add(text, CellHash(text), 1);
-      ++out->string_cells;
-      out->string_bytes += static_cast<int64_t>(text.size());
+      ++string_cells;
+      string_bytes += static_cast<int64_t>(text.size());
     }
   }
+  out->numbers += numbers;
+  out->inf += inf;
+  out->zeros += zeros;
+  out->string_cells += string_cells;
+  out->string_bytes += string_bytes;
   out->floats_first = floats_first;
 }
 
-// The moments of the finite values summarized.
+// The moments of the finite values summarized: four independent lanes (the
+// order of the additions is fixed, so the result is too) instead of one
+// dependent chain of additions.
 void FinishChunkColumn(ChunkColumn* out) {
-  if (!out->finite.empty()) {
-    double sum = 0;
-    for (double v : out->finite) {
-      sum += v;
-      out->min = std::min(out->min, v);
-      out->max = std::max(out->max, v);
+  const double* v = out->finite.data();
+  const size_t n = out->finite.size();
+  if (n == 0) return;
+  double sum[4] = {0, 0, 0, 0};
+  double lo[4], hi[4];
+  for (int l = 0; l < 4; ++l) lo[l] = hi[l] = v[0];
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int l = 0; l < 4; ++l) {
+      sum[l] += v[i + l];
+      lo[l] = v[i + l] < lo[l] ? v[i + l] : lo[l];
+      hi[l] = v[i + l] > hi[l] ? v[i + l] : hi[l];
     }
-    out->mean = sum / static_cast<double>(out->finite.size());
-    for (double v : out->finite) out->m2 += (v - out->mean) * (v - out->mean);
   }
+  for (; i < n; ++i) {
+    sum[0] += v[i];
+    lo[0] = v[i] < lo[0] ? v[i] : lo[0];
+    hi[0] = v[i] > hi[0] ? v[i] : hi[0];
+  }
+  const double mean = ((sum[0] + sum[1]) + (sum[2] + sum[3])) / static_cast<double>(n);
+  double m2[4] = {0, 0, 0, 0};
+  for (i = 0; i + 4 <= n; i += 4) {
+    for (int l = 0; l < 4; ++l) m2[l] += (v[i + l] - mean) * (v[i + l] - mean);
+  }
+  for (; i < n; ++i) m2[0] += (v[i] - mean) * (v[i] - mean);
+  out->mean = mean;
+  out->m2 = (m2[0] + m2[1]) + (m2[2] + m2[3]);
+  out->min = std::min({out->min, lo[0], lo[1], lo[2], lo[3]});
+  out->max = std::max({out->max, hi[0], hi[1], hi[2], hi[3]});
 }
 
 ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback,
