@@ -262,7 +262,7 @@ CellKind ClassifyCell(std::string_view t) {
   return CellKind::kString;
 }
 
-void ColumnTypeInferrer::Add(std::string_view text, bool is_null) {
+void ColumnTypeInferrer::AddSlow(std::string_view text, bool is_null) {
   if (is_null) {
     if (IsNanToken(text)) {
       ++nan_cells_;
@@ -306,7 +306,7 @@ void ColumnTypeInferrer::Add(std::string_view text, bool is_null) {
   }
 }
 
-void ColumnTypeInferrer::AddParsedNumber(std::string_view text, double value) {
+void ColumnTypeInferrer::AddParsedNumberSlow(std::string_view text, double value) {
   ++values_;
   if (strings_ > 0) return;  // numbers are ASCII: valid UTF-8
   if (floats_ > 0 && bools_ + timestamps_ == 0) {
@@ -323,17 +323,6 @@ void ColumnTypeInferrer::AddParsedNumber(std::string_view text, double value) {
     ++floats_;
     if (IsNanToken(text)) ++nan_cells_, --values_;
   }
-}
-
-void ColumnTypeInferrer::AddParsedInt(std::string_view text, int64_t /*value*/) {
-  ++values_;
-  if (strings_ > 0) return;
-  if (floats_ > 0 && bools_ + timestamps_ == 0) {  // as AddParsedNumber: an integer is a float here
-    ++floats_;
-    return;
-  }
-  ++ints_;
-  if (ints_binary_ && !(text == "0" || text == "1")) ints_binary_ = false;
 }
 
 void ColumnTypeInferrer::AddColumn(const RowChunk& chunk, size_t column) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -43,13 +44,59 @@ struct ColumnInference {
 
 class ColumnTypeInferrer {
  public:
-  void Add(std::string_view text, bool is_null);
+  void Add(std::string_view text, bool is_null) {
+    // A string column so far: only the UTF-8 check is left, and an ASCII cell
+    // of up to 16 bytes needs none (inline, from two fixed-size loads).
+    if (!is_null && strings_ > 0 && text.size() <= 16) {
+      uint64_t bits = 0;
+      const char* p = text.data();
+      const size_t n = text.size();
+      if (n >= 8) {
+        uint64_t a, b;
+        std::memcpy(&a, p, 8);
+        std::memcpy(&b, p + n - 8, 8);
+        bits = a | b;
+      } else if (n >= 4) {
+        uint32_t a, b;
+        std::memcpy(&a, p, 4);
+        std::memcpy(&b, p + n - 4, 4);
+        bits = a | b;
+      } else {
+        for (size_t i = 0; i < n; ++i) bits |= static_cast<unsigned char>(p[i]);
+      }
+      if ((bits & 0x8080808080808080ULL) == 0) {
+        ++values_;
+        return;
+      }
+    }
+    AddSlow(text, is_null);
+  }
   void AddNulls(int64_t count) { nulls_ += count; }
   // Add() for a non-null cell that ParseFloat already read as `value`: the
   // same counts without parsing the cell again (the statistics parse it anyway).
-  void AddParsedNumber(std::string_view text, double value);
+  // Inline for a column that is a float column so far, the common case.
+  void AddParsedNumber(std::string_view text, double value) {
+    if (strings_ == 0 && floats_ > 0 && bools_ + timestamps_ == 0 && value == value) {
+      ++values_;
+      ++floats_;
+      return;
+    }
+    AddParsedNumberSlow(text, value);
+  }
   // Add() for a non-null cell that ParseInt already read as `value`.
-  void AddParsedInt(std::string_view text, int64_t value);
+  void AddParsedInt(std::string_view text, int64_t /*value*/) {
+    ++values_;
+    if (strings_ > 0) return;
+    if (floats_ > 0 &&
+        bools_ + timestamps_ == 0) {  // as AddParsedNumber: an integer is a float here
+      ++floats_;
+      return;
+    }
+    ++ints_;
+    if (ints_binary_ && !(text.size() == 1 && (text[0] == '0' || text[0] == '1'))) {
+      ints_binary_ = false;
+    }
+  }
   void AddColumn(const RowChunk& chunk, size_t column);
   void Merge(const ColumnTypeInferrer& other);
   ColumnInference Finish() const;
@@ -61,6 +108,9 @@ class ColumnTypeInferrer {
   int64_t invalid_utf8_ = 0;
   int64_t bools_ = 0, ints_ = 0, floats_ = 0, timestamps_ = 0, strings_ = 0;
   bool ints_binary_ = true;  // every integer seen is 0 or 1
+
+  void AddSlow(std::string_view text, bool is_null);
+  void AddParsedNumberSlow(std::string_view text, double value);
 };
 
 // Reads the rest of `reader` and infers every column. Memory is one chunk.
