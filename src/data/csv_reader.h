@@ -25,9 +25,22 @@ Result<std::unique_ptr<TableReader>> OpenCsvReader(const std::filesystem::path& 
                                                    const ReaderOptions& options,
                                                    std::unique_ptr<ByteSource> source);
 
+// A field as bytes of its chunk's storage: 8 bytes, so a chunk's spans stay
+// in cache (chunks are < 2 GiB).
+struct FieldSpan {
+  uint32_t offset;
+  uint32_t size_and_flag;  // low 31 bits: size; top bit: quoted with "" pairs to collapse
+  size_t size() const { return size_and_flag & 0x7fffffffu; }
+  bool escaped() const { return (size_and_flag & 0x80000000u) != 0; }
+};
+
 // One byte range of a CSV file and the rows parsed from it.
 struct CsvRange {
   size_t index = 0;
+  // With CsvRanges::SpansOnly(), `chunk` has no cells nor null flags: the
+  // fields are `spans` instead (row-major, "" pairs collapsed, no flag set),
+  // and which are null is the caller's to decide (TableReader::IsNullText).
+  std::vector<FieldSpan> spans;
   RowChunk chunk;        // `lines` count from 1 at `start` until the range is committed
   size_t start = 0;      // file offset where parsing began
   size_t end = 0;        // file offset just past the last record (or blank line) parsed
@@ -55,6 +68,10 @@ class CsvRanges {
   static std::unique_ptr<CsvRanges> Split(TableReader& reader);
   virtual ~CsvRanges() = default;
   virtual size_t size() const = 0;
+  // Ranges parsed from now on carry field spans instead of a cell table (see
+  // CsvRange::spans): half the bytes per cell, and no null check per cell
+  // for a caller that does its own.
+  virtual void SpansOnly() = 0;
   // Thread-safe. Syntax errors are kept in `out`; the status is an IO error only.
   virtual Status ParseSpeculative(size_t index, CsvRange* out) const = 0;
   // In index order, on one thread at a time. True when the range was parsed

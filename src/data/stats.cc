@@ -320,21 +320,61 @@ Mode ModeOf(const std::vector<Mode>& modes, size_t column, Mode fallback) {
   return column < modes.size() ? modes[column] : fallback;
 }
 
+// A chunk's cells from its cell table (text views and null flags).
+struct CellTable {
+  const RowChunk* chunk;
+  size_t num_rows() const { return chunk->num_rows; }
+  size_t num_columns() const { return chunk->num_columns; }
+  // Column `column`'s cells, row by row.
+  struct Column {
+    const std::string_view* cells;
+    const uint8_t* nulls;
+    size_t stride;
+    std::string_view text(size_t row) const { return cells[row * stride]; }
+    bool is_null(size_t row, std::string_view) const { return nulls[row * stride] != 0; }
+  };
+  Column column(size_t c) const {
+    return {chunk->cells.data() + c, chunk->nulls.data() + c, chunk->num_columns};
+  }
+};
+
+// A CSV range's cells from its field spans into the chunk's storage; nulls
+// are found here (one length test rejects most cells) instead of by the parser.
+struct SpanTable {
+  const RowChunk* chunk;
+  const FieldSpan* spans;
+  const TableReader* reader;
+  size_t num_rows() const { return chunk->num_rows; }
+  size_t num_columns() const { return chunk->num_columns; }
+  struct Column {
+    const FieldSpan* spans;
+    const char* base;
+    const TableReader* reader;
+    size_t stride;
+    std::string_view text(size_t row) const {
+      const FieldSpan& f = spans[row * stride];
+      return {base + f.offset, f.size()};
+    }
+    bool is_null(size_t, std::string_view text) const { return reader->IsNullText(text); }
+  };
+  Column column(size_t c) const {
+    return {spans + c, chunk->storage.data(), reader, chunk->num_columns};
+  }
+};
+
 // Adds rows [row_begin, row_end) of one column to `out`; called for
 // consecutive row blocks, then FinishChunkColumn.
-void SummarizeColumn(const RowChunk& chunk, size_t row_begin, size_t row_end, size_t column,
-                     Mode mode, ChunkColumn* out) {
+template <typename Cells>
+void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode mode,
+                     ChunkColumn* out) {
   out->rows += static_cast<int64_t>(row_end - row_begin);
   // Integers parse much faster as integers; once a float shows up, floats come first.
   bool floats_first = out->floats_first;
   // Counters in registers: out->finite's stores could alias them.
   int64_t numbers = 0, inf = 0, zeros = 0, string_cells = 0, string_bytes = 0;
-  const size_t stride = chunk.num_columns;
-  const std::string_view* cells = chunk.cells.data() + column;
-  const uint8_t* nulls = chunk.nulls.data() + column;
   for (size_t row = row_begin; row < row_end; ++row) {
-    const std::string_view text = cells[row * stride];
-    if (nulls[row * stride] != 0) {
+    const std::string_view text = cells.text(row);
+    if (cells.is_null(row, text)) {
       out->inferrer.Add(text, true);
       continue;
     }
@@ -412,14 +452,15 @@ void FinishChunkColumn(ChunkColumn* out) {
   out->max = std::max({out->max, hi[0], hi[1], hi[2], hi[3]});
 }
 
-ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback,
-                       size_t part_rows) {
-  ChunkSummary s;
+template <typename Cells>
+void SummarizeParts(const Cells& cells, const std::vector<Mode>& modes, Mode fallback,
+                    size_t part_rows, ChunkSummary* s) {
   part_rows = std::max<size_t>(part_rows, 1);
-  for (size_t begin = 0; begin < chunk.num_rows; begin += part_rows) {
-    const size_t end = std::min(chunk.num_rows, begin + part_rows);
-    std::vector<ChunkColumn>& columns = s.parts.emplace_back(chunk.num_columns);
-    for (size_t c = 0; c < chunk.num_columns; ++c) {
+  const size_t num_rows = cells.num_rows(), num_columns = cells.num_columns();
+  for (size_t begin = 0; begin < num_rows; begin += part_rows) {
+    const size_t end = std::min(num_rows, begin + part_rows);
+    std::vector<ChunkColumn>& columns = s->parts.emplace_back(num_columns);
+    for (size_t c = 0; c < num_columns; ++c) {
       const Mode mode = ModeOf(modes, c, fallback);
       if (mode == Mode::kString || mode == Mode::kSkip) continue;
       columns[c].finite.reserve(end - begin);
@@ -430,13 +471,31 @@ ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fall
     constexpr size_t kBlockRows = 512;
     for (size_t block = begin; block < end; block += kBlockRows) {
       const size_t block_end = std::min(end, block + kBlockRows);
-      for (size_t c = 0; c < chunk.num_columns; ++c) {
+      for (size_t c = 0; c < num_columns; ++c) {
         Mode mode = ModeOf(modes, c, fallback);
-        if (mode != Mode::kSkip) SummarizeColumn(chunk, block, block_end, c, mode, &columns[c]);
+        if (mode != Mode::kSkip) {
+          SummarizeColumn(cells.column(c), block, block_end, mode, &columns[c]);
+        }
       }
     }
     for (ChunkColumn& column : columns) FinishChunkColumn(&column);
   }
+}
+
+ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback,
+                       size_t part_rows) {
+  ChunkSummary s;
+  SummarizeParts(CellTable{&chunk}, modes, fallback, part_rows, &s);
+  s.chunk = std::move(chunk);
+  return s;
+}
+
+// Summarize() of a CSV range parsed with CsvRanges::SpansOnly().
+ChunkSummary SummarizeSpans(RowChunk chunk, const std::vector<FieldSpan>& spans,
+                            const TableReader& reader, const std::vector<Mode>& modes,
+                            Mode fallback, size_t part_rows) {
+  ChunkSummary s;
+  SummarizeParts(SpanTable{&chunk, spans.data(), &reader}, modes, fallback, part_rows, &s);
   s.chunk = std::move(chunk);
   return s;
 }
@@ -617,13 +676,16 @@ void MergeSummary(ChunkSummary& next, const std::vector<Mode>& modes, Mode fallb
 
 // A column with text that is not a number in the first `rows` rows will not be
 // numeric: its numbers go to the string summary from the start.
-void ChooseModes(const RowChunk& chunk, size_t rows, std::vector<Mode>* modes) {
-  modes->assign(chunk.num_columns, Mode::kNumeric);
-  rows = std::min(rows, chunk.num_rows);
-  for (size_t c = 0; c < chunk.num_columns; ++c) {
+template <typename Cells>
+void ChooseModes(const Cells& cells, size_t rows, std::vector<Mode>* modes) {
+  modes->assign(cells.num_columns(), Mode::kNumeric);
+  rows = std::min(rows, cells.num_rows());
+  for (size_t c = 0; c < cells.num_columns(); ++c) {
+    const auto column = cells.column(c);
     for (size_t r = 0; r < rows; ++r) {
       double value;
-      if (!chunk.is_null(r, c) && !ParseFloat(chunk.cell(r, c), &value)) {
+      const std::string_view text = column.text(r);
+      if (!column.is_null(r, text) && !ParseFloat(text, &value)) {
         (*modes)[c] = Mode::kString;
         break;
       }
@@ -650,13 +712,16 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
   Status status;
   int64_t rows = 0;
 
+  ranges.SpansOnly();  // summarizing reads the fields' bytes and finds the nulls itself
   // The first range is parsed here: its first rows choose the modes the
   // workers need. Its start is known, so it is never parsed again.
   std::unique_ptr<CsvRange> first;
   if (count > 0 && modes->empty()) {
     first = std::make_unique<CsvRange>();
     CAIRN_RETURN_IF_ERROR(ranges.ParseSpeculative(0, first.get()));
-    if (!first->failed) ChooseModes(first->chunk, part_rows, modes);
+    if (!first->failed) {
+      ChooseModes(SpanTable{&first->chunk, first->spans.data(), &reader}, part_rows, modes);
+    }
   }
 
   auto fail = [&](Status s) {  // under `mu`
@@ -687,7 +752,8 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
         Result<bool> reparsed = ranges.Commit(next_range.get());
         if (reparsed.ok()) {
           if (*reparsed || next.parts.empty()) {
-            next = Summarize(std::move(next_range->chunk), *modes, fallback, part_rows);
+            next = SummarizeSpans(std::move(next_range->chunk), next_range->spans, reader, *modes,
+                                  fallback, part_rows);
           }
           MergeSummary(next, *modes, fallback, options, states);
         }
@@ -720,7 +786,8 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
       ChunkSummary summary;
       // A failed range is either a real error or a wrong guess: Commit decides.
       if (parsed.ok() && !range->failed) {
-        summary = Summarize(std::move(range->chunk), *modes, fallback, part_rows);
+        summary = SummarizeSpans(std::move(range->chunk), range->spans, reader, *modes, fallback,
+                                 part_rows);
       }
       lock.lock();
       if (!parsed.ok()) {
@@ -810,7 +877,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
     }
     if (!*more) break;
     rows += static_cast<int64_t>(chunk.num_rows);
-    if (index == 0 && choose_modes) ChooseModes(chunk, chunk.num_rows, modes);
+    if (index == 0 && choose_modes) ChooseModes(CellTable{&chunk}, chunk.num_rows, modes);
     if (workers.empty()) {
       for (int t = 0; t < threads; ++t) workers.emplace_back(work);
     }
