@@ -140,7 +140,35 @@ class StringCounts {
   };
 
   // Adds `count` to `text`; a new key is copied into `arena` when one is given.
-  void Add(std::string_view text, uint64_t hash, int64_t count, StringArena* arena = nullptr) {
+  // Inline for a key already there (most cells of a categorical column): one
+  // probe sequence, no call.
+  inline void Add(std::string_view text, uint64_t hash, int64_t count,
+                  StringArena* arena = nullptr) {
+    if (!slots_.empty()) {
+      const size_t mask = slots_.size() - 1;
+      for (size_t i = hash & mask; slots_[i].data != nullptr; i = (i + 1) & mask) {
+        Slot& slot = slots_[i];
+        if (slot.hash == hash && slot.size == text.size() && SameBytes(slot.data, text)) {
+          slot.count += count;
+          return;
+        }
+      }
+    }
+    Insert(text, hash, count, arena);
+  }
+  size_t size() const { return size_; }
+  size_t table_bytes() const { return slots_.size() * sizeof(Slot); }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& slot : slots_) {
+      if (slot.data != nullptr) f(slot);
+    }
+  }
+
+ private:
+  // Add() of a key that may be new.
+  [[gnu::noinline]] void Insert(std::string_view text, uint64_t hash, int64_t count,
+                                StringArena* arena) {
     if ((size_ + 1) * 2 > slots_.size()) Grow();
     const size_t mask = slots_.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -160,16 +188,6 @@ class StringCounts {
       }
     }
   }
-  size_t size() const { return size_; }
-  size_t table_bytes() const { return slots_.size() * sizeof(Slot); }
-  template <typename F>
-  void ForEach(F&& f) const {
-    for (const Slot& slot : slots_) {
-      if (slot.data != nullptr) f(slot);
-    }
-  }
-
- private:
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
