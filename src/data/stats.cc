@@ -259,9 +259,16 @@ class NumberCounts {
 
  private:
   static constexpr uint64_t kEmpty = ~uint64_t{0};  // a NaN's bits: never a finite value
+  // murmur3's finalizer: the table takes the low bits, and values often
+  // differ only in their high ones (sign, exponent, top of the mantissa for
+  // small integers) or in repeating patterns (thirds): a multiply alone
+  // piled them into a few slots.
   static size_t Hash(uint64_t bits) {
-    const uint64_t h = bits * 0x9E3779B97F4A7C15ULL;
-    return static_cast<size_t>(h ^ (h >> 29) ^ (h >> 47));
+    uint64_t h = bits ^ (bits >> 33);
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return static_cast<size_t>(h ^ (h >> 33));
   }
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
