@@ -34,13 +34,17 @@ TEST(TypeInference, DigitBlocksMatchFromChars) {
     auto ri = std::from_chars(b, e, slow_int);
     const bool int_ok = ri.ec == std::errc() && ri.ptr == e;
     EXPECT_EQ(ParseInt(text, &fast_int), int_ok) << text;
-    if (int_ok) EXPECT_EQ(fast_int, slow_int) << text;
+    if (int_ok) {
+      EXPECT_EQ(fast_int, slow_int) << text;
+    }
     double fast = 0, slow = 0;
     auto rf = std::from_chars(b, e, slow);
     const bool float_ok =
         (rf.ec == std::errc() || rf.ec == std::errc::result_out_of_range) && rf.ptr == e;
     EXPECT_EQ(ParseFloat(text, &fast), float_ok) << text;
-    if (float_ok) EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    if (float_ok) {
+      EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    }
   }
 }
 
@@ -57,12 +61,16 @@ TEST(TypeInference, DecimalShapesMatchFromChars) {
     const bool float_ok =
         (rf.ec == std::errc() || rf.ec == std::errc::result_out_of_range) && rf.ptr == e;
     EXPECT_EQ(ParseFloat(text, &fast), float_ok) << text;
-    if (float_ok) EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    if (float_ok) {
+      EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    }
     int64_t fast_int = 0, slow_int = 0;
     auto ri = std::from_chars(b, e, slow_int);
     const bool int_ok = ri.ec == std::errc() && ri.ptr == e;
     EXPECT_EQ(ParseInt(text, &fast_int), int_ok) << text;
-    if (int_ok) EXPECT_EQ(fast_int, slow_int) << text;
+    if (int_ok) {
+      EXPECT_EQ(fast_int, slow_int) << text;
+    }
   };
   for (size_t int_len = 0; int_len <= 18; ++int_len) {
     for (size_t frac_len = 0; frac_len <= 18; ++frac_len) {
@@ -97,7 +105,9 @@ TEST(TypeInference, ParseFloatMatchesFromChars) {
     const bool slow_ok =
         (r.ec == std::errc() || r.ec == std::errc::result_out_of_range) && r.ptr == text + n;
     EXPECT_EQ(ok, slow_ok) << text;
-    if (ok && slow_ok) EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    if (ok && slow_ok) {
+      EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    }
   };
   for (const char* text : {".5",
                            "5.",
