@@ -210,6 +210,9 @@ class RecordParser {
   // number of records.
   size_t ParseSimpleRecords(const char* d, size_t n, size_t limit, size_t base, size_t ncols,
                             Cursor* cur, std::vector<int64_t>* lines);
+  template <SpecialMaskFn Mask>
+  size_t ParseSimpleRecordsWith(const char* d, size_t n, size_t limit, size_t base, size_t ncols,
+                                Cursor* cur, std::vector<int64_t>* lines);
   FieldList& fields() { return fields_; }
   const SyntaxError& error() const { return error_; }
   // Ready for another buffer: no fields, this delimiter, the scan to use now.
@@ -241,6 +244,24 @@ class RecordParser {
 
 size_t RecordParser::ParseSimpleRecords(const char* d, size_t n, size_t limit, size_t base,
                                         size_t ncols, Cursor* cur, std::vector<int64_t>* lines) {
+  // A direct call to a known scan (one instantiation per level) instead of
+  // one through mask_: the compiler then knows which registers it clobbers
+  // and keeps the loop's state in registers.
+#if defined(__x86_64__)
+  if (mask_ == SpecialMaskAvx2) {
+    return ParseSimpleRecordsWith<SpecialMaskAvx2>(d, n, limit, base, ncols, cur, lines);
+  }
+  if (mask_ == SpecialMaskSse2) {
+    return ParseSimpleRecordsWith<SpecialMaskSse2>(d, n, limit, base, ncols, cur, lines);
+  }
+#endif
+  return ParseSimpleRecordsWith<SpecialMaskScalar>(d, n, limit, base, ncols, cur, lines);
+}
+
+template <SpecialMaskFn Mask>
+size_t RecordParser::ParseSimpleRecordsWith(const char* d, size_t n, size_t limit, size_t base,
+                                            size_t ncols, Cursor* cur,
+                                            std::vector<int64_t>* lines) {
   const char delim = delim_;
   size_t record_start = cur->pos;
   if (record_start >= limit || record_start >= n) return 0;
@@ -259,7 +280,7 @@ size_t RecordParser::ParseSimpleRecords(const char* d, size_t n, size_t limit, s
       std::memcpy(tail, p, n - block);
       p = tail;
     }
-    for (uint64_t mask = mask_(p, delim); mask != 0; mask &= mask - 1) {
+    for (uint64_t mask = Mask(p, delim); mask != 0; mask &= mask - 1) {
       const size_t pos = block + static_cast<size_t>(__builtin_ctzll(mask));
       const char c = d[pos];
       if (c == delim) {
