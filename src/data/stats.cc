@@ -516,9 +516,8 @@ ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fall
 }
 
 // Summarize() of a CSV range parsed with CsvRanges::SpansOnly().
-ChunkSummary SummarizeSpans(RowChunk chunk, const std::vector<FieldSpan>& spans,
-                            const TableReader& reader, const std::vector<Mode>& modes,
-                            Mode fallback, size_t part_rows) {
+ChunkSummary SummarizeSpans(RowChunk chunk, const FieldSpans& spans, const TableReader& reader,
+                            const std::vector<Mode>& modes, Mode fallback, size_t part_rows) {
   ChunkSummary s;
   SummarizeParts(SpanTable{&chunk, spans.data(), &reader}, modes, fallback, part_rows, &s);
   s.chunk = std::move(chunk);
