@@ -285,9 +285,9 @@ class NumberCounts {
   size_t size_ = 0;
 };
 
-// At most this many distinct values per column are counted (a 2 MiB table);
+// At most this many distinct values per column are counted (a 4 MiB table);
 // a column with more keeps its values (or a sketch) instead.
-constexpr size_t kMaxCountedValues = size_t{1} << 16;
+constexpr size_t kMaxCountedValues = size_t{1} << 17;
 
 // Where a column's non-null cells go while summarizing a chunk.
 enum class Mode : uint8_t {
