@@ -54,6 +54,7 @@ class QuantileSketch {
   std::vector<std::vector<double>> levels_;
   std::vector<uint8_t> next_offset_;  // per level: which half the next compaction keeps
   std::vector<uint64_t> sort_keys_, sort_scratch_;  // reused by the radix sort in Compact
+  std::vector<double> merge_left_;                  // reused by the run merges in Compact
 };
 
 // Distinct count estimate with 2^14 one-byte registers (16 KiB): standard
