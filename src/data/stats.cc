@@ -307,12 +307,39 @@ enum class Mode : uint8_t {
   kSkip,     // not summarized in this pass
 };
 
+// A part's finite values, appended through a raw pointer into room reserved
+// for the part's rows: a vector's push_back stores its end on every call and
+// keeps the loop's other counters from staying in registers.
+class FiniteValues {
+ public:
+  // Room for `n` values in all (kept ones included).
+  void reserve(size_t n) {
+    if (n <= capacity_) return;
+    std::unique_ptr<double[]> bigger(new double[n]);
+    std::copy(data_.get(), data_.get() + size_, bigger.get());
+    data_ = std::move(bigger);
+    capacity_ = n;
+  }
+  double* end_ptr() { return data_.get() + size_; }
+  void set_end(const double* end) { size_ = static_cast<size_t>(end - data_.get()); }
+  const double* data() const { return data_.get(); }
+  const double* begin() const { return data_.get(); }
+  const double* end() const { return data_.get() + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+ private:
+  std::unique_ptr<double[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 // One column of one chunk, summarized on a worker thread.
 struct ChunkColumn {
   ColumnTypeInferrer inferrer;
   int64_t rows = 0;
   bool floats_first = false;  // a float was seen: try ParseFloat before ParseInt
-  std::vector<double> finite;
+  FiniteValues finite;
   double mean = 0, m2 = 0;
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
@@ -407,6 +434,8 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
   bool floats_first = out->floats_first;
   // Counters in registers: out->finite's stores could alias them.
   int64_t numbers = 0, inf = 0, zeros = 0, string_cells = 0, string_bytes = 0;
+  if (mode != Mode::kString) out->finite.reserve(out->finite.size() + (row_end - row_begin));
+  double* finite = out->finite.end_ptr();
   for (size_t row = row_begin; row < row_end; ++row) {
     const std::string_view text = cells.text(row);
     if (cells.is_null(row, text)) {
@@ -433,7 +462,7 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
       if (std::isinf(value)) {
         ++inf;
       } else if (!std::isnan(value)) {  // NaNs are counted by the inferrer
-        out->finite.push_back(value);
+        *finite++ = value;
         zeros += value == 0;
       }
     }
@@ -444,6 +473,7 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
       string_bytes += static_cast<int64_t>(text.size());
     }
   }
+  if (mode != Mode::kString) out->finite.set_end(finite);
   out->numbers += numbers;
   out->inf += inf;
   out->zeros += zeros;
@@ -568,7 +598,7 @@ size_t MaxCounted(const StatsOptions& options) {
 }
 
 // Adds a part's finite values to the column's kept form (see ColumnState).
-void KeepNumbers(const std::vector<double>& finite, const StatsOptions& options, ColumnState* st) {
+void KeepNumbers(const FiniteValues& finite, const StatsOptions& options, ColumnState* st) {
   const int64_t n = static_cast<int64_t>(finite.size());
   if (st->counting) {
     st->counts.AddMany(finite.data(), finite.size());
