@@ -436,10 +436,20 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
   int64_t numbers = 0, inf = 0, zeros = 0, string_cells = 0, string_bytes = 0;
   if (mode != Mode::kString) out->finite.reserve(out->finite.size() + (row_end - row_begin));
   double* finite = out->finite.end_ptr();
+  // Numbers the inferrer would only count (see ColumnTypeInferrer::settled),
+  // added at once before any other call to it and at the end.
+  ColumnTypeInferrer::Settled settled = out->inferrer.settled();
+  int64_t deferred = 0;
+  auto flush = [&] {
+    out->inferrer.AddSettled(settled, deferred);
+    deferred = 0;
+  };
   for (size_t row = row_begin; row < row_end; ++row) {
     const std::string_view text = cells.text(row);
     if (cells.is_null(row, text)) {
+      flush();
       out->inferrer.Add(text, true);
+      settled = out->inferrer.settled();
       continue;
     }
     bool is_number = false;
@@ -453,10 +463,18 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
       floats_first = true;
     }
     if (is_number) {
-      if (floats_first) {
-        out->inferrer.AddParsedNumber(text, value);
+      if (settled == ColumnTypeInferrer::kSettledFloat && !std::isnan(value)) {
+        ++deferred;
+      } else if (settled == ColumnTypeInferrer::kSettledInt && !floats_first) {
+        ++deferred;
       } else {
-        out->inferrer.AddParsedInt(text, integer);
+        flush();
+        if (floats_first) {
+          out->inferrer.AddParsedNumber(text, value);
+        } else {
+          out->inferrer.AddParsedInt(text, integer);
+        }
+        settled = out->inferrer.settled();
       }
       ++numbers;
       if (std::isinf(value)) {
@@ -466,13 +484,18 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
         zeros += value == 0;
       }
     }
-    if (!is_number) out->inferrer.Add(text, false);
+    if (!is_number) {
+      flush();
+      out->inferrer.Add(text, false);
+      settled = out->inferrer.settled();
+    }
     if (mode != Mode::kNumeric || !is_number) {
       out->strings.Add(text, CellHash(text), 1);
       ++string_cells;
       string_bytes += static_cast<int64_t>(text.size());
     }
   }
+  flush();
   if (mode != Mode::kString) out->finite.set_end(finite);
   out->numbers += numbers;
   out->inf += inf;

@@ -215,6 +215,24 @@ class ColumnTypeInferrer {
     AddSlow(text, is_null);
   }
   void AddNulls(int64_t count) { nulls_ += count; }
+  // For a loop over parsed numbers: while the state stays as it is, what
+  // AddParsedNumber of a non-NaN value and AddParsedInt do is only counting —
+  // kSettledFloat: every such number adds to values and floats (a float
+  // column so far); kSettledInt: every AddParsedInt adds to values and ints
+  // (an integer column that is not 0/1 only). AddSettled adds n of them at
+  // once; a caller defers them only while it makes no other call.
+  enum Settled { kNotSettled, kSettledFloat, kSettledInt };
+  Settled settled() const {
+    if (strings_ != 0) return kNotSettled;
+    if (floats_ > 0 && bools_ + timestamps_ == 0) return kSettledFloat;
+    if (floats_ == 0 && ints_ > 0 && !ints_binary_) return kSettledInt;
+    return kNotSettled;
+  }
+  void AddSettled(Settled kind, int64_t n) {
+    values_ += n;
+    if (kind == kSettledFloat) floats_ += n;
+    if (kind == kSettledInt) ints_ += n;
+  }
   // Add() for a non-null cell that ParseFloat already read as `value`: the
   // same counts without parsing the cell again (the statistics parse it anyway).
   // Inline for a column that is a float column so far, the common case.
