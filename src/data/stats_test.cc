@@ -488,6 +488,67 @@ TEST(Stats, CountedValuesListedValuesAndRadixSelectionAreExact) {
   }
 }
 
+// Columns whose kind changes mid-file (ints then floats, floats then text,
+// 0/1 then other ints, NaN and inf among numbers, nulls in runs): the types
+// and counts of the statistics (typed summarizing with deferred counts, over
+// byte ranges) are those of plain type inference over the same file.
+TEST(Stats, TypeChangesMidFileMatchPlainInference) {
+  ScratchDir dir;
+  std::mt19937_64 rng(41);
+  std::string csv = "a,b,c,d,e,f\n";
+  const int rows = 6000;
+  for (int i = 0; i < rows; ++i) {
+    const bool late = i > rows / 2;
+    // a: ints, then floats; b: floats, then one word; c: 0/1, then a 2;
+    // d: ints with NaN and inf; e: mostly null, then floats; f: floats, "1e5", "-0".
+    csv += late ? std::to_string(rng() % 1000) + ".5" : std::to_string(rng() % 1000);
+    csv += ",";
+    csv += i == rows - 7 ? std::string("word")
+                         : std::to_string(rng() % 100) + "." + std::to_string(rng() % 10);
+    csv += ",";
+    csv += i == rows - 3 ? std::string("2") : std::to_string(rng() % 2);
+    csv += ",";
+    csv += i % 97 == 0 ? std::string("NaN")
+                       : (i % 89 == 0 ? std::string("inf") : std::to_string(rng() % 50));
+    csv += ",";
+    csv += i < rows - 100 ? std::string(i % 2 ? "NA" : "") : std::to_string(rng() % 9) + ".25";
+    csv += ",";
+    csv += i % 5 == 0 ? std::string("1e5")
+                      : (i % 7 == 0 ? std::string("-0") : std::to_string(rng() % 30) + ".0");
+    csv += "\n";
+  }
+  auto path = dir.Write("mixed.csv", csv);
+  auto reader = TableReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  auto inferred = InferColumnTypes(**reader);
+  ASSERT_TRUE(inferred.ok());
+  ReaderOptions small;
+  small.block_size = 4096;
+  small.chunk_rows = 256;
+  for (int threads : {1, 2, 4}) {
+    StatsOptions options;
+    options.threads = threads;
+    DatasetStats stats = MustStats(path, options, small);
+    ASSERT_EQ(stats.features.size(), inferred->size());
+    for (size_t c = 0; c < inferred->size(); ++c) {
+      const FeatureStats& f = stats.features[c];
+      const ColumnInference& want = (*inferred)[c];
+      EXPECT_EQ(f.type, want.type) << f.name;
+      EXPECT_EQ(f.count, want.values) << f.name;
+      EXPECT_EQ(f.missing, want.nulls) << f.name;
+      if (f.has_numeric) {
+        EXPECT_EQ(f.numeric.nan, want.nans) << f.name;
+      }
+    }
+  }
+  DatasetStats stats = MustStats(path, {}, small);
+  EXPECT_EQ(Feature(stats, "a").type, ColumnType::kFloat);
+  EXPECT_EQ(Feature(stats, "b").type, ColumnType::kString);
+  EXPECT_EQ(Feature(stats, "c").type, ColumnType::kInt);
+  EXPECT_EQ(Feature(stats, "d").type, ColumnType::kFloat);
+  EXPECT_EQ(Feature(stats, "d").numeric.inf, (rows + 88) / 89 - (rows + 97 * 89 - 1) / (97 * 89));
+}
+
 TEST(Stats, MalformedInputIsTheReadersError) {
   ScratchDir dir;
   auto path = dir.Write("bad.csv", "a,b\n1,2\n3,\"abc\n4,5\n");
