@@ -212,8 +212,8 @@ inline uint64_t OrderedKey(double v) {
 // Counts per distinct finite value, in an open-addressing table keyed by the
 // value's bits (linear probing, power-of-two size, at most half full). A
 // column with few distinct values keeps these instead of every value: exact
-// quantiles and histogram for a few KB, and a hash probe per value instead of
-// an append now and a selection (or a sketch) later.
+// quantiles and histogram for at most 4 MiB (kMaxCountedValues), and a hash
+// probe per value instead of an append now and a selection (or a sketch) later.
 class NumberCounts {
  public:
   struct Slot {
