@@ -137,14 +137,6 @@ inline size_t FindFieldEnd(const char* d, size_t p, size_t n, char delim) {
   return p;
 }
 
-// A field as bytes of the chunk being parsed, relative to the chunk's first
-// byte: 8 bytes, so a chunk's spans stay in cache (chunks are < 2 GiB).
-struct FieldSpan {
-  uint32_t offset;
-  uint32_t size_and_flag;  // low 31 bits: size; top bit: quoted with "" pairs to collapse
-  size_t size() const { return size_and_flag & 0x7fffffffu; }
-  bool escaped() const { return (size_and_flag & 0x80000000u) != 0; }
-};
 constexpr size_t kMaxChunkSpan = 0x7fffffff;
 
 // The fields of the chunk being parsed. A plain array rather than a vector:
@@ -162,6 +154,12 @@ class FieldList {
     if (size_ == capacity_) [[unlikely]]
       Grow();
     data_[size_++] = f;
+  }
+  // Moves the fields to `out` without copying; this list continues empty in
+  // out's previous buffer (a recycled range's: allocated and faulted in).
+  void HandOver(FieldSpans* out) {
+    out->Exchange(&data_, &capacity_, size_);
+    size_ = 0;
   }
 
  private:
@@ -218,17 +216,24 @@ class RecordParser {
   // number of records.
   size_t ParseSimpleRecords(const char* d, size_t n, size_t limit, size_t base, size_t ncols,
                             Cursor* cur, std::vector<int64_t>* lines);
+  template <SpecialMaskFn Mask>
+  size_t ParseSimpleRecordsWith(const char* d, size_t n, size_t limit, size_t base, size_t ncols,
+                                Cursor* cur, std::vector<int64_t>* lines);
   FieldList& fields() { return fields_; }
   const SyntaxError& error() const { return error_; }
   // Ready for another buffer: no fields, this delimiter, the scan to use now.
+  // Whether a field since the last Reset() had "" pairs to collapse.
+  bool escaped_fields() const { return escaped_fields_; }
   void Reset(char delim) {
     delim_ = delim;
+    escaped_fields_ = false;
     fields_.clear();
     mask_ = BestSpecialMask();
   }
 
  private:
   void AddField(size_t base, size_t start, size_t size, bool escaped) {
+    escaped_fields_ |= escaped;
     fields_.push_back({static_cast<uint32_t>(start - base),
                        static_cast<uint32_t>(size) | (escaped ? 0x80000000u : 0u)});
   }
@@ -237,6 +242,7 @@ class RecordParser {
     return Parsed::kError;
   }
   char delim_;
+  bool escaped_fields_ = false;
   FieldList fields_;
   SyntaxError error_;
   SpecialMaskFn mask_ = BestSpecialMask();
@@ -244,6 +250,24 @@ class RecordParser {
 
 size_t RecordParser::ParseSimpleRecords(const char* d, size_t n, size_t limit, size_t base,
                                         size_t ncols, Cursor* cur, std::vector<int64_t>* lines) {
+  // A direct call to a known scan (one instantiation per level) instead of
+  // one through mask_: the compiler then knows which registers it clobbers
+  // and keeps the loop's state in registers.
+#if defined(__x86_64__)
+  if (mask_ == SpecialMaskAvx2) {
+    return ParseSimpleRecordsWith<SpecialMaskAvx2>(d, n, limit, base, ncols, cur, lines);
+  }
+  if (mask_ == SpecialMaskSse2) {
+    return ParseSimpleRecordsWith<SpecialMaskSse2>(d, n, limit, base, ncols, cur, lines);
+  }
+#endif
+  return ParseSimpleRecordsWith<SpecialMaskScalar>(d, n, limit, base, ncols, cur, lines);
+}
+
+template <SpecialMaskFn Mask>
+size_t RecordParser::ParseSimpleRecordsWith(const char* d, size_t n, size_t limit, size_t base,
+                                            size_t ncols, Cursor* cur,
+                                            std::vector<int64_t>* lines) {
   const char delim = delim_;
   size_t record_start = cur->pos;
   if (record_start >= limit || record_start >= n) return 0;
@@ -262,7 +286,7 @@ size_t RecordParser::ParseSimpleRecords(const char* d, size_t n, size_t limit, s
       std::memcpy(tail, p, n - block);
       p = tail;
     }
-    for (uint64_t mask = mask_(p, delim); mask != 0; mask &= mask - 1) {
+    for (uint64_t mask = Mask(p, delim); mask != 0; mask &= mask - 1) {
       const size_t pos = block + static_cast<size_t>(__builtin_ctzll(mask));
       const char c = d[pos];
       if (c == delim) {
@@ -512,6 +536,20 @@ SyntaxError RecordParser::FieldCountError(const char* d, size_t record_start, in
 
 // Fills `chunk`'s cells and null flags from the fields of its rows, whose
 // offsets are relative to `d` (the chunk's storage); collapses "" in place.
+// Collapses the "" pairs of an escaped field in place (the record is
+// complete, nothing re-reads it); returns its new size.
+size_t Unescape(char* d, const FieldSpan& f) {
+  char* out = d + f.offset;
+  const char* in = d + f.offset;
+  const char* end = in + f.size();
+  while (in < end) {
+    char ch = *in++;
+    *out++ = ch;
+    if (ch == '"') ++in;
+  }
+  return static_cast<size_t>(out - (d + f.offset));
+}
+
 template <typename IsNull>
 void FillCells(const FieldList& fields, char* d, RowChunk* chunk, IsNull&& is_null) {
   // Appended rather than resized: resizing would write every cell twice.
@@ -519,17 +557,8 @@ void FillCells(const FieldList& fields, char* d, RowChunk* chunk, IsNull&& is_nu
   chunk->nulls.reserve(fields.size());
   for (const FieldSpan& f : fields) {
     size_t size = f.size();
-    if (f.escaped()) [[unlikely]] {  // the record is complete, nothing re-reads it
-      char* out = d + f.offset;
-      const char* in = d + f.offset;
-      const char* end = in + size;
-      while (in < end) {
-        char ch = *in++;
-        *out++ = ch;
-        if (ch == '"') ++in;
-      }
-      size = static_cast<size_t>(out - (d + f.offset));
-    }
+    if (f.escaped()) [[unlikely]]
+      size = Unescape(d, f);
     const std::string_view text(d + f.offset, size);
     chunk->cells.push_back(text);
     chunk->nulls.push_back(is_null(text) ? 1 : 0);
@@ -676,6 +705,8 @@ class CsvRangesImpl : public CsvRanges {
         next_start_(reader->data_start()),
         next_line_(reader->data_line()) {}
 
+  void SpansOnly() override { spans_only_ = true; }
+
   size_t size() const override {
     if (file_size_ <= data_start_) return 0;
     return (file_size_ - data_start_ + range_bytes_ - 1) / range_bytes_;
@@ -747,6 +778,7 @@ class CsvRangesImpl : public CsvRanges {
     out->newlines = 0;
     out->failed = false;
     out->error.clear();
+    out->spans.clear();
     RowChunk* chunk = &out->chunk;
     chunk->Clear();
     const size_t ncols = reader_->columns().size();
@@ -821,7 +853,17 @@ class CsvRangesImpl : public CsvRanges {
     out->end = start + cur.pos;
     out->newlines = cur.line - 1;
     chunk->num_rows = rows;
-    FillCells(fields, buf.data(), chunk, [this](std::string_view t) { return reader_->IsNull(t); });
+    if (spans_only_) {
+      fields.HandOver(&out->spans);
+      if (parser.escaped_fields()) {
+        for (FieldSpan& f : out->spans) {
+          if (f.escaped()) f.size_and_flag = static_cast<uint32_t>(Unescape(buf.data(), f));
+        }
+      }
+    } else {
+      FillCells(fields, buf.data(), chunk,
+                [this](std::string_view t) { return reader_->IsNull(t); });
+    }
     return Status::Ok();
   }
 
@@ -830,6 +872,7 @@ class CsvRangesImpl : public CsvRanges {
   size_t file_size_;
   size_t data_start_;
   size_t range_bytes_;
+  bool spans_only_ = false;
   size_t next_start_;  // where the next range to commit must start
   int64_t next_line_;  // and its line
 };

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "data/byte_source.h"
 #include "data/table_reader.h"
@@ -25,9 +26,50 @@ Result<std::unique_ptr<TableReader>> OpenCsvReader(const std::filesystem::path& 
                                                    const ReaderOptions& options,
                                                    std::unique_ptr<ByteSource> source);
 
+// A field as bytes of its chunk's storage: 8 bytes, so a chunk's spans stay
+// in cache (chunks are < 2 GiB).
+struct FieldSpan {
+  uint32_t offset;
+  uint32_t size_and_flag;  // low 31 bits: size; top bit: quoted with "" pairs to collapse
+  size_t size() const { return size_and_flag & 0x7fffffffu; }
+  bool escaped() const { return (size_and_flag & 0x80000000u) != 0; }
+};
+
+// The field spans of a range, handed over by the parser without a copy (the
+// parser takes the range's previous buffer in exchange).
+class FieldSpans {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const FieldSpan* data() const { return data_.get(); }
+  const FieldSpan* begin() const { return data_.get(); }
+  const FieldSpan* end() const { return data_.get() + size_; }
+  FieldSpan* begin() { return data_.get(); }
+  FieldSpan* end() { return data_.get() + size_; }
+  const FieldSpan& operator[](size_t i) const { return data_[i]; }
+  FieldSpan& operator[](size_t i) { return data_[i]; }
+  void clear() { size_ = 0; }
+  // Exchanges buffers with a parser's: this one gets `data` (holding `size`
+  // spans, room for `capacity`), the caller this one's old buffer and room.
+  void Exchange(std::unique_ptr<FieldSpan[]>* data, size_t* capacity, size_t size) {
+    std::swap(data_, *data);
+    std::swap(capacity_, *capacity);
+    size_ = size;
+  }
+
+ private:
+  std::unique_ptr<FieldSpan[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 // One byte range of a CSV file and the rows parsed from it.
 struct CsvRange {
   size_t index = 0;
+  // With CsvRanges::SpansOnly(), `chunk` has no cells nor null flags: the
+  // fields are `spans` instead (row-major, "" pairs collapsed, no flag set),
+  // and which are null is the caller's to decide (TableReader::IsNullText).
+  FieldSpans spans;
   RowChunk chunk;        // `lines` count from 1 at `start` until the range is committed
   size_t start = 0;      // file offset where parsing began
   size_t end = 0;        // file offset just past the last record (or blank line) parsed
@@ -55,6 +97,10 @@ class CsvRanges {
   static std::unique_ptr<CsvRanges> Split(TableReader& reader);
   virtual ~CsvRanges() = default;
   virtual size_t size() const = 0;
+  // Ranges parsed from now on carry field spans instead of a cell table (see
+  // CsvRange::spans): half the bytes per cell, and no null check per cell
+  // for a caller that does its own.
+  virtual void SpansOnly() = 0;
   // Thread-safe. Syntax errors are kept in `out`; the status is an IO error only.
   virtual Status ParseSpeculative(size_t index, CsvRange* out) const = 0;
   // In index order, on one thread at a time. True when the range was parsed

@@ -288,11 +288,14 @@ using testing::Table;
 // Reads `path` through CsvRanges as threads would: every range parsed
 // speculatively (last first), then committed in order. `reparsed` counts the
 // ranges whose speculative start was wrong.
+// With `spans`, the ranges carry field spans (CsvRanges::SpansOnly) and the
+// table is built from them, nulls by TableReader::IsNullText.
 Result<Table> ReadByRanges(const std::filesystem::path& path, const ReaderOptions& options,
-                           size_t* reparsed) {
+                           size_t* reparsed, bool spans = false) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, TableReader::Open(path, options));
   std::unique_ptr<CsvRanges> ranges = CsvRanges::Split(*reader);
   if (!ranges) return InternalError("not splittable");
+  if (spans) ranges->SpansOnly();
   std::vector<CsvRange> parsed(ranges->size());
   for (size_t i = parsed.size(); i-- > 0;) {
     CAIRN_RETURN_IF_ERROR(ranges->ParseSpeculative(i, &parsed[i]));
@@ -302,7 +305,29 @@ Result<Table> ReadByRanges(const std::filesystem::path& path, const ReaderOption
   for (CsvRange& range : parsed) {
     CAIRN_ASSIGN_OR_RETURN(bool again, ranges->Commit(&range));
     *reparsed += again ? 1 : 0;
-    AppendChunk(range.chunk, table);
+    if (!spans) {
+      AppendChunk(range.chunk, table);
+      continue;
+    }
+    if (!range.chunk.cells.empty() ||
+        range.spans.size() != range.chunk.num_rows * table.columns.size()) {
+      return InternalError("spans and cells do not match the rows");
+    }
+    for (size_t r = 0; r < range.chunk.num_rows; ++r) {
+      std::vector<std::optional<std::string>> row;
+      for (size_t c = 0; c < table.columns.size(); ++c) {
+        const FieldSpan& f = range.spans[r * table.columns.size() + c];
+        if (f.escaped()) return InternalError("a span still flagged as escaped");
+        const std::string_view text(range.chunk.storage.data() + f.offset, f.size());
+        if (reader->IsNullText(text)) {
+          row.push_back(std::nullopt);
+        } else {
+          row.push_back(std::string(text));
+        }
+      }
+      table.rows.push_back(std::move(row));
+      table.lines.push_back(range.chunk.lines[r]);
+    }
   }
   // The reader handed its rows over.
   RowChunk rest;
@@ -333,14 +358,16 @@ TEST(CsvRanges, EveryBoundaryOffsetGivesTheSequentialRowsAndLines) {
   EXPECT_EQ(expected.rows[2][1], "\n4,fake,row\n");
   size_t reparsed_total = 0;
   for (size_t block = 1; block <= text.size() + 1; ++block) {
-    ReaderOptions options;
-    options.block_size = block;
-    size_t reparsed = 0;
-    auto t = ReadByRanges(path, options, &reparsed);
-    ASSERT_TRUE(t.ok()) << "block " << block << ": " << t.status().ToString();
-    EXPECT_EQ(t->rows, expected.rows) << "block " << block;
-    EXPECT_EQ(t->lines, expected.lines) << "block " << block;
-    reparsed_total += reparsed;
+    for (bool spans : {false, true}) {
+      ReaderOptions options;
+      options.block_size = block;
+      size_t reparsed = 0;
+      auto t = ReadByRanges(path, options, &reparsed, spans);
+      ASSERT_TRUE(t.ok()) << "block " << block << ": " << t.status().ToString();
+      EXPECT_EQ(t->rows, expected.rows) << "block " << block << (spans ? " spans" : "");
+      EXPECT_EQ(t->lines, expected.lines) << "block " << block << (spans ? " spans" : "");
+      reparsed_total += reparsed;
+    }
   }
   EXPECT_GT(reparsed_total, 0u);  // some guesses were wrong and were corrected
 }
@@ -383,13 +410,15 @@ TEST(CsvRanges, LargeRandomFilesMatchTheSequentialReader) {
   auto path = dir.Write("r.csv", text);
   Table expected = testing::MustRead(path);
   for (size_t block : {7, 64, 1000, 4096}) {
-    ReaderOptions options;
-    options.block_size = block;
-    size_t reparsed = 0;
-    auto t = ReadByRanges(path, options, &reparsed);
-    ASSERT_TRUE(t.ok()) << t.status().ToString();
-    EXPECT_EQ(t->rows, expected.rows) << "block " << block;
-    EXPECT_EQ(t->lines, expected.lines) << "block " << block;
+    for (bool spans : {false, true}) {
+      ReaderOptions options;
+      options.block_size = block;
+      size_t reparsed = 0;
+      auto t = ReadByRanges(path, options, &reparsed, spans);
+      ASSERT_TRUE(t.ok()) << t.status().ToString();
+      EXPECT_EQ(t->rows, expected.rows) << "block " << block << (spans ? " spans" : "");
+      EXPECT_EQ(t->lines, expected.lines) << "block " << block << (spans ? " spans" : "");
+    }
   }
 }
 

@@ -36,6 +36,21 @@ void QuantileSketch::AddMany(const double* values, size_t n) {
   }
 }
 
+void QuantileSketch::AddWeighted(double value, int64_t weight) {
+  if (weight <= 0) return;
+  if (weight == 1) return Add(value);
+  for (int level = 0; weight != 0; ++level, weight >>= 1) {
+    if ((weight & 1) == 0) continue;
+    while (levels_.size() <= static_cast<size_t>(level)) {
+      levels_.emplace_back();
+      next_offset_.push_back(0);
+    }
+    levels_[level].push_back(value);
+    count_ += int64_t{1} << level;
+    if (levels_[level].size() >= static_cast<size_t>(k_)) Compact(level);
+  }
+}
+
 namespace {
 
 // Doubles (no NaNs) as unsigned keys in the same order: -0.0 sorts before 0.0.
@@ -98,8 +113,11 @@ void RadixSort(std::vector<double>& items, std::vector<uint64_t>& keys,
 
 // Sorts items that are a few sorted runs (what compactions below leave on an
 // upper level) by merging the runs; many runs fall back to the radix sort.
+// Each merge copies its left run to `left` and merges forward in place (the
+// output never passes the right run's next item), stably, without the
+// temporary buffer std::inplace_merge allocates on every call.
 void SortRuns(std::vector<double>& items, std::vector<uint64_t>& keys,
-              std::vector<uint64_t>& scratch) {
+              std::vector<uint64_t>& scratch, std::vector<double>& left) {
   size_t bounds[4];
   size_t runs = 0;
   for (size_t i = 1; i < items.size(); ++i) {
@@ -109,9 +127,15 @@ void SortRuns(std::vector<double>& items, std::vector<uint64_t>& keys,
     }
   }
   // Merge from the right: [.., b_last) with [b_last, end), and so on.
+  double* data = items.data();
+  const size_t n = items.size();
   for (size_t r = runs; r-- > 0;) {
-    std::inplace_merge(items.begin() + static_cast<std::ptrdiff_t>(r == 0 ? 0 : bounds[r - 1]),
-                       items.begin() + static_cast<std::ptrdiff_t>(bounds[r]), items.end());
+    const size_t lo = r == 0 ? 0 : bounds[r - 1], mid = bounds[r];
+    left.assign(data + lo, data + mid);
+    size_t a = 0, b = mid, out = lo;
+    const size_t a_end = left.size();
+    while (a < a_end && b < n) data[out++] = data[b] < left[a] ? data[b++] : left[a++];
+    while (a < a_end) data[out++] = left[a++];
   }
 }
 
@@ -134,7 +158,7 @@ void QuantileSketch::Compact(size_t level) {
   if (level == 0) {
     RadixSort(items, sort_keys_, sort_scratch_);
   } else {
-    SortRuns(items, sort_keys_, sort_scratch_);
+    SortRuns(items, sort_keys_, sort_scratch_, merge_left_);
   }
   // An odd item out stays at this level so the weight moved up is exact.
   size_t paired = items.size() & ~size_t{1};

@@ -28,6 +28,10 @@ class QuantileSketch {
   void Add(double value);
   // Add() of each value in order, without the per-value checks.
   void AddMany(const double* values, size_t n);
+  // `value` with weight `weight` (>= 1), as items of weight 2^l for each bit l
+  // of `weight`, each added to level l: the rank error bound stays true, since
+  // the total weight reaching any level is still at most count().
+  void AddWeighted(double value, int64_t weight);
   int64_t count() const { return count_; }
   int levels() const { return static_cast<int>(levels_.size()); }
   // Worst-case rank error as a fraction of count() (0 while nothing was compacted).
@@ -50,6 +54,7 @@ class QuantileSketch {
   std::vector<std::vector<double>> levels_;
   std::vector<uint8_t> next_offset_;  // per level: which half the next compaction keeps
   std::vector<uint64_t> sort_keys_, sort_scratch_;  // reused by the radix sort in Compact
+  std::vector<double> merge_left_;                  // reused by the run merges in Compact
 };
 
 // Distinct count estimate with 2^14 one-byte registers (16 KiB): standard

@@ -45,6 +45,43 @@ TEST(QuantileSketch, QuantilesWithinTheDocumentedRankError) {
   EXPECT_EQ(sketch.count(), 200000);
 }
 
+// Weighted adds (the few distinct values of a column kept as counts, then
+// sketched) stay within the same bound against the expanded values.
+TEST(QuantileSketch, WeightedAddsWithinTheRankErrorBound) {
+  std::mt19937_64 rng(21);
+  std::vector<double> expanded;
+  QuantileSketch sketch(128);
+  for (int i = 0; i < 3000; ++i) {
+    const double value = static_cast<double>(rng() % 100000) / 7;
+    const int64_t weight = 1 + static_cast<int64_t>(rng() % (i % 10 == 0 ? 5000 : 40));
+    sketch.AddWeighted(value, weight);
+    expanded.insert(expanded.end(), static_cast<size_t>(weight), value);
+  }
+  ASSERT_EQ(sketch.count(), static_cast<int64_t>(expanded.size()));
+  ASSERT_GT(sketch.levels(), 3);
+  const double bound = sketch.RankErrorBound();
+  std::sort(expanded.begin(), expanded.end());
+  for (int i = 1; i < 100; ++i) {
+    const double fraction = i / 100.0;
+    const double estimate = sketch.Quantile(fraction);
+    // Some rank the estimate occupies is within the bound of the target.
+    const double lo =
+        static_cast<double>(std::lower_bound(expanded.begin(), expanded.end(), estimate) -
+                            expanded.begin()) /
+        static_cast<double>(expanded.size());
+    const double hi = TrueRank(expanded, estimate);
+    const double distance = fraction < lo ? lo - fraction : (fraction > hi ? fraction - hi : 0);
+    EXPECT_LE(distance, bound) << "at " << fraction;
+  }
+  // Weight 1 is Add().
+  QuantileSketch a(64), b(64);
+  for (int i = 0; i < 1000; ++i) {
+    a.Add(i % 37);
+    b.AddWeighted(i % 37, 1);
+  }
+  EXPECT_EQ(a.Quantiles({0.1, 0.5, 0.9}), b.Quantiles({0.1, 0.5, 0.9}));
+}
+
 TEST(QuantileSketch, ExactBeforeTheFirstCompaction) {
   QuantileSketch sketch(64);
   for (int i = 1; i <= 50; ++i) sketch.Add(i);

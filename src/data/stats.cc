@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -139,7 +140,35 @@ class StringCounts {
   };
 
   // Adds `count` to `text`; a new key is copied into `arena` when one is given.
-  void Add(std::string_view text, uint64_t hash, int64_t count, StringArena* arena = nullptr) {
+  // Inline for a key already there (most cells of a categorical column): one
+  // probe sequence, no call.
+  inline void Add(std::string_view text, uint64_t hash, int64_t count,
+                  StringArena* arena = nullptr) {
+    if (!slots_.empty()) {
+      const size_t mask = slots_.size() - 1;
+      for (size_t i = hash & mask; slots_[i].data != nullptr; i = (i + 1) & mask) {
+        Slot& slot = slots_[i];
+        if (slot.hash == hash && slot.size == text.size() && SameBytes(slot.data, text)) {
+          slot.count += count;
+          return;
+        }
+      }
+    }
+    Insert(text, hash, count, arena);
+  }
+  size_t size() const { return size_; }
+  size_t table_bytes() const { return slots_.size() * sizeof(Slot); }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& slot : slots_) {
+      if (slot.data != nullptr) f(slot);
+    }
+  }
+
+ private:
+  // Add() of a key that may be new.
+  [[gnu::noinline]] void Insert(std::string_view text, uint64_t hash, int64_t count,
+                                StringArena* arena) {
     if ((size_ + 1) * 2 > slots_.size()) Grow();
     const size_t mask = slots_.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -159,16 +188,6 @@ class StringCounts {
       }
     }
   }
-  size_t size() const { return size_; }
-  size_t table_bytes() const { return slots_.size() * sizeof(Slot); }
-  template <typename F>
-  void ForEach(F&& f) const {
-    for (const Slot& slot : slots_) {
-      if (slot.data != nullptr) f(slot);
-    }
-  }
-
- private:
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
@@ -184,6 +203,102 @@ class StringCounts {
   size_t size_ = 0;
 };
 
+// Doubles (no NaNs) as unsigned keys in the same order (-0.0 before 0.0).
+inline uint64_t OrderedKey(double v) {
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+// Counts per distinct finite value, in an open-addressing table keyed by the
+// value's bits (linear probing, power-of-two size, at most half full). A
+// column with few distinct values keeps these instead of every value: exact
+// quantiles and histogram for at most 4 MiB (kMaxCountedValues), and a hash
+// probe per value instead of an append now and a selection (or a sketch) later.
+class NumberCounts {
+ public:
+  struct Slot {
+    uint64_t bits = kEmpty;
+    int64_t count = 0;
+  };
+  void Add(double value, int64_t count = 1) {
+    const uint64_t bits = std::bit_cast<uint64_t>(value);
+    for (;;) {
+      const size_t mask = slots_.size() - 1;
+      for (size_t i = Hash(bits) & mask; !slots_.empty(); i = (i + 1) & mask) {
+        Slot& slot = slots_[i];
+        if (slot.bits == bits) {
+          slot.count += count;
+          return;
+        }
+        if (slot.bits != kEmpty) continue;
+        if ((size_ + 1) * 2 > slots_.size()) break;  // a new key: grow first
+        slot = {bits, count};
+        ++size_;
+        return;
+      }
+      Grow();
+    }
+  }
+  void AddMany(const double* values, size_t n) {
+    // A table of many distinct values is past the L2 cache: the slot of the
+    // value a few places ahead is fetched while this one is counted.
+    constexpr size_t kAhead = 8;
+    const bool large = slots_.size() * sizeof(Slot) > (size_t{256} << 10);
+    for (size_t i = 0; i < n; ++i) {
+      if (large && i + kAhead < n) {
+        const uint64_t ahead = std::bit_cast<uint64_t>(values[i + kAhead]);
+        __builtin_prefetch(&slots_[Hash(ahead) & (slots_.size() - 1)]);
+      }
+      Add(values[i]);
+    }
+  }
+  size_t size() const { return size_; }
+  size_t table_bytes() const { return slots_.size() * sizeof(Slot); }
+  // (value, count) of every distinct value, ascending (-0.0 before 0.0).
+  std::vector<std::pair<double, int64_t>> Sorted() const {
+    std::vector<std::pair<double, int64_t>> out;
+    out.reserve(size_);
+    for (const Slot& slot : slots_) {
+      if (slot.bits != kEmpty) out.emplace_back(std::bit_cast<double>(slot.bits), slot.count);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return OrderedKey(a.first) < OrderedKey(b.first);
+    });
+    return out;
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = ~uint64_t{0};  // a NaN's bits: never a finite value
+  // murmur3's finalizer: the table takes the low bits, and values often
+  // differ only in their high ones (sign, exponent, top of the mantissa for
+  // small integers) or in repeating patterns (thirds): a multiply alone
+  // piled them into a few slots.
+  static size_t Hash(uint64_t bits) {
+    uint64_t h = bits ^ (bits >> 33);
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return static_cast<size_t>(h ^ (h >> 33));
+  }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.bits == kEmpty) continue;
+      size_t i = Hash(slot.bits) & mask;
+      while (slots_[i].bits != kEmpty) i = (i + 1) & mask;
+      slots_[i] = slot;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
+// At most this many distinct values per column are counted (a 4 MiB table);
+// a column with more keeps its values (or a sketch) instead.
+constexpr size_t kMaxCountedValues = size_t{1} << 17;
+
 // Where a column's non-null cells go while summarizing a chunk.
 enum class Mode : uint8_t {
   kNumeric,  // cells that parse as numbers feed the numeric part, the others the string part
@@ -192,12 +307,39 @@ enum class Mode : uint8_t {
   kSkip,     // not summarized in this pass
 };
 
+// A part's finite values, appended through a raw pointer into room reserved
+// for the part's rows: a vector's push_back stores its end on every call and
+// keeps the loop's other counters from staying in registers.
+class FiniteValues {
+ public:
+  // Room for `n` values in all (kept ones included).
+  void reserve(size_t n) {
+    if (n <= capacity_) return;
+    std::unique_ptr<double[]> bigger(new double[n]);
+    std::copy(data_.get(), data_.get() + size_, bigger.get());
+    data_ = std::move(bigger);
+    capacity_ = n;
+  }
+  double* end_ptr() { return data_.get() + size_; }
+  void set_end(const double* end) { size_ = static_cast<size_t>(end - data_.get()); }
+  const double* data() const { return data_.get(); }
+  const double* begin() const { return data_.get(); }
+  const double* end() const { return data_.get() + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+ private:
+  std::unique_ptr<double[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 // One column of one chunk, summarized on a worker thread.
 struct ChunkColumn {
   ColumnTypeInferrer inferrer;
   int64_t rows = 0;
   bool floats_first = false;  // a float was seen: try ParseFloat before ParseInt
-  std::vector<double> finite;
+  FiniteValues finite;
   double mean = 0, m2 = 0;
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
@@ -222,7 +364,12 @@ struct ColumnState {
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
   int64_t zeros = 0, inf = 0, numbers = 0;
-  std::vector<double> values;  // exact while within the budget
+  // The finite values, exactly in one of three forms: distinct values and
+  // their counts while there are few (`counting`), then every value while
+  // within the budget, then a sketch.
+  bool counting = true;
+  NumberCounts counts;
+  std::vector<double> values;
   std::unique_ptr<QuantileSketch> sketch;
   int64_t string_cells = 0, string_bytes = 0;
   StringCounts strings;  // exact while within the budget; keys in `arena`
@@ -235,19 +382,74 @@ Mode ModeOf(const std::vector<Mode>& modes, size_t column, Mode fallback) {
   return column < modes.size() ? modes[column] : fallback;
 }
 
+// A chunk's cells from its cell table (text views and null flags).
+struct CellTable {
+  const RowChunk* chunk;
+  size_t num_rows() const { return chunk->num_rows; }
+  size_t num_columns() const { return chunk->num_columns; }
+  // Column `column`'s cells, row by row.
+  struct Column {
+    const std::string_view* cells;
+    const uint8_t* nulls;
+    size_t stride;
+    std::string_view text(size_t row) const { return cells[row * stride]; }
+    bool is_null(size_t row, std::string_view) const { return nulls[row * stride] != 0; }
+  };
+  Column column(size_t c) const {
+    return {chunk->cells.data() + c, chunk->nulls.data() + c, chunk->num_columns};
+  }
+};
+
+// A CSV range's cells from its field spans into the chunk's storage; nulls
+// are found here (one length test rejects most cells) instead of by the parser.
+struct SpanTable {
+  const RowChunk* chunk;
+  const FieldSpan* spans;
+  const TableReader* reader;
+  size_t num_rows() const { return chunk->num_rows; }
+  size_t num_columns() const { return chunk->num_columns; }
+  struct Column {
+    const FieldSpan* spans;
+    const char* base;
+    const TableReader* reader;
+    size_t stride;
+    std::string_view text(size_t row) const {
+      const FieldSpan& f = spans[row * stride];
+      return {base + f.offset, f.size()};
+    }
+    bool is_null(size_t, std::string_view text) const { return reader->IsNullText(text); }
+  };
+  Column column(size_t c) const {
+    return {spans + c, chunk->storage.data(), reader, chunk->num_columns};
+  }
+};
+
 // Adds rows [row_begin, row_end) of one column to `out`; called for
 // consecutive row blocks, then FinishChunkColumn.
-void SummarizeColumn(const RowChunk& chunk, size_t row_begin, size_t row_end, size_t column,
-                     Mode mode, ChunkColumn* out) {
+template <typename Cells>
+void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode mode,
+                     ChunkColumn* out) {
   out->rows += static_cast<int64_t>(row_end - row_begin);
   // Integers parse much faster as integers; once a float shows up, floats come first.
   bool floats_first = out->floats_first;
+  // Counters in registers: out->finite's stores could alias them.
+  int64_t numbers = 0, inf = 0, zeros = 0, string_cells = 0, string_bytes = 0;
+  if (mode != Mode::kString) out->finite.reserve(out->finite.size() + (row_end - row_begin));
+  double* finite = out->finite.end_ptr();
+  // Numbers the inferrer would only count (see ColumnTypeInferrer::settled),
+  // added at once before any other call to it and at the end.
+  ColumnTypeInferrer::Settled settled = out->inferrer.settled();
+  int64_t deferred = 0;
+  auto flush = [&] {
+    out->inferrer.AddSettled(settled, deferred);
+    deferred = 0;
+  };
   for (size_t row = row_begin; row < row_end; ++row) {
-    const size_t i = row * chunk.num_columns + column;
-    const std::string_view text = chunk.cells[i];
-    const bool is_null = chunk.nulls[i] != 0;
-    if (is_null) {
+    const std::string_view text = cells.text(row);
+    if (cells.is_null(row, text)) {
+      flush();
       out->inferrer.Add(text, true);
+      settled = out->inferrer.settled();
       continue;
     }
     bool is_number = false;
@@ -261,51 +463,92 @@ void SummarizeColumn(const RowChunk& chunk, size_t row_begin, size_t row_end, si
       floats_first = true;
     }
     if (is_number) {
-      if (floats_first) {
-        out->inferrer.AddParsedNumber(text, value);
+      if (settled == ColumnTypeInferrer::kSettledFloat && !std::isnan(value)) {
+        ++deferred;
+      } else if (settled == ColumnTypeInferrer::kSettledInt && !floats_first) {
+        ++deferred;
       } else {
-        out->inferrer.AddParsedInt(text, integer);
+        flush();
+        if (floats_first) {
+          out->inferrer.AddParsedNumber(text, value);
+        } else {
+          out->inferrer.AddParsedInt(text, integer);
+        }
+        settled = out->inferrer.settled();
       }
-      ++out->numbers;
+      ++numbers;
       if (std::isinf(value)) {
-        ++out->inf;
+        ++inf;
       } else if (!std::isnan(value)) {  // NaNs are counted by the inferrer
-        out->finite.push_back(value);
-        if (value == 0) ++out->zeros;
+        *finite++ = value;
+        zeros += value == 0;
       }
     }
-    if (!is_number) out->inferrer.Add(text, false);
+    if (!is_number) {
+      flush();
+      out->inferrer.Add(text, false);
+      settled = out->inferrer.settled();
+    }
     if (mode != Mode::kNumeric || !is_number) {
       out->strings.Add(text, CellHash(text), 1);
-      ++out->string_cells;
-      out->string_bytes += static_cast<int64_t>(text.size());
+      ++string_cells;
+      string_bytes += static_cast<int64_t>(text.size());
     }
   }
+  flush();
+  if (mode != Mode::kString) out->finite.set_end(finite);
+  out->numbers += numbers;
+  out->inf += inf;
+  out->zeros += zeros;
+  out->string_cells += string_cells;
+  out->string_bytes += string_bytes;
   out->floats_first = floats_first;
 }
 
-// The moments of the finite values summarized.
+// The moments of the finite values summarized: four independent lanes (the
+// order of the additions is fixed, so the result is too) instead of one
+// dependent chain of additions.
 void FinishChunkColumn(ChunkColumn* out) {
-  if (!out->finite.empty()) {
-    double sum = 0;
-    for (double v : out->finite) {
-      sum += v;
-      out->min = std::min(out->min, v);
-      out->max = std::max(out->max, v);
+  const double* v = out->finite.data();
+  const size_t n = out->finite.size();
+  if (n == 0) return;
+  double sum[4] = {0, 0, 0, 0};
+  double lo[4], hi[4];
+  for (int l = 0; l < 4; ++l) lo[l] = hi[l] = v[0];
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int l = 0; l < 4; ++l) {
+      sum[l] += v[i + l];
+      lo[l] = v[i + l] < lo[l] ? v[i + l] : lo[l];
+      hi[l] = v[i + l] > hi[l] ? v[i + l] : hi[l];
     }
-    out->mean = sum / static_cast<double>(out->finite.size());
-    for (double v : out->finite) out->m2 += (v - out->mean) * (v - out->mean);
   }
+  for (; i < n; ++i) {
+    sum[0] += v[i];
+    lo[0] = v[i] < lo[0] ? v[i] : lo[0];
+    hi[0] = v[i] > hi[0] ? v[i] : hi[0];
+  }
+  const double mean = ((sum[0] + sum[1]) + (sum[2] + sum[3])) / static_cast<double>(n);
+  double m2[4] = {0, 0, 0, 0};
+  for (i = 0; i + 4 <= n; i += 4) {
+    for (int l = 0; l < 4; ++l) m2[l] += (v[i + l] - mean) * (v[i + l] - mean);
+  }
+  for (; i < n; ++i) m2[0] += (v[i] - mean) * (v[i] - mean);
+  out->mean = mean;
+  out->m2 = (m2[0] + m2[1]) + (m2[2] + m2[3]);
+  out->min = std::min({out->min, lo[0], lo[1], lo[2], lo[3]});
+  out->max = std::max({out->max, hi[0], hi[1], hi[2], hi[3]});
 }
 
-ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback,
-                       size_t part_rows) {
-  ChunkSummary s;
+template <typename Cells>
+void SummarizeParts(const Cells& cells, const std::vector<Mode>& modes, Mode fallback,
+                    size_t part_rows, ChunkSummary* s) {
   part_rows = std::max<size_t>(part_rows, 1);
-  for (size_t begin = 0; begin < chunk.num_rows; begin += part_rows) {
-    const size_t end = std::min(chunk.num_rows, begin + part_rows);
-    std::vector<ChunkColumn>& columns = s.parts.emplace_back(chunk.num_columns);
-    for (size_t c = 0; c < chunk.num_columns; ++c) {
+  const size_t num_rows = cells.num_rows(), num_columns = cells.num_columns();
+  for (size_t begin = 0; begin < num_rows; begin += part_rows) {
+    const size_t end = std::min(num_rows, begin + part_rows);
+    std::vector<ChunkColumn>& columns = s->parts.emplace_back(num_columns);
+    for (size_t c = 0; c < num_columns; ++c) {
       const Mode mode = ModeOf(modes, c, fallback);
       if (mode == Mode::kString || mode == Mode::kSkip) continue;
       columns[c].finite.reserve(end - begin);
@@ -316,13 +559,30 @@ ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fall
     constexpr size_t kBlockRows = 512;
     for (size_t block = begin; block < end; block += kBlockRows) {
       const size_t block_end = std::min(end, block + kBlockRows);
-      for (size_t c = 0; c < chunk.num_columns; ++c) {
+      for (size_t c = 0; c < num_columns; ++c) {
         Mode mode = ModeOf(modes, c, fallback);
-        if (mode != Mode::kSkip) SummarizeColumn(chunk, block, block_end, c, mode, &columns[c]);
+        if (mode != Mode::kSkip) {
+          SummarizeColumn(cells.column(c), block, block_end, mode, &columns[c]);
+        }
       }
     }
     for (ChunkColumn& column : columns) FinishChunkColumn(&column);
   }
+}
+
+ChunkSummary Summarize(RowChunk chunk, const std::vector<Mode>& modes, Mode fallback,
+                       size_t part_rows) {
+  ChunkSummary s;
+  SummarizeParts(CellTable{&chunk}, modes, fallback, part_rows, &s);
+  s.chunk = std::move(chunk);
+  return s;
+}
+
+// Summarize() of a CSV range parsed with CsvRanges::SpansOnly().
+ChunkSummary SummarizeSpans(RowChunk chunk, const FieldSpans& spans, const TableReader& reader,
+                            const std::vector<Mode>& modes, Mode fallback, size_t part_rows) {
+  ChunkSummary s;
+  SummarizeParts(SpanTable{&chunk, spans.data(), &reader}, modes, fallback, part_rows, &s);
   s.chunk = std::move(chunk);
   return s;
 }
@@ -347,8 +607,44 @@ void SketchStrings(ColumnState* st, const StatsOptions& options) {
 
 void SketchNumbers(ColumnState* st, const StatsOptions& options) {
   st->sketch = std::make_unique<QuantileSketch>(options.quantile_sketch_k);
+  if (st->counting) {  // ascending: a fixed order, whatever the table's
+    for (const auto& [value, count] : st->counts.Sorted()) st->sketch->AddWeighted(value, count);
+    st->counts = {};
+    st->counting = false;
+  }
   st->sketch->AddMany(st->values.data(), st->values.size());
   st->values = {};
+}
+
+size_t MaxCounted(const StatsOptions& options) {
+  return std::min(kMaxCountedValues, static_cast<size_t>(options.exact_budget_values));
+}
+
+// Adds a part's finite values to the column's kept form (see ColumnState).
+void KeepNumbers(const FiniteValues& finite, const StatsOptions& options, ColumnState* st) {
+  const int64_t n = static_cast<int64_t>(finite.size());
+  if (st->counting) {
+    st->counts.AddMany(finite.data(), finite.size());
+    if (st->counts.size() <= MaxCounted(options)) return;
+    // Too many distinct values: every value from now on, in ascending order so far.
+    std::vector<std::pair<double, int64_t>> sorted = st->counts.Sorted();
+    st->counts = {};
+    st->counting = false;
+    st->values.reserve(static_cast<size_t>(st->finite));
+    for (const auto& [value, count] : sorted) st->values.insert(st->values.end(), count, value);
+    if (static_cast<int64_t>(st->values.size()) > options.exact_budget_values) {
+      SketchNumbers(st, options);
+    }
+    return;
+  }
+  if (!st->sketch && static_cast<int64_t>(st->values.size()) + n > options.exact_budget_values) {
+    SketchNumbers(st, options);
+  }
+  if (st->sketch) {
+    st->sketch->AddMany(finite.data(), finite.size());
+  } else {
+    st->values.insert(st->values.end(), finite.begin(), finite.end());
+  }
 }
 
 void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
@@ -369,14 +665,7 @@ void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
   st->zeros += c.zeros;
   st->inf += c.inf;
   st->numbers += c.numbers;
-  if (!st->sketch && static_cast<int64_t>(st->values.size()) + n > options.exact_budget_values) {
-    SketchNumbers(st, options);
-  }
-  if (st->sketch) {
-    st->sketch->AddMany(c.finite.data(), c.finite.size());
-  } else {
-    st->values.insert(st->values.end(), c.finite.begin(), c.finite.end());
-  }
+  if (n > 0) KeepNumbers(c.finite, options, st);
   st->string_cells += c.string_cells;
   st->string_bytes += c.string_bytes;
   if (!st->distinct) {
@@ -402,7 +691,18 @@ void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
 // Bytes column `st` would hold while merging `c` exactly (vector growth as libstdc++ does it).
 size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c) {
   size_t bytes = 0;
-  if (!st.sketch) {
+  if (st.counting) {
+    // The table may double; past the distinct limit it turns into the list of
+    // every value so far.
+    const size_t n = c.finite.size();
+    const size_t slots = std::bit_ceil(std::max<size_t>(16, 2 * (st.counts.size() + n)));
+    const size_t table = std::max(slots * sizeof(NumberCounts::Slot), st.counts.table_bytes());
+    bytes +=
+        table + (table > st.counts.table_bytes() ? table / 2 : 0);  // old and new while growing
+    if (st.counts.size() + n > kMaxCountedValues) {
+      bytes += (static_cast<size_t>(st.finite) + n) * sizeof(double);
+    }
+  } else if (!st.sketch) {
     const size_t size = st.values.size(), n = c.finite.size();
     const size_t capacity = st.values.capacity();
     // Growing holds the old and the new array at once: the budget covers that peak too.
@@ -436,7 +736,8 @@ void EnforceByteBudget(const std::vector<ChunkColumn>& next, const std::vector<M
       if (projected[c] > projected[largest]) largest = c;
     }
     ColumnState& st = (*states)[largest];
-    const bool has_numbers = !st.sketch && (!st.values.empty() || !next[largest].finite.empty());
+    const bool has_numbers =
+        !st.sketch && (!st.values.empty() || st.counts.size() > 0 || !next[largest].finite.empty());
     const bool has_strings =
         !st.distinct && (st.strings.size() > 0 || next[largest].strings.size() > 0);
     if (projected[largest] == 0 || (!has_numbers && !has_strings)) break;
@@ -462,13 +763,16 @@ void MergeSummary(ChunkSummary& next, const std::vector<Mode>& modes, Mode fallb
 
 // A column with text that is not a number in the first `rows` rows will not be
 // numeric: its numbers go to the string summary from the start.
-void ChooseModes(const RowChunk& chunk, size_t rows, std::vector<Mode>* modes) {
-  modes->assign(chunk.num_columns, Mode::kNumeric);
-  rows = std::min(rows, chunk.num_rows);
-  for (size_t c = 0; c < chunk.num_columns; ++c) {
+template <typename Cells>
+void ChooseModes(const Cells& cells, size_t rows, std::vector<Mode>* modes) {
+  modes->assign(cells.num_columns(), Mode::kNumeric);
+  rows = std::min(rows, cells.num_rows());
+  for (size_t c = 0; c < cells.num_columns(); ++c) {
+    const auto column = cells.column(c);
     for (size_t r = 0; r < rows; ++r) {
       double value;
-      if (!chunk.is_null(r, c) && !ParseFloat(chunk.cell(r, c), &value)) {
+      const std::string_view text = column.text(r);
+      if (!column.is_null(r, text) && !ParseFloat(text, &value)) {
         (*modes)[c] = Mode::kString;
         break;
       }
@@ -495,13 +799,16 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
   Status status;
   int64_t rows = 0;
 
+  ranges.SpansOnly();  // summarizing reads the fields' bytes and finds the nulls itself
   // The first range is parsed here: its first rows choose the modes the
   // workers need. Its start is known, so it is never parsed again.
   std::unique_ptr<CsvRange> first;
   if (count > 0 && modes->empty()) {
     first = std::make_unique<CsvRange>();
     CAIRN_RETURN_IF_ERROR(ranges.ParseSpeculative(0, first.get()));
-    if (!first->failed) ChooseModes(first->chunk, part_rows, modes);
+    if (!first->failed) {
+      ChooseModes(SpanTable{&first->chunk, first->spans.data(), &reader}, part_rows, modes);
+    }
   }
 
   auto fail = [&](Status s) {  // under `mu`
@@ -532,7 +839,8 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
         Result<bool> reparsed = ranges.Commit(next_range.get());
         if (reparsed.ok()) {
           if (*reparsed || next.parts.empty()) {
-            next = Summarize(std::move(next_range->chunk), *modes, fallback, part_rows);
+            next = SummarizeSpans(std::move(next_range->chunk), next_range->spans, reader, *modes,
+                                  fallback, part_rows);
           }
           MergeSummary(next, *modes, fallback, options, states);
         }
@@ -565,7 +873,8 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
       ChunkSummary summary;
       // A failed range is either a real error or a wrong guess: Commit decides.
       if (parsed.ok() && !range->failed) {
-        summary = Summarize(std::move(range->chunk), *modes, fallback, part_rows);
+        summary = SummarizeSpans(std::move(range->chunk), range->spans, reader, *modes, fallback,
+                                 part_rows);
       }
       lock.lock();
       if (!parsed.ok()) {
@@ -655,7 +964,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
     }
     if (!*more) break;
     rows += static_cast<int64_t>(chunk.num_rows);
-    if (index == 0 && choose_modes) ChooseModes(chunk, chunk.num_rows, modes);
+    if (index == 0 && choose_modes) ChooseModes(CellTable{&chunk}, chunk.num_rows, modes);
     if (workers.empty()) {
       for (int t = 0; t < threads; ++t) workers.emplace_back(work);
     }
@@ -690,11 +999,85 @@ void SelectRanks(std::vector<double>::iterator begin, std::vector<double>::itera
   SelectRanks(nth + 1, end, *middle + 1, middle + 1, ranks_end);
 }
 
-// numpy's default (linear) quantiles of `values`, which are reordered.
-std::vector<double> ExactQuantiles(std::vector<double>& values,
-                                   const std::vector<double>& fractions) {
-  std::vector<size_t> ranks;
+// The values at the given ranks (ascending, distinct) of `values` in sorted
+// order, which may reorder them. A radix selection: one pass for the range of
+// the order-preserving keys, one counting the keys' top 16 bits (of that
+// range), one gathering the few buckets that hold a wanted rank; then
+// selections inside those buckets only. About three reads of the values
+// instead of a dozen nested nth_element passes; inputs whose wanted buckets
+// hold much of the data (few distinct values) take the nested selections.
+std::vector<double> ValuesAtRanks(std::vector<double>& values, const std::vector<size_t>& ranks) {
   const size_t n = values.size();
+  std::vector<double> out(ranks.size());
+  auto by_selection = [&] {
+    SelectRanks(values.begin(), values.end(), 0, ranks.data(), ranks.data() + ranks.size());
+    for (size_t i = 0; i < ranks.size(); ++i) out[i] = values[ranks[i]];
+    return out;
+  };
+  if (n < (size_t{1} << 16) || n > UINT32_MAX || ranks.empty()) return by_selection();
+  uint64_t lo = ~uint64_t{0}, hi = 0;
+  for (double v : values) {
+    const uint64_t key = OrderedKey(v);
+    lo = std::min(lo, key);
+    hi = std::max(hi, key);
+  }
+  constexpr int kBits = 16;
+  const int shift = std::max(0, static_cast<int>(std::bit_width(hi - lo)) - kBits);
+  const size_t buckets = static_cast<size_t>((hi - lo) >> shift) + 1;
+  std::vector<uint32_t> counts(buckets, 0);
+  for (double v : values) ++counts[(OrderedKey(v) - lo) >> shift];
+  // Each wanted rank's bucket, and the rank of its bucket's first value.
+  std::vector<size_t> bucket_of(ranks.size()), first_rank(ranks.size());
+  size_t below = 0, r = 0;
+  for (size_t b = 0; b < buckets && r < ranks.size(); ++b) {
+    while (r < ranks.size() && ranks[r] < below + counts[b]) {
+      bucket_of[r] = b;
+      first_rank[r] = below;
+      ++r;
+    }
+    below += counts[b];
+  }
+  // Wanted buckets get consecutive places in `gathered`.
+  std::vector<int32_t> slot(buckets, -1);
+  std::vector<size_t> slot_start, slot_fill;
+  size_t total = 0;
+  for (size_t i = 0; i < ranks.size(); ++i) {
+    if (slot[bucket_of[i]] >= 0) continue;
+    slot[bucket_of[i]] = static_cast<int32_t>(slot_start.size());
+    slot_start.push_back(total);
+    total += counts[bucket_of[i]];
+  }
+  if (total > n / 8) return by_selection();
+  slot_fill = slot_start;
+  std::vector<double> gathered(total);
+  for (double v : values) {
+    const int32_t at = slot[(OrderedKey(v) - lo) >> shift];
+    if (at >= 0) gathered[slot_fill[static_cast<size_t>(at)]++] = v;
+  }
+  for (size_t i = 0; i < ranks.size();) {
+    // The wanted ranks in bucket_of[i], selected inside its values.
+    size_t j = i;
+    while (j < ranks.size() && bucket_of[j] == bucket_of[i]) ++j;
+    const size_t start = slot_start[static_cast<size_t>(slot[bucket_of[i]])];
+    const auto begin = gathered.begin() + static_cast<ptrdiff_t>(start);
+    const auto end = begin + counts[bucket_of[i]];
+    // SelectRanks wants ranks relative to `offset`, the rank of the bucket's first value.
+    std::vector<size_t> local(ranks.begin() + static_cast<ptrdiff_t>(i),
+                              ranks.begin() + static_cast<ptrdiff_t>(j));
+    for (size_t& rank : local) rank -= first_rank[i];
+    SelectRanks(begin, end, 0, local.data(), local.data() + local.size());
+    for (size_t k = i; k < j; ++k) out[k] = *(begin + static_cast<ptrdiff_t>(local[k - i]));
+    i = j;
+  }
+  return out;
+}
+
+// numpy's default (linear) quantiles of n values, from `values_at`, which
+// gives the values at sorted, distinct ranks.
+template <typename ValuesAt>
+std::vector<double> LinearQuantiles(size_t n, const std::vector<double>& fractions,
+                                    ValuesAt&& values_at) {
+  std::vector<size_t> ranks;
   for (double f : fractions) {
     const size_t lo = static_cast<size_t>(std::floor(f * static_cast<double>(n - 1)));
     ranks.push_back(lo);
@@ -702,14 +1085,34 @@ std::vector<double> ExactQuantiles(std::vector<double>& values,
   }
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
-  SelectRanks(values.begin(), values.end(), 0, ranks.data(), ranks.data() + ranks.size());
+  const std::vector<double> at = values_at(ranks);
+  auto value = [&](size_t rank) {
+    return at[static_cast<size_t>(std::lower_bound(ranks.begin(), ranks.end(), rank) -
+                                  ranks.begin())];
+  };
   std::vector<double> out;
   for (double f : fractions) {
     const double h = f * static_cast<double>(n - 1);
     const size_t lo = static_cast<size_t>(std::floor(h));
     out.push_back(lo + 1 >= n
-                      ? values[lo]
-                      : values[lo] + (h - static_cast<double>(lo)) * (values[lo + 1] - values[lo]));
+                      ? value(lo)
+                      : value(lo) + (h - static_cast<double>(lo)) * (value(lo + 1) - value(lo)));
+  }
+  return out;
+}
+
+// The values at sorted, distinct ranks of the values counted in `sorted`
+// ((value, count) ascending).
+std::vector<double> CountedValuesAtRanks(const std::vector<std::pair<double, int64_t>>& sorted,
+                                         const std::vector<size_t>& ranks) {
+  std::vector<double> out;
+  size_t below = 0, i = 0;
+  for (size_t rank : ranks) {
+    while (i < sorted.size() && rank >= below + static_cast<size_t>(sorted[i].second)) {
+      below += static_cast<size_t>(sorted[i].second);
+      ++i;
+    }
+    out.push_back(sorted[std::min(i, sorted.size() - 1)].first);
   }
   return out;
 }
@@ -729,6 +1132,7 @@ void FinishNumeric(ColumnState& st, const ColumnInference& inference, NumericSta
   out->min = st.min;
   out->max = st.max;
   out->quantiles.resize(kBuckets + 1);
+  std::vector<std::pair<double, int64_t>> counted;  // (value, count) ascending, when counting
   if (st.sketch) {
     out->quantiles_are_estimate = true;
     out->rank_error_bound = st.sketch->RankErrorBound();
@@ -738,7 +1142,17 @@ void FinishNumeric(ColumnState& st, const ColumnInference& inference, NumericSta
   } else {
     std::vector<double> fractions;
     for (int i = 0; i <= kBuckets; ++i) fractions.push_back(i / 10.0);
-    out->quantiles = ExactQuantiles(st.values, fractions);
+    const size_t n = static_cast<size_t>(st.finite);
+    if (st.counting) {
+      counted = st.counts.Sorted();
+      out->quantiles = LinearQuantiles(n, fractions, [&](const std::vector<size_t>& ranks) {
+        return CountedValuesAtRanks(counted, ranks);
+      });
+    } else {
+      out->quantiles = LinearQuantiles(n, fractions, [&](const std::vector<size_t>& ranks) {
+        return ValuesAtRanks(st.values, ranks);
+      });
+    }
   }
   // The extremes are tracked exactly either way.
   out->quantiles.front() = st.min;
@@ -761,6 +1175,11 @@ void FinishNumeric(ColumnState& st, const ColumnInference& inference, NumericSta
           i + 1 == kBuckets ? static_cast<double>(st.finite) : st.sketch->Rank(edges[i + 1]);
       counts[i] = std::max(0.0, upto - below);
       below = std::max(below, upto);
+    }
+  } else if (st.counting) {
+    for (const auto& [v, count] : counted) {
+      int b = static_cast<int>((v - lo) / width);
+      counts[std::clamp(b, 0, kBuckets - 1)] += static_cast<double>(count);
     }
   } else {
     for (double v : st.values) {

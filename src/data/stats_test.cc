@@ -371,6 +371,184 @@ TEST(Stats, ByteBudgetSketchesTheLargestColumnsFirst) {
   EXPECT_EQ(Feature(sketched, "name").string.top_k.size(), 3u);
 }
 
+// numpy's default (linear) quantiles of `values` at 0, 0.1, ..., 1.
+std::vector<double> NumpyDeciles(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  std::vector<double> out;
+  const size_t n = values.size();
+  for (int i = 0; i <= 10; ++i) {
+    const double h = i / 10.0 * static_cast<double>(n - 1);
+    const size_t lo = static_cast<size_t>(std::floor(h));
+    out.push_back(lo + 1 >= n
+                      ? values[lo]
+                      : values[lo] + (h - static_cast<double>(lo)) * (values[lo + 1] - values[lo]));
+  }
+  return out;
+}
+
+// numpy.histogram's 10 equal-width bucket counts.
+std::vector<double> NumpyHistogram(const std::vector<double>& values) {
+  double lo = *std::min_element(values.begin(), values.end());
+  double hi = *std::max_element(values.begin(), values.end());
+  if (lo == hi) lo -= 0.5, hi += 0.5;
+  std::vector<double> counts(10, 0);
+  for (double v : values) {
+    counts[std::clamp(static_cast<int>((v - lo) / ((hi - lo) / 10)), 0, 9)] += 1;
+  }
+  return counts;
+}
+
+std::vector<double> Counts(const std::vector<HistogramBucket>& buckets) {
+  std::vector<double> out;
+  for (const auto& b : buckets) out.push_back(b.count);
+  return out;
+}
+
+// Numeric columns are kept as distinct values and counts while they have few
+// (`few`), as every value past that (`many`: more distinct values than the
+// counts hold, arriving late in the file), or sketched past the budget; the
+// exact ones match numpy computed from all the values, for any thread count.
+TEST(Stats, CountedValuesListedValuesAndRadixSelectionAreExact) {
+  ScratchDir dir;
+  std::mt19937_64 rng(31);
+  const int rows = 280000;  // more distinct values than are counted, and than the radix threshold
+  std::vector<double> few, many, wide, zeros;
+  std::string csv = "few,many,wide,zeros\n";
+  for (int i = 0; i < rows; ++i) {
+    few.push_back(static_cast<double>(static_cast<int>(rng() % 7) - 3));
+    // The first quarter repeats 50 values, the rest is (nearly) all distinct.
+    many.push_back(i < rows / 4 ? static_cast<double>(rng() % 50) / 4
+                                : static_cast<double>(rng() % 100000000) / 64);
+    // Magnitudes over many exponents, both signs.
+    const double magnitude =
+        std::ldexp(static_cast<double>(rng() % 100000 + 1), static_cast<int>(rng() % 80) - 40);
+    wide.push_back(rng() % 2 ? magnitude : -magnitude);
+    // Half of them zeros of both signs (the selection's fallback), half distinct.
+    zeros.push_back(i % 2 == 0 ? static_cast<double>(i) : (i % 4 == 1 ? 0.0 : -0.0));
+    char line[160];
+    std::snprintf(line, sizeof line, "%d,%.17g,%.17g,%s\n", static_cast<int>(few.back()),
+                  many.back(), wide.back(),
+                  i % 2 == 0 ? std::to_string(i).c_str() : (i % 4 == 1 ? "0" : "-0.0"));
+    csv += line;
+  }
+  auto path = dir.Write("counted.csv", csv);
+  ReaderOptions small;
+  small.chunk_rows = 2000;
+  small.block_size = 64 * 1024;
+  std::string first;
+  for (int threads : {1, 2, 4}) {
+    StatsOptions options;
+    options.threads = threads;
+    DatasetStats stats = MustStats(path, options, small);
+    EXPECT_TRUE(stats.exact);
+    for (const auto& [name, values] : {std::pair{"few", &few}, std::pair{"many", &many},
+                                       std::pair{"wide", &wide}, std::pair{"zeros", &zeros}}) {
+      const FeatureStats& f = Feature(stats, name);
+      ASSERT_TRUE(f.has_numeric) << name;
+      EXPECT_FALSE(f.numeric.quantiles_are_estimate) << name;
+      const std::vector<double> want = NumpyDeciles(*values);
+      ASSERT_EQ(f.numeric.quantiles.size(), want.size());
+      for (size_t i = 1; i + 1 < want.size(); ++i) {  // the ends are min and max
+        EXPECT_EQ(f.numeric.quantiles[i], want[i]) << name << " decile " << i;
+      }
+      EXPECT_EQ(Counts(f.numeric.histogram), NumpyHistogram(*values)) << name;
+    }
+    std::string json = StatsToJson(stats).dump();
+    if (first.empty()) {
+      first = json;
+    } else {
+      EXPECT_EQ(json, first) << threads << " threads";
+    }
+  }
+
+  // A budget of 40 values per column: `few` stays exact as counts, the others
+  // are sketched (from counts, from listed values) within their bound.
+  StatsOptions tight;
+  tight.exact_budget_values = 40;
+  tight.quantile_sketch_k = 64;
+  DatasetStats sketched = MustStats(path, tight, small);
+  EXPECT_FALSE(Feature(sketched, "few").numeric.quantiles_are_estimate);
+  EXPECT_EQ(Feature(sketched, "few").numeric.quantiles, NumpyDeciles(few));
+  for (const auto& [name, values] : {std::pair{"many", &many}, std::pair{"wide", &wide}}) {
+    const FeatureStats& f = Feature(sketched, name);
+    ASSERT_TRUE(f.numeric.quantiles_are_estimate) << name;
+    std::vector<double> sorted = *values;
+    std::sort(sorted.begin(), sorted.end());
+    const double bound = f.numeric.rank_error_bound * static_cast<double>(sorted.size());
+    for (int i = 1; i < 10; ++i) {
+      const double estimate = f.numeric.quantiles[i];
+      const double lo = static_cast<double>(
+          std::lower_bound(sorted.begin(), sorted.end(), estimate) - sorted.begin());
+      const double hi = static_cast<double>(
+          std::upper_bound(sorted.begin(), sorted.end(), estimate) - sorted.begin());
+      const double target = i / 10.0 * static_cast<double>(sorted.size());
+      const double distance = target < lo ? lo - target : (target > hi ? target - hi : 0.0);
+      EXPECT_LE(distance, bound) << name << " decile " << i;
+    }
+  }
+}
+
+// Columns whose kind changes mid-file (ints then floats, floats then text,
+// 0/1 then other ints, NaN and inf among numbers, nulls in runs): the types
+// and counts of the statistics (typed summarizing with deferred counts, over
+// byte ranges) are those of plain type inference over the same file.
+TEST(Stats, TypeChangesMidFileMatchPlainInference) {
+  ScratchDir dir;
+  std::mt19937_64 rng(41);
+  std::string csv = "a,b,c,d,e,f\n";
+  const int rows = 6000;
+  for (int i = 0; i < rows; ++i) {
+    const bool late = i > rows / 2;
+    // a: ints, then floats; b: floats, then one word; c: 0/1, then a 2;
+    // d: ints with NaN and inf; e: mostly null, then floats; f: floats, "1e5", "-0".
+    csv += late ? std::to_string(rng() % 1000) + ".5" : std::to_string(rng() % 1000);
+    csv += ",";
+    csv += i == rows - 7 ? std::string("word")
+                         : std::to_string(rng() % 100) + "." + std::to_string(rng() % 10);
+    csv += ",";
+    csv += i == rows - 3 ? std::string("2") : std::to_string(rng() % 2);
+    csv += ",";
+    csv += i % 97 == 0 ? std::string("NaN")
+                       : (i % 89 == 0 ? std::string("inf") : std::to_string(rng() % 50));
+    csv += ",";
+    csv += i < rows - 100 ? std::string(i % 2 ? "NA" : "") : std::to_string(rng() % 9) + ".25";
+    csv += ",";
+    csv += i % 5 == 0 ? std::string("1e5")
+                      : (i % 7 == 0 ? std::string("-0") : std::to_string(rng() % 30) + ".0");
+    csv += "\n";
+  }
+  auto path = dir.Write("mixed.csv", csv);
+  auto reader = TableReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  auto inferred = InferColumnTypes(**reader);
+  ASSERT_TRUE(inferred.ok());
+  ReaderOptions small;
+  small.block_size = 4096;
+  small.chunk_rows = 256;
+  for (int threads : {1, 2, 4}) {
+    StatsOptions options;
+    options.threads = threads;
+    DatasetStats stats = MustStats(path, options, small);
+    ASSERT_EQ(stats.features.size(), inferred->size());
+    for (size_t c = 0; c < inferred->size(); ++c) {
+      const FeatureStats& f = stats.features[c];
+      const ColumnInference& want = (*inferred)[c];
+      EXPECT_EQ(f.type, want.type) << f.name;
+      EXPECT_EQ(f.count, want.values) << f.name;
+      EXPECT_EQ(f.missing, want.nulls) << f.name;
+      if (f.has_numeric) {
+        EXPECT_EQ(f.numeric.nan, want.nans) << f.name;
+      }
+    }
+  }
+  DatasetStats stats = MustStats(path, {}, small);
+  EXPECT_EQ(Feature(stats, "a").type, ColumnType::kFloat);
+  EXPECT_EQ(Feature(stats, "b").type, ColumnType::kString);
+  EXPECT_EQ(Feature(stats, "c").type, ColumnType::kInt);
+  EXPECT_EQ(Feature(stats, "d").type, ColumnType::kFloat);
+  EXPECT_EQ(Feature(stats, "d").numeric.inf, (rows + 88) / 89 - (rows + 97 * 89 - 1) / (97 * 89));
+}
+
 TEST(Stats, MalformedInputIsTheReadersError) {
   ScratchDir dir;
   auto path = dir.Write("bad.csv", "a,b\n1,2\n3,\"abc\n4,5\n");

@@ -109,6 +109,8 @@ class TableReader {
   virtual Result<bool> Next(RowChunk* chunk) = 0;
 
   const std::vector<std::string>& columns() const { return columns_; }
+  // Whether a cell of this text is null (one of the options' null_tokens).
+  bool IsNullText(std::string_view text) const { return IsNullToken(text); }
   Format format() const { return format_; }
   // The CSV delimiter in use (given or detected); 0 for JSON.
   char delimiter() const { return delimiter_; }

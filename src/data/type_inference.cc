@@ -39,121 +39,21 @@ bool ParseBool(std::string_view t, bool* value) {
   return false;
 }
 
-namespace {
+namespace number_internal {
 
-// The value of the eight ASCII digits at p (p[0] the most significant), or
-// false when one of the bytes is not a digit: one load and three multiplies
-// (SWAR) instead of eight dependent steps.
-inline bool EightDigits(const char* p, uint64_t* out) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  const uint64_t digits = w - 0x3030303030303030ULL;
-  // A byte below '0' sets its top bit in `digits`, one above '9' in w + 0x46...
-  if (((digits | (w + 0x4646464646464646ULL)) & 0x8080808080808080ULL) != 0) return false;
-  uint64_t v = digits * 10 + (digits >> 8);  // pairs of digits
-  v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-       (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
-      32;
-  *out = v;
-  return true;
-}
-
-}  // namespace
-
-bool ParseInt(std::string_view t, int64_t* value) {
-  const bool plus = !t.empty() && t[0] == '+';  // from_chars takes '-' only
-  if (plus) t.remove_prefix(1);
-  if (t.empty() || (plus && t[0] == '-')) return false;
-  // Up to 18 digits cannot overflow int64: the common case, without from_chars.
-  const bool minus = t[0] == '-';
-  const size_t first = minus ? 1 : 0;
-  if (t.size() - first >= 1 && t.size() - first <= 18) {
-    int64_t v = 0;
-    size_t i = first;
-    for (uint64_t eight; i + 8 <= t.size() && EightDigits(t.data() + i, &eight); i += 8) {
-      v = v * 100000000 + static_cast<int64_t>(eight);
-    }
-    for (; i < t.size(); ++i) {
-      unsigned digit = static_cast<unsigned>(t[i] - '0');
-      if (digit > 9) return false;
-      v = v * 10 + static_cast<int64_t>(digit);
-    }
-    *value = minus ? -v : v;
-    return true;
-  }
+bool ParseIntSlow(std::string_view t, int64_t* value) {
   auto r = std::from_chars(t.data(), t.data() + t.size(), *value);
   return r.ec == std::errc() && r.ptr == t.data() + t.size();
 }
 
-namespace {
-
-// Clinger's fast path: a decimal of at most 19 digits whose digits fit in 53
-// bits, scaled by 10^e with |e| <= 22, is exactly one correctly rounded
-// multiplication or division of two exact doubles, so it equals what
-// from_chars returns. Anything else (or anything unusual) returns false and
-// goes to from_chars.
-bool FastDecimal(std::string_view t, double* value) {
-  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  const char* p = t.data();
-  const char* end = p + t.size();
-  const bool negative = p < end && *p == '-';
-  if (negative) ++p;
-  uint64_t mantissa = 0;
-  int digits = 0;
-  // Integer parts are short in practice (the eight-digit step would mostly
-  // fail on the '.'): digit by digit. Long fractions take eight at a time.
-  // (Past 19 digits the mantissa may wrap: such input is rejected below anyway.)
-  while (p < end && static_cast<unsigned>(*p - '0') <= 9) {
-    mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
-    ++p, ++digits;
-  }
-  int exponent = 0;
-  if (p < end && *p == '.') {
-    ++p;
-    const char* fraction = p;
-    for (uint64_t eight; end - p >= 8 && EightDigits(p, &eight); p += 8, digits += 8) {
-      mantissa = mantissa * 100000000 + eight;
-    }
-    while (p < end && static_cast<unsigned>(*p - '0') <= 9) {
-      mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
-      ++p, ++digits;
-    }
-    exponent = -static_cast<int>(p - fraction);
-  }
-  if (digits == 0 || digits > 19) return false;
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    ++p;
-    const bool minus = p < end && *p == '-';
-    if (p < end && (*p == '-' || *p == '+')) ++p;
-    int e = 0, e_digits = 0;
-    while (p < end && static_cast<unsigned>(*p - '0') <= 9 && e_digits < 4) {
-      e = e * 10 + (*p - '0');
-      ++p, ++e_digits;
-    }
-    if (e_digits == 0) return false;
-    exponent += minus ? -e : e;
-  }
-  if (p != end || mantissa > (uint64_t{1} << 53) || exponent < -22 || exponent > 22) return false;
-  double d = static_cast<double>(mantissa);
-  d = exponent < 0 ? d / kPow10[-exponent] : d * kPow10[exponent];
-  *value = negative ? -d : d;
-  return true;
-}
-
-}  // namespace
-
-bool ParseFloat(std::string_view t, double* value) {
-  const bool plus = !t.empty() && t[0] == '+';
-  if (plus) t.remove_prefix(1);
-  if (t.empty() || (plus && t[0] == '-')) return false;
-  if (FastDecimal(t, value)) return true;
+bool ParseFloatSlow(std::string_view t, double* value) {
   auto r = std::from_chars(t.data(), t.data() + t.size(), *value);
   // Out of range is still a float (it saturates to inf or 0); junk after it is not.
   return (r.ec == std::errc() || r.ec == std::errc::result_out_of_range) &&
          r.ptr == t.data() + t.size();
 }
+
+}  // namespace number_internal
 
 bool IsNanToken(std::string_view t) {
   return t.size() == 3 && (t[0] | 0x20) == 'n' && (t[1] | 0x20) == 'a' && (t[2] | 0x20) == 'n';
@@ -262,7 +162,7 @@ CellKind ClassifyCell(std::string_view t) {
   return CellKind::kString;
 }
 
-void ColumnTypeInferrer::Add(std::string_view text, bool is_null) {
+void ColumnTypeInferrer::AddSlow(std::string_view text, bool is_null) {
   if (is_null) {
     if (IsNanToken(text)) {
       ++nan_cells_;
@@ -306,7 +206,7 @@ void ColumnTypeInferrer::Add(std::string_view text, bool is_null) {
   }
 }
 
-void ColumnTypeInferrer::AddParsedNumber(std::string_view text, double value) {
+void ColumnTypeInferrer::AddParsedNumberSlow(std::string_view text, double value) {
   ++values_;
   if (strings_ > 0) return;  // numbers are ASCII: valid UTF-8
   if (floats_ > 0 && bools_ + timestamps_ == 0) {
@@ -323,17 +223,6 @@ void ColumnTypeInferrer::AddParsedNumber(std::string_view text, double value) {
     ++floats_;
     if (IsNanToken(text)) ++nan_cells_, --values_;
   }
-}
-
-void ColumnTypeInferrer::AddParsedInt(std::string_view text, int64_t /*value*/) {
-  ++values_;
-  if (strings_ > 0) return;
-  if (floats_ > 0 && bools_ + timestamps_ == 0) {  // as AddParsedNumber: an integer is a float here
-    ++floats_;
-    return;
-  }
-  ++ints_;
-  if (ints_binary_ && !(text == "0" || text == "1")) ints_binary_ = false;
 }
 
 void ColumnTypeInferrer::AddColumn(const RowChunk& chunk, size_t column) {

@@ -34,13 +34,64 @@ TEST(TypeInference, DigitBlocksMatchFromChars) {
     auto ri = std::from_chars(b, e, slow_int);
     const bool int_ok = ri.ec == std::errc() && ri.ptr == e;
     EXPECT_EQ(ParseInt(text, &fast_int), int_ok) << text;
-    if (int_ok) EXPECT_EQ(fast_int, slow_int) << text;
+    if (int_ok) {
+      EXPECT_EQ(fast_int, slow_int) << text;
+    }
     double fast = 0, slow = 0;
     auto rf = std::from_chars(b, e, slow);
     const bool float_ok =
         (rf.ec == std::errc() || rf.ec == std::errc::result_out_of_range) && rf.ptr == e;
     EXPECT_EQ(ParseFloat(text, &fast), float_ok) << text;
-    if (float_ok) EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    if (float_ok) {
+      EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    }
+  }
+}
+
+// Decimal shapes: digits, a dot and more digits on both sides of the fast
+// paths' limits (8-digit steps, 19 digits, 2^53), with and without exponents, and
+// random strings over the characters it looks at, all against from_chars.
+TEST(TypeInference, DecimalShapesMatchFromChars) {
+  std::mt19937_64 rng(17);
+  auto check = [](const std::string& text) {
+    const char* b = text.data();
+    const char* e = b + text.size();
+    double fast = 0, slow = 0;
+    auto rf = std::from_chars(b, e, slow);
+    const bool float_ok =
+        (rf.ec == std::errc() || rf.ec == std::errc::result_out_of_range) && rf.ptr == e;
+    EXPECT_EQ(ParseFloat(text, &fast), float_ok) << text;
+    if (float_ok) {
+      EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    }
+    int64_t fast_int = 0, slow_int = 0;
+    auto ri = std::from_chars(b, e, slow_int);
+    const bool int_ok = ri.ec == std::errc() && ri.ptr == e;
+    EXPECT_EQ(ParseInt(text, &fast_int), int_ok) << text;
+    if (int_ok) {
+      EXPECT_EQ(fast_int, slow_int) << text;
+    }
+  };
+  for (size_t int_len = 0; int_len <= 18; ++int_len) {
+    for (size_t frac_len = 0; frac_len <= 18; ++frac_len) {
+      for (int form = 0; form < 4; ++form) {
+        std::string text = form == 3 ? "-" : "";
+        for (size_t i = 0; i < int_len; ++i) text += static_cast<char>('0' + rng() % 10);
+        if (frac_len > 0 || form == 1) text += '.';
+        for (size_t i = 0; i < frac_len; ++i) text += static_cast<char>('0' + rng() % 10);
+        if (form == 2)
+          text += rng() % 2 ? "e-" + std::to_string(rng() % 30) : "E+0" + std::to_string(rng() % 9);
+        check(text);
+      }
+    }
+  }
+  const std::string alphabet = "0123456789012345678901234567890123456789..eE+-x \x80\xff";
+  for (int trial = 0; trial < 100000; ++trial) {
+    std::string text;
+    const size_t len = rng() % 21;
+    for (size_t i = 0; i < len; ++i) text += alphabet[rng() % alphabet.size()];
+    if (!text.empty() && text[0] == '+') text[0] = '1';  // from_chars takes no '+'
+    check(text);
   }
 }
 
@@ -54,7 +105,9 @@ TEST(TypeInference, ParseFloatMatchesFromChars) {
     const bool slow_ok =
         (r.ec == std::errc() || r.ec == std::errc::result_out_of_range) && r.ptr == text + n;
     EXPECT_EQ(ok, slow_ok) << text;
-    if (ok && slow_ok) EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    if (ok && slow_ok) {
+      EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+    }
   };
   for (const char* text : {".5",
                            "5.",
