@@ -35,11 +35,9 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-// POSTs to a Cairn route, returning the answer or the failure as a Status
+// The answer of a Cairn route as JSON, or the failure as a Status
 // (unreachable -> TEMPORARILY_UNAVAILABLE, which FailLocal maps to exit 3).
-Result<Json> PostCairn(CliContext& ctx, const std::string& endpoint, const Json& args) {
-  ApiClient client(ctx.server);
-  auto body = client.Post(std::string(kCairnApi) + endpoint, args.dump());
+Result<Json> CairnAnswer(ApiClient& client, const std::string& endpoint, Result<std::string> body) {
   if (!body.ok()) {
     if (client.unreachable()) {
       return Status(ErrorCode::kTemporarilyUnavailable, body.status().message());
@@ -49,6 +47,19 @@ Result<Json> PostCairn(CliContext& ctx, const std::string& endpoint, const Json&
   Json j = Json::parse(*body, nullptr, false);
   if (j.is_discarded()) return InternalError("the server's answer to " + endpoint + " is not JSON");
   return j;
+}
+
+// POSTs to a Cairn route (see CairnAnswer).
+Result<Json> PostCairn(CliContext& ctx, const std::string& endpoint, const Json& args) {
+  ApiClient client(ctx.server);
+  return CairnAnswer(client, endpoint, client.Post(std::string(kCairnApi) + endpoint, args.dump()));
+}
+
+// GETs a Cairn route (see CairnAnswer).
+Result<Json> GetCairn(CliContext& ctx, const std::string& endpoint,
+                      const std::multimap<std::string, std::string>& query) {
+  ApiClient client(ctx.server);
+  return CairnAnswer(client, endpoint, client.Get(std::string(kCairnApi) + endpoint, query));
 }
 
 // Uploads through the server's asset routes.
@@ -97,17 +108,9 @@ class CliComponentSource : public pipeline::ComponentSource {
  public:
   explicit CliComponentSource(CliContext& ctx) : ctx_(ctx) {}
   Result<std::string> FetchComponentYaml(const std::string& ref) override {
-    ApiClient client(ctx_.server);
-    auto body = client.Get(std::string(kCairnApi) + "component/get", {{"ref", ref}});
-    if (!body.ok()) {
-      if (client.unreachable()) {
-        return Status(ErrorCode::kTemporarilyUnavailable, body.status().message());
-      }
-      return body.status();
-    }
-    Json j = Json::parse(*body, nullptr, false);
+    CAIRN_ASSIGN_OR_RETURN(Json j, GetCairn(ctx_, "component/get", {{"ref", ref}}));
     const Json* yaml = nullptr;
-    if (!j.is_discarded() && j.contains("asset") && j["asset"].contains("spec")) {
+    if (j.contains("asset") && j["asset"].contains("spec")) {
       auto it = j["asset"]["spec"].find("yaml");
       if (it != j["asset"]["spec"].end() && it->is_string()) yaml = &*it;
     }

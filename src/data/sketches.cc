@@ -249,12 +249,7 @@ uint64_t HyperLogLog::Hash64(std::string_view value) {
     h ^= c;
     h *= 1099511628211ULL;
   }
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
+  return MurmurFinalize64(h);
 }
 
 void HyperLogLog::AddHash(uint64_t hash) {

@@ -57,6 +57,17 @@ class QuantileSketch {
   std::vector<double> merge_left_;                  // reused by the run merges in Compact
 };
 
+// murmur3's 64-bit finalizer: every input bit reaches every output bit, so
+// inputs that differ in a few (high) bits land far apart in a hash table.
+inline uint64_t MurmurFinalize64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
 // Distinct count estimate with 2^14 one-byte registers (16 KiB): standard
 // error 1.04 / sqrt(2^14) ~ 0.81%, with Ertl's improved estimator (no bias in
 // the small and middle ranges, no empirical correction tables).

@@ -273,13 +273,7 @@ class NumberCounts {
   // differ only in their high ones (sign, exponent, top of the mantissa for
   // small integers) or in repeating patterns (thirds): a multiply alone
   // piled them into a few slots.
-  static size_t Hash(uint64_t bits) {
-    uint64_t h = bits ^ (bits >> 33);
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return static_cast<size_t>(h ^ (h >> 33));
-  }
+  static size_t Hash(uint64_t bits) { return static_cast<size_t>(MurmurFinalize64(bits)); }
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});

@@ -14,6 +14,28 @@
 namespace cairn::data {
 namespace {
 
+// ParseInt and ParseFloat accept exactly what from_chars reads whole (floats
+// also when out of range, as infinities or zeros), with the same values.
+void ExpectParsersMatchFromChars(const std::string& text) {
+  const char* b = text.data();
+  const char* e = b + text.size();
+  int64_t fast_int = 0, slow_int = 0;
+  auto ri = std::from_chars(b, e, slow_int);
+  const bool int_ok = ri.ec == std::errc() && ri.ptr == e;
+  EXPECT_EQ(ParseInt(text, &fast_int), int_ok) << text;
+  if (int_ok) {
+    EXPECT_EQ(fast_int, slow_int) << text;
+  }
+  double fast = 0, slow = 0;
+  auto rf = std::from_chars(b, e, slow);
+  const bool float_ok =
+      (rf.ec == std::errc() || rf.ec == std::errc::result_out_of_range) && rf.ptr == e;
+  EXPECT_EQ(ParseFloat(text, &fast), float_ok) << text;
+  if (float_ok) {
+    EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+  }
+}
+
 // The eight-digits-at-a-time paths of ParseInt and ParseFloat against
 // from_chars on random digit strings of every length, with a non-digit byte
 // (of any value) dropped in at every position.
@@ -28,23 +50,7 @@ TEST(TypeInference, DigitBlocksMatchFromChars) {
       const char junk = static_cast<char>(rng() % 256);
       text[rng() % text.size()] = junk == '+' ? '/' : junk;  // from_chars takes no '+'
     }
-    const char* b = text.data();
-    const char* e = b + text.size();
-    int64_t fast_int = 0, slow_int = 0;
-    auto ri = std::from_chars(b, e, slow_int);
-    const bool int_ok = ri.ec == std::errc() && ri.ptr == e;
-    EXPECT_EQ(ParseInt(text, &fast_int), int_ok) << text;
-    if (int_ok) {
-      EXPECT_EQ(fast_int, slow_int) << text;
-    }
-    double fast = 0, slow = 0;
-    auto rf = std::from_chars(b, e, slow);
-    const bool float_ok =
-        (rf.ec == std::errc() || rf.ec == std::errc::result_out_of_range) && rf.ptr == e;
-    EXPECT_EQ(ParseFloat(text, &fast), float_ok) << text;
-    if (float_ok) {
-      EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
-    }
+    ExpectParsersMatchFromChars(text);
   }
 }
 
@@ -53,25 +59,6 @@ TEST(TypeInference, DigitBlocksMatchFromChars) {
 // random strings over the characters it looks at, all against from_chars.
 TEST(TypeInference, DecimalShapesMatchFromChars) {
   std::mt19937_64 rng(17);
-  auto check = [](const std::string& text) {
-    const char* b = text.data();
-    const char* e = b + text.size();
-    double fast = 0, slow = 0;
-    auto rf = std::from_chars(b, e, slow);
-    const bool float_ok =
-        (rf.ec == std::errc() || rf.ec == std::errc::result_out_of_range) && rf.ptr == e;
-    EXPECT_EQ(ParseFloat(text, &fast), float_ok) << text;
-    if (float_ok) {
-      EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
-    }
-    int64_t fast_int = 0, slow_int = 0;
-    auto ri = std::from_chars(b, e, slow_int);
-    const bool int_ok = ri.ec == std::errc() && ri.ptr == e;
-    EXPECT_EQ(ParseInt(text, &fast_int), int_ok) << text;
-    if (int_ok) {
-      EXPECT_EQ(fast_int, slow_int) << text;
-    }
-  };
   for (size_t int_len = 0; int_len <= 18; ++int_len) {
     for (size_t frac_len = 0; frac_len <= 18; ++frac_len) {
       for (int form = 0; form < 4; ++form) {
@@ -81,7 +68,7 @@ TEST(TypeInference, DecimalShapesMatchFromChars) {
         for (size_t i = 0; i < frac_len; ++i) text += static_cast<char>('0' + rng() % 10);
         if (form == 2)
           text += rng() % 2 ? "e-" + std::to_string(rng() % 30) : "E+0" + std::to_string(rng() % 9);
-        check(text);
+        ExpectParsersMatchFromChars(text);
       }
     }
   }
@@ -91,7 +78,7 @@ TEST(TypeInference, DecimalShapesMatchFromChars) {
     const size_t len = rng() % 21;
     for (size_t i = 0; i < len; ++i) text += alphabet[rng() % alphabet.size()];
     if (!text.empty() && text[0] == '+') text[0] = '1';  // from_chars takes no '+'
-    check(text);
+    ExpectParsersMatchFromChars(text);
   }
 }
 

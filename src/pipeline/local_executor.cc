@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -261,8 +262,7 @@ void LocalExecutor::Watch(int pidfd) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &ev);
 }
 
-int LocalExecutor::ReapOnce(const epoll_event* ready, int n) {
-  int timeout_ms = -1;
+void LocalExecutor::ReapOnce(const epoll_event* ready, int n) {
   std::vector<std::pair<std::string, StepExit>> exited;
   {
     std::lock_guard lock(mu_);
@@ -301,13 +301,9 @@ int LocalExecutor::ReapOnce(const epoll_event* ready, int n) {
     }
     auto now = std::chrono::steady_clock::now();
     for (auto& [key, p] : procs_) {
-      if (!p.kill_at) continue;
-      if (*p.kill_at <= now) {
+      if (p.kill_at && *p.kill_at <= now) {
         kill(-static_cast<pid_t>(p.pid), SIGKILL);
         p.kill_at.reset();
-      } else {
-        auto ms = std::chrono::ceil<std::chrono::milliseconds>(*p.kill_at - now).count();
-        if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
       }
     }
   }
@@ -315,20 +311,24 @@ int LocalExecutor::ReapOnce(const epoll_event* ready, int n) {
   for (auto& [key, exit] : exited) {
     if (callback_) callback_(key, exit);
   }
-  return timeout_ms;
 }
 
 void LocalExecutor::ReaperLoop() {
   std::vector<epoll_event> ready(64);
-  int timeout_ms = -1;
   for (;;) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
+    int timeout_ms = -1;
+    if (auto deadline = NextDeadline()) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline -
+                                                               std::chrono::steady_clock::now());
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1 << 30));
+    }
     int n = epoll_wait(epoll_fd_, ready.data(), static_cast<int>(ready.size()), timeout_ms);
     if (n < 0 && errno != EINTR) return;
-    timeout_ms = ReapOnce(ready.data(), std::max(n, 0));
+    ReapOnce(ready.data(), std::max(n, 0));
   }
 }
 

@@ -48,9 +48,8 @@ class LocalExecutor final : public Executor {
     std::optional<std::chrono::steady_clock::time_point> kill_at;
   };
   void ReaperLoop();
-  // One round: sends due kills, collects the exits among `ready`, reports
-  // them. Returns the milliseconds to the next kill deadline (-1: none).
-  int ReapOnce(const epoll_event* ready, int n);
+  // One round: collects the exits among `ready`, sends due kills, reports the exits.
+  void ReapOnce(const epoll_event* ready, int n);
   void Wake();
   void Watch(int fd);  // adds fd to the reaper's epoll set
 

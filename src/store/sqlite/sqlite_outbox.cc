@@ -3,26 +3,9 @@
 
 namespace cairn::sqlite {
 
-int64_t AppendOutboxEvent(Db& db, const OutboxEvent& e) {
-  // One statement (RETURNING: SQLite >= 3.35, PostgreSQL) gives the new id.
-  auto s = db.Prepare(
-      "INSERT INTO outbox (event_id, type, subject, time, data, delivered_time) "
-      "SELECT COALESCE(MAX(event_id), 0) + 1, ?1, ?2, ?3, ?4, NULL FROM outbox "
-      "RETURNING event_id");
-  s.BindAll(e.type, e.subject, e.time, e.data);
-  s.Step();
-  const int64_t id = s.Int(0);
-  while (s.Step()) {
-  }  // run to completion before the statement is reused
-  return id;
-}
-
-void AppendOutboxEvents(Db& db, const std::vector<OutboxEvent>& events) {
-  if (events.empty()) return;
-  if (events.size() == 1) {
-    AppendOutboxEvent(db, events[0]);
-    return;
-  }
+int64_t AppendOutboxEvents(Db& db, std::span<const OutboxEvent> events) {
+  if (events.empty()) return 0;
+  // The writer is serialized: one id lookup, then plain inserts.
   auto last = db.Prepare("SELECT COALESCE(MAX(event_id), 0) FROM outbox");
   last.Step();
   int64_t id = last.Int(0);
@@ -33,6 +16,11 @@ void AppendOutboxEvents(Db& db, const std::vector<OutboxEvent>& events) {
         .BindAll(++id, e.type, e.subject, e.time, e.data)
         .Exec();
   }
+  return id;
+}
+
+int64_t AppendOutboxEvent(Db& db, const OutboxEvent& e) {
+  return AppendOutboxEvents(db, std::span<const OutboxEvent>(&e, 1));
 }
 
 OutboxEvent ReadOutboxEvent(const Stmt& s) {

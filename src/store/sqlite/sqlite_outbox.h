@@ -5,7 +5,7 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <span>
 
 #include "store/registry_entities.h"
 #include "store/sqlite/sqlite_db.h"
@@ -15,13 +15,12 @@ namespace cairn::sqlite {
 // The columns ReadOutboxEvent expects, in its order.
 inline constexpr const char* kOutboxColumns = "event_id, type, subject, time, data";
 
-// Appends `e` with the next event id and returns that id. The writer is
-// serialized, so MAX + 1 cannot race with another writer.
+// Appends `events` in order with consecutive ids after the largest so far
+// (one id lookup, then a plain insert each) and returns the last id (0 for
+// none). The writer is serialized, so MAX + 1 cannot race with another writer.
+int64_t AppendOutboxEvents(Db& db, std::span<const OutboxEvent> events);
+// One event; returns its id.
 int64_t AppendOutboxEvent(Db& db, const OutboxEvent& e);
-
-// Appends `events` in order with consecutive ids: one id lookup and one
-// plain insert each (what a transition with several events pays per event).
-void AppendOutboxEvents(Db& db, const std::vector<OutboxEvent>& events);
 
 // A row selected as kOutboxColumns.
 OutboxEvent ReadOutboxEvent(const Stmt& s);
