@@ -614,34 +614,55 @@ size_t MaxCounted(const StatsOptions& options) {
   return std::min(kMaxCountedValues, static_cast<size_t>(options.exact_budget_values));
 }
 
+// The capacity a column's kept values take to hold `needed` values, from
+// `capacity`. `scale` is how many times the rows merged so far the whole input
+// is projected to hold (1 when unknown): growing once to the projected end
+// instead of doubling avoids copying (and faulting in) the values again and
+// again, and the peak of old and new arrays at each doubling.
+size_t ValuesCapacity(size_t needed, size_t capacity, double scale) {
+  if (needed <= capacity) return capacity;
+  const double projected = static_cast<double>(needed) * scale * 1.0625;  // 1/16 slack
+  return std::max({needed, static_cast<size_t>(projected), capacity + capacity / 2});
+}
+
 // Adds a part's finite values to the column's kept form (see ColumnState).
-void KeepNumbers(const FiniteValues& finite, const StatsOptions& options, ColumnState* st) {
-  const int64_t n = static_cast<int64_t>(finite.size());
+void KeepNumbers(const FiniteValues& finite, const StatsOptions& options, double scale,
+                 ColumnState* st) {
   if (st->counting) {
     st->counts.AddMany(finite.data(), finite.size());
     if (st->counts.size() <= MaxCounted(options)) return;
+    if (static_cast<double>(st->finite) * scale >
+        static_cast<double>(options.exact_budget_values)) {
+      SketchNumbers(st, options);  // bound to outgrow the budget: no list of values first
+      return;
+    }
     // Too many distinct values: every value from now on, in ascending order so far.
     std::vector<std::pair<double, int64_t>> sorted = st->counts.Sorted();
     st->counts = {};
     st->counting = false;
-    st->values.reserve(static_cast<size_t>(st->finite));
+    st->values.reserve(ValuesCapacity(static_cast<size_t>(st->finite), 0, scale));
     for (const auto& [value, count] : sorted) st->values.insert(st->values.end(), count, value);
     if (static_cast<int64_t>(st->values.size()) > options.exact_budget_values) {
       SketchNumbers(st, options);
     }
     return;
   }
-  if (!st->sketch && static_cast<int64_t>(st->values.size()) + n > options.exact_budget_values) {
+  // Projected past the budget at the end of the input: a sketch now, while
+  // few values have to go into it (one thread merges; the others wait for it).
+  if (!st->sketch && static_cast<double>(st->values.size() + finite.size()) * scale >
+                         static_cast<double>(options.exact_budget_values)) {
     SketchNumbers(st, options);
   }
   if (st->sketch) {
     st->sketch->AddMany(finite.data(), finite.size());
   } else {
+    st->values.reserve(
+        ValuesCapacity(st->values.size() + finite.size(), st->values.capacity(), scale));
     st->values.insert(st->values.end(), finite.begin(), finite.end());
   }
 }
 
-void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
+void MergeColumn(ChunkColumn& c, const StatsOptions& options, double scale, ColumnState* st) {
   st->inferrer.Merge(c.inferrer);
   st->rows += c.rows;
   const int64_t n = static_cast<int64_t>(c.finite.size());
@@ -659,7 +680,7 @@ void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
   st->zeros += c.zeros;
   st->inf += c.inf;
   st->numbers += c.numbers;
-  if (n > 0) KeepNumbers(c.finite, options, st);
+  if (n > 0) KeepNumbers(c.finite, options, scale, st);
   st->string_cells += c.string_cells;
   st->string_bytes += c.string_bytes;
   if (!st->distinct) {
@@ -682,8 +703,11 @@ void MergeColumn(ChunkColumn& c, const StatsOptions& options, ColumnState* st) {
   }
 }
 
-// Bytes column `st` would hold while merging `c` exactly (vector growth as libstdc++ does it).
-size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c) {
+// Bytes column `st` would hold while merging `c` exactly, or at the projected
+// end of the input (`scale` as in ValuesCapacity) if that is more: a column
+// bound to outgrow the budget switches to a sketch while it is small, not
+// after millions of values (a stall of the only merging thread).
+size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c, double scale) {
   size_t bytes = 0;
   if (st.counting) {
     // The table may double; past the distinct limit it turns into the list of
@@ -694,14 +718,15 @@ size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c) {
     bytes +=
         table + (table > st.counts.table_bytes() ? table / 2 : 0);  // old and new while growing
     if (st.counts.size() + n > kMaxCountedValues) {
-      bytes += (static_cast<size_t>(st.finite) + n) * sizeof(double);
+      bytes += ValuesCapacity(static_cast<size_t>(st.finite) + n, 0, scale) * sizeof(double);
     }
   } else if (!st.sketch) {
-    const size_t size = st.values.size(), n = c.finite.size();
+    const size_t needed = st.values.size() + c.finite.size();
     const size_t capacity = st.values.capacity();
+    const size_t grown = ValuesCapacity(needed, capacity, scale);
+    const size_t at_end = static_cast<size_t>(static_cast<double>(needed) * scale);
     // Growing holds the old and the new array at once: the budget covers that peak too.
-    bytes +=
-        (size + n <= capacity ? capacity : capacity + size + std::max(size, n)) * sizeof(double);
+    bytes += (std::max(grown, at_end) + (grown > capacity ? capacity : 0)) * sizeof(double);
   }
   if (!st.distinct) {
     bytes += st.strings.table_bytes() + st.arena.bytes();
@@ -714,14 +739,14 @@ size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c) {
 // budget, the column that would keep the most switches to sketches. Merges
 // happen in file order, so the choice is the same for any thread count.
 void EnforceByteBudget(const std::vector<ChunkColumn>& next, const std::vector<Mode>& modes,
-                       Mode fallback, const StatsOptions& options,
+                       Mode fallback, const StatsOptions& options, double scale,
                        std::vector<ColumnState>* states) {
   const size_t budget = static_cast<size_t>(options.exact_budget_bytes);
   std::vector<size_t> projected(next.size(), 0);
   size_t total = 0;
   for (size_t c = 0; c < next.size(); ++c) {
     if (ModeOf(modes, c, fallback) == Mode::kSkip) continue;
-    projected[c] = ProjectedBytes((*states)[c], next[c]);
+    projected[c] = ProjectedBytes((*states)[c], next[c], scale);
     total += projected[c];
   }
   while (total > budget) {
@@ -742,14 +767,18 @@ void EnforceByteBudget(const std::vector<ChunkColumn>& next, const std::vector<M
   }
 }
 
-// Merges a summarized chunk into the column states (in file order).
+// Merges a summarized chunk into the column states (in file order). `scale`:
+// the input is projected to hold that many times the rows merged up to and
+// with this chunk (1 when its size is unknown).
 void MergeSummary(ChunkSummary& next, const std::vector<Mode>& modes, Mode fallback,
-                  const StatsOptions& options, std::vector<ColumnState>* states) {
+                  const StatsOptions& options, double scale, std::vector<ColumnState>* states) {
   for (std::vector<ChunkColumn>& part : next.parts) {
     if (states->size() < part.size()) states->resize(part.size());
-    EnforceByteBudget(part, modes, fallback, options, states);
+    EnforceByteBudget(part, modes, fallback, options, scale, states);
     for (size_t c = 0; c < part.size(); ++c) {
-      if (ModeOf(modes, c, fallback) != Mode::kSkip) MergeColumn(part[c], options, &(*states)[c]);
+      if (ModeOf(modes, c, fallback) != Mode::kSkip) {
+        MergeColumn(part[c], options, scale, &(*states)[c]);
+      }
     }
   }
   next.parts.clear();
@@ -836,7 +865,9 @@ Status RunRangePass(CsvRanges& ranges, TableReader& reader, const StatsOptions& 
             next = SummarizeSpans(std::move(next_range->chunk), next_range->spans, reader, *modes,
                                   fallback, part_rows);
           }
-          MergeSummary(next, *modes, fallback, options, states);
+          // Ranges are equally long: the file holds count / (ranges merged) times the rows so far.
+          MergeSummary(next, *modes, fallback, options,
+                       static_cast<double>(count) / static_cast<double>(next_merge + 1), states);
         }
         lock.lock();
         if (!reparsed.ok()) {
@@ -928,7 +959,7 @@ Status RunPass(TableReader& reader, const StatsOptions& options, std::vector<Mod
         ChunkSummary next = std::move(ready.begin()->second);
         ready.erase(ready.begin());
         lock.unlock();
-        MergeSummary(next, *modes, fallback, options, states);
+        MergeSummary(next, *modes, fallback, options, 1.0, states);
         lock.lock();
         spare.push_back(std::move(next.chunk));
         --in_flight;
