@@ -87,6 +87,19 @@ inline bool SameBytes(const char* a, std::string_view b) {
   return std::memcmp(a, p, n) == 0;
 }
 
+// Open-addressing tables below grow before `keys` would crowd `slots`: a
+// quarter full while small (a table of a few categories or values stays in
+// L1, and a key a few slots past its place costs a mispredicted branch per
+// cell), half full from 4,096 slots on.
+constexpr size_t kMinSlots = 64;
+inline bool Crowded(size_t keys, size_t slots) { return keys * (slots < 4096 ? 4 : 2) > slots; }
+// The slots a table holding `keys` keys has.
+inline size_t SlotsFor(size_t keys) {
+  size_t slots = kMinSlots;
+  while (Crowded(keys, slots)) slots *= 2;
+  return slots;
+}
+
 // Bytes of strings kept by a column's exact counts: blocks that never move,
 // so the counts table can hold views into them.
 class StringArena {
@@ -127,7 +140,7 @@ class StringArena {
 };
 
 // Counts per distinct string in an open-addressing table (linear probing,
-// power-of-two size, at most half full). Keys are views: into the chunk for a
+// power-of-two size, see Crowded). Keys are views: into the chunk for a
 // chunk's counts, into an arena for a column's running counts.
 class StringCounts {
  public:
@@ -146,7 +159,18 @@ class StringCounts {
                   StringArena* arena = nullptr) {
     if (!slots_.empty()) {
       const size_t mask = slots_.size() - 1;
-      for (size_t i = hash & mask; slots_[i].data != nullptr; i = (i + 1) & mask) {
+      // The key's slot or the next one, chosen without a branch: a key one
+      // slot past its place (a collision in a small table of categories) is
+      // found as predictably as one in place.
+      const size_t home = hash & mask, next = (home + 1) & mask;
+      const size_t at = slots_[home].hash == hash ? home : next;
+      Slot& found = slots_[at];
+      if (found.hash == hash && found.data != nullptr && found.size == text.size() &&
+          SameBytes(found.data, text)) {
+        found.count += count;
+        return;
+      }
+      for (size_t i = home; slots_[i].data != nullptr; i = (i + 1) & mask) {
         Slot& slot = slots_[i];
         if (slot.hash == hash && slot.size == text.size() && SameBytes(slot.data, text)) {
           slot.count += count;
@@ -169,7 +193,7 @@ class StringCounts {
   // Add() of a key that may be new.
   [[gnu::noinline]] void Insert(std::string_view text, uint64_t hash, int64_t count,
                                 StringArena* arena) {
-    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    if (Crowded(size_ + 1, slots_.size())) Grow();
     const size_t mask = slots_.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
       Slot& slot = slots_[i];
@@ -190,7 +214,7 @@ class StringCounts {
   }
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+    slots_.assign(old.empty() ? kMinSlots : old.size() * 2, Slot{});
     const size_t mask = slots_.size() - 1;
     for (const Slot& slot : old) {
       if (slot.data == nullptr) continue;
@@ -210,7 +234,7 @@ inline uint64_t OrderedKey(double v) {
 }
 
 // Counts per distinct finite value, in an open-addressing table keyed by the
-// value's bits (linear probing, power-of-two size, at most half full). A
+// value's bits (linear probing, power-of-two size, see Crowded). A
 // column with few distinct values keeps these instead of every value: exact
 // quantiles and histogram for at most 4 MiB (kMaxCountedValues), and a hash
 // probe per value instead of an append now and a selection (or a sketch) later.
@@ -222,6 +246,16 @@ class NumberCounts {
   };
   void Add(double value, int64_t count = 1) {
     const uint64_t bits = std::bit_cast<uint64_t>(value);
+    if (!slots_.empty()) {
+      // The value's slot or the next one, chosen without a branch (see StringCounts::Add).
+      const size_t mask = slots_.size() - 1;
+      const size_t home = Hash(bits) & mask;
+      const size_t at = slots_[home].bits == bits ? home : (home + 1) & mask;
+      if (slots_[at].bits == bits) {
+        slots_[at].count += count;
+        return;
+      }
+    }
     for (;;) {
       const size_t mask = slots_.size() - 1;
       for (size_t i = Hash(bits) & mask; !slots_.empty(); i = (i + 1) & mask) {
@@ -231,7 +265,7 @@ class NumberCounts {
           return;
         }
         if (slot.bits != kEmpty) continue;
-        if ((size_ + 1) * 2 > slots_.size()) break;  // a new key: grow first
+        if (Crowded(size_ + 1, slots_.size())) break;  // a new key: grow first
         slot = {bits, count};
         ++size_;
         return;
@@ -240,16 +274,9 @@ class NumberCounts {
     }
   }
   void AddMany(const double* values, size_t n) {
-    // A table of many distinct values is past the L2 cache: the slot of the
-    // value a few places ahead is fetched while this one is counted.
-    constexpr size_t kAhead = 8;
-    const bool large = slots_.size() * sizeof(Slot) > (size_t{256} << 10);
-    for (size_t i = 0; i < n; ++i) {
-      if (large && i + kAhead < n) {
-        const uint64_t ahead = std::bit_cast<uint64_t>(values[i + kAhead]);
-        __builtin_prefetch(&slots_[Hash(ahead) & (slots_.size() - 1)]);
-      }
-      Add(values[i]);
+    for (size_t i = 0; i < n;) {
+      i = CountKnown(values, i, n);
+      if (i < n) Add(values[i++]);  // a new value, or one further from its slot
     }
   }
   size_t size() const { return size_; }
@@ -274,9 +301,32 @@ class NumberCounts {
   // small integers) or in repeating patterns (thirds): a multiply alone
   // piled them into a few slots.
   static size_t Hash(uint64_t bits) { return static_cast<size_t>(MurmurFinalize64(bits)); }
+  // Counts values[i..n) while each is in its slot or the next one; returns
+  // where it stopped. Everything the loop touches is a local (a member or a
+  // counter spilled to memory made each iteration wait for the last one's store).
+  size_t CountKnown(const double* values, size_t i, size_t n) {
+    if (slots_.empty()) return i;
+    Slot* const slots = slots_.data();
+    const size_t mask = slots_.size() - 1;
+    // A table of many distinct values is past the L2 cache: the slot of the
+    // value a few places ahead is fetched while this one is counted.
+    constexpr size_t kAhead = 8;
+    const size_t prefetch_end = slots_.size() * sizeof(Slot) > (size_t{256} << 10) ? n : 0;
+    for (; i < n; ++i) {
+      if (i + kAhead < prefetch_end) {
+        __builtin_prefetch(&slots[Hash(std::bit_cast<uint64_t>(values[i + kAhead])) & mask]);
+      }
+      const uint64_t bits = std::bit_cast<uint64_t>(values[i]);
+      const size_t home = Hash(bits) & mask;
+      const size_t at = slots[home].bits == bits ? home : (home + 1) & mask;
+      if (slots[at].bits != bits) break;
+      ++slots[at].count;
+    }
+    return i;
+  }
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+    slots_.assign(old.empty() ? kMinSlots : old.size() * 2, Slot{});
     const size_t mask = slots_.size() - 1;
     for (const Slot& slot : old) {
       if (slot.bits == kEmpty) continue;
@@ -713,7 +763,7 @@ size_t ProjectedBytes(const ColumnState& st, const ChunkColumn& c, double scale)
     // The table may double; past the distinct limit it turns into the list of
     // every value so far.
     const size_t n = c.finite.size();
-    const size_t slots = std::bit_ceil(std::max<size_t>(16, 2 * (st.counts.size() + n)));
+    const size_t slots = SlotsFor(st.counts.size() + n);
     const size_t table = std::max(slots * sizeof(NumberCounts::Slot), st.counts.table_bytes());
     bytes +=
         table + (table > st.counts.table_bytes() ? table / 2 : 0);  // old and new while growing
