@@ -499,10 +499,11 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
     bool is_number = false;
     double value;
     int64_t integer;
-    if (mode != Mode::kString && !floats_first && ParseInt(text, &integer)) {
+    // Cells are in a RowChunk's storage: the padded parsers may read past them.
+    if (mode != Mode::kString && !floats_first && ParseIntPadded(text, &integer)) {
       value = static_cast<double>(integer);
       is_number = true;
-    } else if (mode != Mode::kString && ParseFloat(text, &value)) {
+    } else if (mode != Mode::kString && ParseFloatPadded(text, &value)) {
       is_number = true;
       floats_first = true;
     }

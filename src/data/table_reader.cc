@@ -24,7 +24,8 @@ const char* FormatName(Format format) {
 void ByteBuffer::reserve(size_t capacity) {
   if (capacity <= capacity_) return;
   size_t grown = std::max(capacity, capacity_ + capacity_ / 2);
-  std::unique_ptr<char[]> bigger(new char[grown]);  // uninitialized on purpose
+  std::unique_ptr<char[]> bigger(new char[grown + kReadPadding]);  // uninitialized on purpose
+  std::memset(bigger.get() + grown, 0, kReadPadding);
   if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
   data_ = std::move(bigger);
   capacity_ = grown;

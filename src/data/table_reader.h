@@ -43,8 +43,11 @@ struct ReaderOptions {
 
 // Owned bytes that grow without zero-filling (reads overwrite them anyway).
 // Move keeps the address of the bytes, so views into them survive a move.
+// kReadPadding bytes past the end stay readable (ParseFloatPadded loads a
+// word at a time past a cell's end).
 class ByteBuffer {
  public:
+  static constexpr size_t kReadPadding = 16;
   ByteBuffer() = default;
   ByteBuffer(ByteBuffer&& other) noexcept { *this = std::move(other); }
   ByteBuffer& operator=(ByteBuffer&& other) noexcept {

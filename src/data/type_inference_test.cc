@@ -14,8 +14,18 @@
 namespace cairn::data {
 namespace {
 
-// ParseInt and ParseFloat accept exactly what from_chars reads whole (floats
-// also when out of range, as infinities or zeros), with the same values.
+// `text` in storage followed by digits and a dot, as a cell of a RowChunk is
+// followed by the next cells: the padded parsers must stop at its end.
+struct PaddedCell {
+  explicit PaddedCell(std::string_view text)
+      : bytes(std::string(text) + "12345.6789012345e6789"), view(bytes.data(), text.size()) {}
+  std::string bytes;
+  std::string_view view;
+};
+
+// ParseInt and ParseFloat (and their padded forms) accept exactly what
+// from_chars reads whole (floats also when out of range, as infinities or
+// zeros), with the same values.
 void ExpectParsersMatchFromChars(const std::string& text) {
   const char* b = text.data();
   const char* e = b + text.size();
@@ -26,6 +36,12 @@ void ExpectParsersMatchFromChars(const std::string& text) {
   if (int_ok) {
     EXPECT_EQ(fast_int, slow_int) << text;
   }
+  const PaddedCell cell(text);
+  int64_t padded_int = 0;
+  EXPECT_EQ(ParseIntPadded(cell.view, &padded_int), int_ok) << text;
+  if (int_ok) {
+    EXPECT_EQ(padded_int, slow_int) << text;
+  }
   double fast = 0, slow = 0;
   auto rf = std::from_chars(b, e, slow);
   const bool float_ok =
@@ -33,6 +49,11 @@ void ExpectParsersMatchFromChars(const std::string& text) {
   EXPECT_EQ(ParseFloat(text, &fast), float_ok) << text;
   if (float_ok) {
     EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
+  }
+  double padded = 0;
+  EXPECT_EQ(ParseFloatPadded(cell.view, &padded), float_ok) << text;
+  if (float_ok) {
+    EXPECT_EQ(std::memcmp(&padded, &slow, sizeof padded), 0) << text;
   }
 }
 
@@ -95,6 +116,12 @@ TEST(TypeInference, ParseFloatMatchesFromChars) {
     if (ok && slow_ok) {
       EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << text;
     }
+    double padded = 0;
+    EXPECT_EQ(ParseFloatPadded(PaddedCell(std::string_view(text, n)).view, &padded), slow_ok)
+        << text;
+    if (slow_ok) {
+      EXPECT_EQ(std::memcmp(&padded, &slow, sizeof padded), 0) << text;
+    }
   };
   for (const char* text : {".5",
                            "5.",
@@ -120,9 +147,25 @@ TEST(TypeInference, ParseFloatMatchesFromChars) {
                            "4.35",
                            "-2094.00",
                            "6.80184e+06",
+                           "934.7060",
+                           "123.",
+                           "123.e5",
+                           "1.5e",
+                           "1.5e+0005",
+                           "1.5E-3",
+                           "1234567.1234567",
+                           "12345678.5",
+                           "1.12345678",
+                           "-0.0",
+                           "1.5e-",
                            "1e99999"}) {
     same(text);
   }
+  // A leading '+' (which from_chars refuses) is taken by all of them alike.
+  double plus = 0, padded_plus = 0;
+  EXPECT_TRUE(ParseFloat("+5.25", &plus));
+  EXPECT_TRUE(ParseFloatPadded(PaddedCell("+5.25").view, &padded_plus));
+  EXPECT_EQ(plus, padded_plus);
   std::mt19937_64 rng(3);
   char buf[64];
   for (int i = 0; i < 200000; ++i) {
