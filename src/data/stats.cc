@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "data/csv_reader.h"
+#include "data/padded_numbers.h"
 #include "data/sketches.h"
 #include "data/utf8.h"
 

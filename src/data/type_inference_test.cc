@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "data/padded_numbers.h"
 #include "data/test_util.h"
 
 namespace cairn::data {
