@@ -112,7 +112,8 @@ class SpaceSaving {
   std::set<std::pair<int64_t, uint32_t>> by_count_;  // (count, slot), smallest first
 };
 
-// The sort under QuantileSketch's compactions, for tests (no NaNs).
+// The radix sort under QuantileSketch's compactions (no NaNs; -0.0 before 0.0),
+// also used to sort the statistics' counted values.
 namespace sketch_internal {
 void SortDoubles(std::vector<double>& items);
 }  // namespace sketch_internal

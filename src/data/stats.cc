@@ -282,16 +282,33 @@ class NumberCounts {
   }
   size_t size() const { return size_; }
   size_t table_bytes() const { return slots_.size() * sizeof(Slot); }
-  // (value, count) of every distinct value, ascending (-0.0 before 0.0).
-  std::vector<std::pair<double, int64_t>> Sorted() const {
-    std::vector<std::pair<double, int64_t>> out;
-    out.reserve(size_);
+  // f(value, count) for every distinct value, in the table's order.
+  template <typename F>
+  void ForEach(F&& f) const {
     for (const Slot& slot : slots_) {
-      if (slot.bits != kEmpty) out.emplace_back(std::bit_cast<double>(slot.bits), slot.count);
+      if (slot.bits != kEmpty) f(std::bit_cast<double>(slot.bits), slot.count);
     }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-      return OrderedKey(a.first) < OrderedKey(b.first);
-    });
+  }
+  // (value, count) of every distinct value, ascending (-0.0 before 0.0).
+  // The values are radix-sorted, then their counts looked up: std::sort of
+  // the pairs took the merging thread long enough (a column switching from
+  // counts to values, early in the file) to leave the others waiting.
+  std::vector<std::pair<double, int64_t>> Sorted() const {
+    std::vector<double> values;
+    values.reserve(size_);
+    for (const Slot& slot : slots_) {
+      if (slot.bits != kEmpty) values.push_back(std::bit_cast<double>(slot.bits));
+    }
+    sketch_internal::SortDoubles(values);  // by OrderedKey too
+    std::vector<std::pair<double, int64_t>> out;
+    out.reserve(values.size());
+    const size_t mask = slots_.size() - 1;
+    for (const double value : values) {
+      const uint64_t bits = std::bit_cast<uint64_t>(value);
+      size_t i = Hash(bits) & mask;
+      while (slots_[i].bits != bits) i = (i + 1) & mask;
+      out.emplace_back(value, slots_[i].count);
+    }
     return out;
   }
 
@@ -688,12 +705,16 @@ void KeepNumbers(const FiniteValues& finite, const StatsOptions& options, double
       SketchNumbers(st, options);  // bound to outgrow the budget: no list of values first
       return;
     }
-    // Too many distinct values: every value from now on, in ascending order so far.
-    std::vector<std::pair<double, int64_t>> sorted = st->counts.Sorted();
+    // Too many distinct values: every value from now on. Those so far in the
+    // table's order, which the values' order of insertion decides (it is the
+    // file's, for any thread count): sorting them first kept the merging
+    // thread busy long enough for the others to run out of work.
+    st->values.reserve(ValuesCapacity(static_cast<size_t>(st->finite), 0, scale));
+    st->counts.ForEach([&](double value, int64_t count) {
+      st->values.insert(st->values.end(), static_cast<size_t>(count), value);
+    });
     st->counts = {};
     st->counting = false;
-    st->values.reserve(ValuesCapacity(static_cast<size_t>(st->finite), 0, scale));
-    for (const auto& [value, count] : sorted) st->values.insert(st->values.end(), count, value);
     if (static_cast<int64_t>(st->values.size()) > options.exact_budget_values) {
       SketchNumbers(st, options);
     }
