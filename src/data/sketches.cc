@@ -72,6 +72,7 @@ void RadixSort(std::vector<double>& items, std::vector<uint64_t>& keys,
                std::vector<uint64_t>& scratch) {
   constexpr int kBits = 11, kDigits = 3, kRadix = 1 << kBits, kLow = 64 - kBits * kDigits;
   const size_t n = items.size();
+  if (n < 2) return;
   keys.resize(n);
   scratch.resize(n);
   static thread_local uint32_t counts[kDigits][kRadix];
