@@ -25,7 +25,7 @@ struct StatsArgs {
   int threads = 2;
   int top_k = 20;
   int64_t budget = 10'000'000;
-  int64_t budget_mb = 256;  // StatsOptions::exact_budget_bytes in MiB
+  int64_t budget_mb = 512;  // StatsOptions::exact_budget_bytes in MiB
 };
 
 void RunStats(CliContext& ctx, const StatsArgs& args) {

@@ -369,6 +369,65 @@ enum class Mode : uint8_t {
   kSkip,     // not summarized in this pass
 };
 
+// Counts of a string column's cells of at most 8 bytes, keyed by their bytes
+// as one word (a padded load, see padded_numbers.h): a multiply for the slot
+// and one compare instead of CellHash, a view's compares and the null-token
+// scan per cell. Each distinct short text is checked once, when first seen:
+// a null token or non-ASCII text is marked to take the general path. Counts
+// go to the chunk's StringCounts at Flush. A fixed 64 slots: a column with
+// more than 32 distinct short texts in a part takes the general path.
+class ShortStrings {
+ public:
+  enum Kind : uint8_t { kCounted, kGeneral };
+  struct Slot {
+    uint64_t word = 0;
+    const char* data = nullptr;  // nullptr: empty slot
+    uint32_t size = 0;
+    Kind kind = kCounted;
+    int64_t count = 0;
+  };
+  static uint64_t Word(std::string_view text) {
+    uint64_t w;
+    std::memcpy(&w, text.data(), 8);
+    return text.size() == 8 ? w : w & ((uint64_t{1} << (8 * text.size())) - 1);
+  }
+  // The slot of `text` (1..8 bytes, word Word(text)), or nullptr.
+  Slot* Find(std::string_view text, uint64_t word) {
+    size_t i = static_cast<size_t>(((word + text.size()) * 0x9E3779B97F4A7C15ULL) >> 58);
+    for (;; i = (i + 1) & 63) {
+      Slot& slot = slots_[i];
+      if (slot.word == word && slot.size == text.size() && slot.data != nullptr) return &slot;
+      if (slot.data == nullptr) break;
+    }
+    return nullptr;
+  }
+  // A new slot for `text`, or nullptr when the table has its 32 keys.
+  Slot* Insert(std::string_view text, uint64_t word, Kind kind) {
+    if (size_ >= 32) return nullptr;
+    size_t i = static_cast<size_t>(((word + text.size()) * 0x9E3779B97F4A7C15ULL) >> 58);
+    while (slots_[i].data != nullptr) i = (i + 1) & 63;
+    ++size_;
+    slots_[i] = {word, text.data(), static_cast<uint32_t>(text.size()), kind, 0};
+    return &slots_[i];
+  }
+  // Adds the counts to `strings` and zeroes them; returns the cells counted.
+  int64_t Flush(StringCounts* strings) {
+    int64_t cells = 0;
+    for (Slot& slot : slots_) {
+      if (slot.data == nullptr || slot.count == 0) continue;
+      const std::string_view text(slot.data, slot.size);
+      strings->Add(text, CellHash(text), slot.count);
+      cells += slot.count;
+      slot.count = 0;
+    }
+    return cells;
+  }
+
+ private:
+  Slot slots_[64];
+  size_t size_ = 0;
+};
+
 // A part's finite values, appended through a raw pointer into room reserved
 // for the part's rows: a vector's push_back stores its end on every call and
 // keeps the loop's other counters from staying in registers.
@@ -406,7 +465,8 @@ struct ChunkColumn {
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
   int64_t zeros = 0, inf = 0, numbers = 0;
-  StringCounts strings;  // views into the chunk
+  StringCounts strings;        // views into the chunk
+  ShortStrings short_strings;  // of kString columns, flushed into `strings`
   int64_t string_cells = 0, string_bytes = 0;
 };
 
@@ -506,8 +566,27 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
     out->inferrer.AddSettled(settled, deferred);
     deferred = 0;
   };
+  // Short texts of a string column take ShortStrings (see there).
+  bool short_strings = mode == Mode::kString && out->inferrer.is_string_column();
   for (size_t row = row_begin; row < row_end; ++row) {
     const std::string_view text = cells.text(row);
+    if (short_strings && text.size() - 1 < 8) {        // 1..8 bytes
+      const uint64_t word = ShortStrings::Word(text);  // cells are in padded storage
+      ShortStrings::Slot* slot = out->short_strings.Find(text, word);
+      if (slot == nullptr) {
+        // New: a null token, non-ASCII text (for the UTF-8 count) or an
+        // embedded NUL (which the word cannot tell from its end) goes the general way.
+        const bool general = cells.is_null(row, text) || (word & 0x8080808080808080ULL) != 0 ||
+                             std::memchr(text.data(), 0, text.size()) != nullptr;
+        slot = out->short_strings.Insert(text, word,
+                                         general ? ShortStrings::kGeneral : ShortStrings::kCounted);
+      }
+      if (slot != nullptr && slot->kind == ShortStrings::kCounted) {
+        ++slot->count;
+        string_bytes += static_cast<int64_t>(text.size());
+        continue;
+      }
+    }
     if (cells.is_null(row, text)) {
       flush();
       out->inferrer.Add(text, true);
@@ -551,6 +630,7 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
       flush();
       out->inferrer.Add(text, false);
       settled = out->inferrer.settled();
+      short_strings = mode == Mode::kString && out->inferrer.is_string_column();
     }
     if (mode != Mode::kNumeric || !is_number) {
       out->strings.Add(text, CellHash(text), 1);
@@ -559,6 +639,11 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
     }
   }
   flush();
+  if (mode == Mode::kString) {
+    const int64_t short_cells = out->short_strings.Flush(&out->strings);
+    out->inferrer.AddAsciiStrings(short_cells);
+    string_cells += short_cells;
+  }
   if (mode != Mode::kString) out->finite.set_end(finite);
   out->numbers += numbers;
   out->inf += inf;

@@ -33,7 +33,7 @@ struct StatsOptions {
   // their table). When a chunk would take the total past it, the columns
   // keeping the most switch to sketches, largest first, until it fits; so
   // memory is bounded whatever the number of rows. 0 sketches everything.
-  int64_t exact_budget_bytes = int64_t{256} << 20;
+  int64_t exact_budget_bytes = int64_t{512} << 20;
   int top_k = 20;
   int quantile_sketch_k = 4096;         // QuantileSketch compactor size
   size_t heavy_hitter_capacity = 1000;  // SpaceSaving counters

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -317,6 +318,59 @@ TEST(Stats, ByteRangesGiveTheSameJsonForAnyThreadCount) {
   EXPECT_EQ(xs.numeric.quantiles, xr.numeric.quantiles);
   EXPECT_NEAR(xs.numeric.mean, xr.numeric.mean, 1e-9 * std::abs(xs.numeric.mean));
   EXPECT_EQ(Feature(sequential, "label").string.top_k[0].count, 2500);
+}
+
+// A string column's short cells are counted by their bytes as one word: they
+// must count as any other cell, next to nulls, non-ASCII and invalid UTF-8
+// text, an embedded NUL, long texts, and more distinct short texts than the
+// word table holds (a part then counts the rest the general way).
+TEST(Stats, ShortStringCellsCountLikeOthers) {
+  ScratchDir dir;
+  std::vector<std::string> pool = {
+      "a", "bb",       "NA",        "caf\xc3\xa9",          "\xff\xfe",
+      "",  "12345678", "123456789", std::string("x\0y", 3), "a-much-longer-value"};
+  for (int i = 0; i < 40; ++i) pool.push_back("k" + std::to_string(i));
+  std::mt19937_64 rng(11);
+  std::string csv = "id,s\n";
+  std::map<std::string, int64_t> expected;
+  int64_t nulls = 0, invalid = 0, bytes = 0;
+  const int rows = 6000;
+  for (int i = 0; i < rows; ++i) {
+    // The first rows use few values, then all of them (parts of 500 rows).
+    const std::string& v = pool[rng() % (i < 1500 ? 6 : pool.size())];
+    csv += std::to_string(i) + "," + v + "\n";
+    if (v.empty() || v == "NA") {
+      ++nulls;
+      continue;
+    }
+    ++expected[v];
+    bytes += static_cast<int64_t>(v.size());
+    if (v == "\xff\xfe") ++invalid;
+  }
+  auto path = dir.Write("short.csv", csv);
+  ReaderOptions small;
+  small.chunk_rows = 500;
+  StatsOptions options;
+  options.top_k = 100;
+  for (int threads : {1, 2}) {
+    options.threads = threads;
+    const DatasetStats stats = MustStats(path, options, small);
+    const FeatureStats& s = Feature(stats, "s");
+    EXPECT_EQ(s.type, ColumnType::kString);
+    EXPECT_EQ(s.missing, nulls);
+    EXPECT_EQ(s.count, rows - nulls);
+    EXPECT_EQ(s.string.unique, static_cast<int64_t>(expected.size()));
+    EXPECT_EQ(s.string.invalid_utf8, invalid);
+    EXPECT_DOUBLE_EQ(s.string.avg_length,
+                     static_cast<double>(bytes) / static_cast<double>(rows - nulls));
+    ASSERT_EQ(s.string.top_k.size(), expected.size());
+    for (const TopValue& top : s.string.top_k) {
+      // Invalid UTF-8 is shown with U+FFFD; the others as they are.
+      if (top.value.find("\xef\xbf\xbd") != std::string::npos) continue;
+      ASSERT_TRUE(expected.count(top.value)) << top.value;
+      EXPECT_EQ(top.count, expected[top.value]) << top.value;
+    }
+  }
 }
 
 TEST(Stats, ByteBudgetSketchesTheLargestColumnsFirst) {

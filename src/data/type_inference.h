@@ -215,6 +215,10 @@ class ColumnTypeInferrer {
     AddSlow(text, is_null);
   }
   void AddNulls(int64_t count) { nulls_ += count; }
+  // A string column so far: every further non-null cell only counts, and
+  // AddAsciiStrings(n) is Add() of n non-null ASCII cells.
+  bool is_string_column() const { return strings_ != 0; }
+  void AddAsciiStrings(int64_t n) { values_ += n; }
   // For a loop over parsed numbers: while the state stays as it is, what
   // AddParsedNumber of a non-NaN value and AddParsedInt do is only counting —
   // kSettledFloat: every such number adds to values and floats (a float
