@@ -7,6 +7,9 @@
 #   BENCH_STATS_MB="1024 4096"  file sizes in MB (pandas runs on the first)
 #   BENCH_STATS_DIR=/tmp        where the files are generated (deleted after)
 #   BENCH_STATS_PANDAS=0        skip pandas (it takes minutes and ~2.3 GB per GB of CSV)
+#   BENCH_STATS_RUNS=3          cairn runs per file; the median is reported. On a
+#                               shared machine one 2 s run can land in a slow
+#                               moment that a 20 s pandas run averages out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build-release}"
@@ -41,13 +44,20 @@ for mb in "${SIZES[@]}"; do
   "$DB" gen "$mb" "$file" >/dev/null
   size_mb=$(echo "$(stat -c %s "$file") / 1048576" | bc -l)
   cat "$file" >/dev/null  # from the page cache, like the pandas run
-  measure "$DIR/stats.json" "$BIN" data stats "$file" --json
+  runs=()
+  for ((r = 0; r < ${BENCH_STATS_RUNS:-3}; r++)); do
+    measure "$DIR/stats.json" "$BIN" data stats "$file" --json
+    runs+=("$SECS $CPU $RSS_MB")
+  done
+  # The run with the median wall time (its CPU and RSS with it).
+  read -r SECS CPU RSS_MB < <(printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(((${#runs[@]} + 1) / 2))p")
+  all_secs=$(printf '%s\n' "${runs[@]}" | awk '{print $1}' | sort -n | paste -sd' ')
   exact=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["exact"])' "$DIR/stats.json")
   MBPS[$mb]=$(echo "$size_mb / $SECS" | bc -l)
   CAIRN_CPU=$CPU
   RSS[$mb]=$RSS_MB
-  printf "cairn data stats --json, %5.0f MB: %6.2f s = %6.1f MB/s (CPU %.1f s), peak RSS %5d MB, exact: %s\n" \
-    "$size_mb" "$SECS" "${MBPS[$mb]}" "$CPU" "$RSS_MB" "$exact"
+  printf "cairn data stats --json, %5.0f MB: %6.2f s = %6.1f MB/s (CPU %.1f s), peak RSS %5d MB, exact: %s (median of %d runs: %s s)\n" \
+    "$size_mb" "$SECS" "${MBPS[$mb]}" "$CPU" "$RSS_MB" "$exact" "${#runs[@]}" "$all_secs"
   if [[ -z "$first" && "${BENCH_STATS_PANDAS:-1}" != 0 ]]; then
     first=$mb
     measure "$DIR/pandas.txt" /usr/bin/python3 bench/pandas_stats.py "$file"
