@@ -680,18 +680,33 @@ class RegisteredComponentCommands {
               << "  (or azureml:" << Str(a, "name") << "@latest)\n";
   }
 
-  void List(const std::string& name) {
+  void List(const std::string& name, bool include_archived) {
     Json args = Json::object();
     if (!name.empty()) args["name"] = name;
+    if (include_archived) args["include_archived"] = "true";
     auto r = ctx_.Send("GET", std::string(kCairnApi) + "component/list", args);
     if (!r) return;
     if (ctx_.json) return ctx_.Emit(*r);
     std::vector<std::vector<std::string>> rows;
     for (const Json& a : r->value("assets", Json::array())) {
       rows.push_back({Str(a, "name"), Str(a, "version"), Str(a, "description"),
-                      FormatTime(a.value("creation_time", Json())), Str(a, "created_by")});
+                      FormatTime(a.value("creation_time", Json())), Str(a, "created_by"),
+                      a.value("archived", false) ? "archived" : ""});
     }
-    PrintTable({"NAME", "VERSION", "DESCRIPTION", "CREATED", "BY"}, rows);
+    PrintTable({"NAME", "VERSION", "DESCRIPTION", "CREATED", "BY", ""}, rows);
+  }
+
+  // Archived versions are hidden from @latest and listings; pipelines naming
+  // one by NAME:VERSION still run.
+  void SetArchived(const std::string& ref, bool archived) {
+    auto r = ctx_.Send(
+        "POST", std::string(kCairnApi) + (archived ? "component/archive" : "component/restore"),
+        {{"ref", ref}});
+    if (!r) return;
+    if (ctx_.json) return ctx_.Emit(*r);
+    const Json& a = (*r)["asset"];
+    std::cout << (archived ? "archived component " : "restored component ") << Str(a, "name") << ":"
+              << Str(a, "version") << "\n";
   }
 
   void Show(const std::string& ref) {
@@ -857,6 +872,7 @@ void AddJobCommands(CLI::App& app, CliContext& ctx) {
 
   static RegisteredComponentCommands registered(ctx);
   static std::string component_version, component_name;
+  static bool component_archived = false;
   CLI::App* component = ComponentGroup(app);
   auto* k_create = component->add_subcommand(
       "create",
@@ -869,10 +885,18 @@ void AddJobCommands(CLI::App& app, CliContext& ctx) {
   auto* k_list = component->add_subcommand(
       "list", "registered components (latest version of each; --name: every version of one)");
   k_list->add_option("--name", component_name, "only this component's versions");
-  k_list->callback([&] { registered.List(component_name); });
+  k_list->add_flag("--include-archived", component_archived, "archived versions too");
+  k_list->callback([&] { registered.List(component_name, component_archived); });
   auto* k_show = component->add_subcommand("show", "a registered component version and its YAML");
   k_show->add_option("ref", name, "NAME:VERSION or NAME@latest")->required();
   k_show->callback([&] { registered.Show(name); });
+  auto* k_archive = component->add_subcommand(
+      "archive", "hide a version from @latest and listings (NAME:VERSION still runs)");
+  k_archive->add_option("ref", name, "NAME:VERSION")->required();
+  k_archive->callback([&] { registered.SetArchived(name, true); });
+  auto* k_restore = component->add_subcommand("restore", "undo archive");
+  k_restore->add_option("ref", name, "NAME:VERSION")->required();
+  k_restore->callback([&] { registered.SetArchived(name, false); });
 
   auto* compute =
       app.add_subcommand("compute", "named compute targets for job steps")->require_subcommand(1);

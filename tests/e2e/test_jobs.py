@@ -383,6 +383,20 @@ class JobsCliTest(CliMixin, ServerTestCase):
                      expect=2)
         self.assertIn("gone.yml:4:16", p.stderr)
         self.assertIn("nope_x", p.stderr)
+        # Archived: gone from listings and @latest, still listed with --include-archived.
+        self.assertIn(f"archived component {comp_name}:1",
+                      self.cli("component", "archive", f"{comp_name}:1").stdout)
+        names = [a["name"] for a in self.cli_json("component", "list")["assets"]]
+        self.assertNotIn(comp_name, names)
+        archived = self.cli_json("component", "list", "--name", comp_name, "--include-archived")
+        self.assertEqual([a["archived"] for a in archived["assets"]], [True])
+        self.assertIn("archived", self.cli("component", "list", "--include-archived").stdout)
+        self.assertNotEqual(self.cli("component", "show", comp_name + "@latest",
+                                     expect=None).returncode, 0)
+        self.assertIn(f"restored component {comp_name}:1",
+                      self.cli("component", "restore", f"{comp_name}:1").stdout)
+        names = [a["name"] for a in self.cli_json("component", "list")["assets"]]
+        self.assertIn(comp_name, names)
 
     def test_failure_exit_code_and_cancel(self):
         bad = "fail-" + self.uid
