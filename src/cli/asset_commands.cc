@@ -359,13 +359,7 @@ class AssetCommands {
   }
 
   void SetArchived(const std::string& kind, const std::string& ref, bool archived) {
-    auto r = ctx_.Send("POST", std::string(kCairnApi) + kind + (archived ? "/archive" : "/restore"),
-                       {{"ref", ref}});
-    if (!r) return;
-    if (ctx_.json) return ctx_.Emit(*r);
-    std::cout << (archived ? "archived " : "restored ") << kind << " "
-              << (*r)["asset"]["name"].get<std::string>() << ":"
-              << (*r)["asset"]["version"].get<std::string>() << "\n";
+    SetAssetArchived(ctx_, kind, ref, archived);
   }
 
   void CodeSnapshot(const std::string& dir) {
@@ -499,6 +493,17 @@ std::optional<Json> SnapshotCode(CliContext& ctx, const std::string& dir) {
     return std::nullopt;
   }
   return ctx.Send("POST", std::string(kCairnApi) + "code/create", *args);
+}
+
+void SetAssetArchived(CliContext& ctx, const std::string& kind, const std::string& ref,
+                      bool archived) {
+  auto r = ctx.Send("POST", std::string(kCairnApi) + kind + (archived ? "/archive" : "/restore"),
+                    {{"ref", ref}});
+  if (!r) return;
+  if (ctx.json) return ctx.Emit(*r);
+  std::cout << (archived ? "archived " : "restored ") << kind << " "
+            << (*r)["asset"]["name"].get<std::string>() << ":"
+            << (*r)["asset"]["version"].get<std::string>() << "\n";
 }
 
 std::string UserName() {

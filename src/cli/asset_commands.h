@@ -30,6 +30,11 @@ struct CliContext;
 
 void AddAssetCommands(CLI::App& app, CliContext& ctx);
 
+// `cairn KIND archive|restore NAME:VERSION` for any versioned asset kind
+// (data, environment, component...): POST KIND/archive or KIND/restore.
+void SetAssetArchived(CliContext& ctx, const std::string& kind, const std::string& ref,
+                      bool archived);
+
 // Shared with the other upload commands (`cairn model create --path`).
 struct LocalFile {
   std::string path;  // in the asset

@@ -696,19 +696,6 @@ class RegisteredComponentCommands {
     PrintTable({"NAME", "VERSION", "DESCRIPTION", "CREATED", "BY", ""}, rows);
   }
 
-  // Archived versions are hidden from @latest and listings; pipelines naming
-  // one by NAME:VERSION still run.
-  void SetArchived(const std::string& ref, bool archived) {
-    auto r = ctx_.Send(
-        "POST", std::string(kCairnApi) + (archived ? "component/archive" : "component/restore"),
-        {{"ref", ref}});
-    if (!r) return;
-    if (ctx_.json) return ctx_.Emit(*r);
-    const Json& a = (*r)["asset"];
-    std::cout << (archived ? "archived component " : "restored component ") << Str(a, "name") << ":"
-              << Str(a, "version") << "\n";
-  }
-
   void Show(const std::string& ref) {
     auto r = ctx_.Send("GET", std::string(kCairnApi) + "component/get", {{"ref", ref}});
     if (!r) return;
@@ -893,10 +880,10 @@ void AddJobCommands(CLI::App& app, CliContext& ctx) {
   auto* k_archive = component->add_subcommand(
       "archive", "hide a version from @latest and listings (NAME:VERSION still runs)");
   k_archive->add_option("ref", name, "NAME:VERSION")->required();
-  k_archive->callback([&] { registered.SetArchived(name, true); });
+  k_archive->callback([&] { SetAssetArchived(ctx, "component", name, true); });
   auto* k_restore = component->add_subcommand("restore", "undo archive");
   k_restore->add_option("ref", name, "NAME:VERSION")->required();
-  k_restore->callback([&] { registered.SetArchived(name, false); });
+  k_restore->callback([&] { SetAssetArchived(ctx, "component", name, false); });
 
   auto* compute =
       app.add_subcommand("compute", "named compute targets for job steps")->require_subcommand(1);

@@ -81,15 +81,10 @@ inline bool ParseIntPadded(std::string_view t, int64_t* value) {
   return true;
 }
 
-// Powers of ten that are exact doubles.
-inline constexpr double kPow10Double[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 // ParseFloatPadded's fast path without its last step: true when it takes `t`,
 // with *scaled = the value times 10^*decimals (an exact double: the signed
 // digits, times a power of ten for a positive exponent) and *decimals in
-// 0..22. The value is *scaled / kPow10Double[*decimals], one correctly
+// 0..22. The value is *scaled / number_internal::kExactPow10[*decimals], one correctly
 // rounded division (Clinger's fast path). False for anything else (ParseFloat
 // then decides). (Deferring the divisions to one loop after the cells, and
 // Eisel-Lemire's multiplication instead of a division, both measured slower.)
@@ -136,7 +131,7 @@ inline bool DecimalPadded(std::string_view t, double* scaled, int* decimals) {
   // At most 14 digits: the mantissa is exact as a double.
   if (exponent < -22 || exponent > 22) return false;
   double d = static_cast<double>(mantissa);
-  if (exponent > 0) d *= kPow10Double[exponent];  // one correctly rounded multiplication
+  if (exponent > 0) d *= kExactPow10[exponent];  // one correctly rounded multiplication
   *scaled = minus ? -d : d;
   *decimals = exponent < 0 ? -exponent : 0;
   return true;
@@ -145,7 +140,7 @@ inline bool DecimalPadded(std::string_view t, double* scaled, int* decimals) {
 inline bool ParseFloatPadded(std::string_view t, double* value) {
   int decimals;
   if (!DecimalPadded(t, value, &decimals)) return ParseFloat(t, value);
-  if (decimals > 0) *value /= kPow10Double[decimals];
+  if (decimals > 0) *value /= number_internal::kExactPow10[decimals];
   return true;
 }
 

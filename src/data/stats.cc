@@ -199,12 +199,13 @@ void SummarizeColumn(const Cells& cells, size_t row_begin, size_t row_end, Mode 
         slot = out->short_strings.Insert(text, word,
                                          general ? ShortStrings::kGeneral : ShortStrings::kCounted);
       }
-      if (slot != nullptr && slot->kind == ShortStrings::kCounted) {
+      if (slot == nullptr) {
+        short_strings = false;  // full: the rest of the part goes the general way
+      } else if (slot->kind == ShortStrings::kCounted) {
         ++slot->count;
         string_bytes += static_cast<int64_t>(text.size());
         continue;
       }
-      short_strings = use_short_strings();
     }
     if (cells.is_null(row, text)) {
       flush();

@@ -113,15 +113,17 @@ inline bool ParseInt(std::string_view t, int64_t* value) {
 
 namespace number_internal {
 
+// Powers of ten that are exact doubles (Clinger's fast path scales by them).
+inline constexpr double kExactPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                         1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 // Clinger's fast path: a decimal of at most 19 digits whose digits fit in 53
 // bits, scaled by 10^e with |e| <= 22, is exactly one correctly rounded
 // multiplication or division of two exact doubles, so it equals what
 // from_chars returns. Anything else (or anything unusual) returns false and
 // goes to from_chars.
 inline bool FastDecimal(std::string_view t, double* value) {
-  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
   const char* p = t.data();
   const char* end = p + t.size();
   const bool negative = p < end && *p == '-';
@@ -170,7 +172,7 @@ inline bool FastDecimal(std::string_view t, double* value) {
   }
   if (p != end || mantissa > (uint64_t{1} << 53) || exponent < -22 || exponent > 22) return false;
   double d = static_cast<double>(mantissa);
-  d = exponent < 0 ? d / kPow10[-exponent] : d * kPow10[exponent];
+  d = exponent < 0 ? d / kExactPow10[-exponent] : d * kExactPow10[exponent];
   *value = negative ? -d : d;
   return true;
 }
